@@ -1,0 +1,99 @@
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { LogController } from 'fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Logger as Pino } from 'pino';
+import { AppModule } from './app.module';
+import { PinoNestLogger } from './common/logger';
+import { requestIdFor } from './common/request-id';
+import { AppConfig } from './config/app-config';
+
+/** Contract section 2: bodies over 64 KiB are refused with 413. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+/** Above the ALB's 60 s idle timeout, so the ALB never reuses a connection we just closed. */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
+/** Builds the whole application exactly as production runs it (also used by the e2e tests). */
+export async function createApp(config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One line per request is written by our onResponse hook, with the request id.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    genReqId: requestIdFor,
+    requestIdHeader: false,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: new PinoNestLogger(logger),
+    // Fastify's own JSON parser only: no urlencoded/text bodies, so anything else is 415.
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser(['text/plain']);
+  fastify.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
+    done();
+  });
+  // A body is only accepted as JSON; a body with no or another Content-Type is 415.
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
+    const chunked = request.headers['transfer-encoding'] !== undefined;
+    const type = request.headers['content-type'];
+    if ((hasBody || chunked) && (type === undefined || !/^application\/json\s*(;|$)/i.test(type))) {
+      done(Object.assign(new Error('unsupported media type'), { code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE', statusCode: 415 }));
+      return;
+    }
+    done(null, payload);
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
+    done();
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  if (config.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate'],
+      maxAge: 600,
+    });
+  }
+  if (config.swaggerEnabled) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('API')
+        .setDescription('Cognito-authenticated REST API. Errors are RFC 9457 problem details.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', raw: ['json'] });
+  }
+  return app;
+}

@@ -1,0 +1,63 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { CognitoService } from '../cognito/cognito.service';
+import { ApiError } from '../common/api-error';
+import { UserMappingRepository } from '../users/user-mapping.repository';
+import type { AccessTokenClaims } from './cognito-jwt.strategy';
+
+/**
+ * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
+ * withdrawn 401, disabled 403, revoked 401; a Cognito user with no row yet gets one just in time.
+ * Read on every request, so a change made by any instance applies on the very next request.
+ */
+@Injectable()
+export class AccountGateService {
+  private readonly logger = new Logger(AccountGateService.name);
+
+  constructor(
+    private readonly users: UserMappingRepository,
+    private readonly cognito: CognitoService,
+  ) {}
+
+  /** Returns the caller's `user_mapping.id`, or throws the reason the token is refused. */
+  async admit(claims: AccessTokenClaims, accessToken: string): Promise<string> {
+    let state = await this.users.callerState(claims.sub, claims.jti);
+    if (state === null) {
+      await this.createJustInTime(claims, accessToken);
+      state = await this.users.callerState(claims.sub, claims.jti);
+      if (state === null) {
+        throw ApiError.unauthenticated('Unknown user');
+      }
+    }
+    if (state.status === 'withdrawn' || state.withdrawalRequested) {
+      throw new ApiError(401, 'ACCOUNT_WITHDRAWN', 'This account has been withdrawn', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    }
+    if (state.status === 'disabled') {
+      throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled');
+    }
+    // iat has second precision: a token from the same second as the cut-off is refused too.
+    if ((state.tokensValidAfter !== null && claims.iat * 1000 < state.tokensValidAfter.getTime()) || state.jtiRevoked) {
+      throw new ApiError(401, 'TOKEN_REVOKED', 'This token has been revoked; refresh or log in again', {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    }
+    return state.id;
+  }
+
+  /** A user created outside this API (Hosted UI, console): mirror what Cognito knows, once. */
+  private async createJustInTime(claims: AccessTokenClaims, accessToken: string): Promise<void> {
+    const { created, user } = await this.users.ensure(claims.sub, claims.username);
+    if (!created) {
+      return;
+    }
+    this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
+    try {
+      const profile = await this.cognito.getUser(accessToken);
+      await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
+    } catch (error) {
+      // The row exists either way; its attributes follow on the next profile change.
+      this.logger.warn({ userId: user.id, err: String(error) }, 'could not read attributes for a just-in-time row');
+    }
+  }
+}

@@ -1,0 +1,100 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { UserProfileEnvelope } from '../users/dto/user-profile.response';
+import { AuthService } from './auth.service';
+import { AuthUser } from './auth-user';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { Public } from './decorators/public.decorator';
+import { ChangePasswordDto, ConfirmSignupDto, EmailOnlyDto, LoginDto, RefreshTokenDto, ResetPasswordDto, SignupDto } from './dto/auth.dto';
+import { RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
+import { RateLimited, RateLimitGuard } from './rate-limit.guard';
+
+@ApiTags('auth')
+@Controller('v1/auth')
+@UseGuards(RateLimitGuard)
+export class AuthController {
+  constructor(private readonly auth: AuthService) {}
+
+  @Public()
+  @RateLimited()
+  @Post('signup')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an account; a verification code is emailed (valid 24 h)' })
+  signup(@Body() dto: SignupDto): Promise<SignupResponse> {
+    return this.auth.signup(dto);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('confirm')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm the signup code; creates the user record' })
+  confirm(@Body() dto: ConfirmSignupDto): Promise<UserProfileEnvelope> {
+    return this.auth.confirm(dto);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('resend-code')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Send a new signup code (202 whether or not the email exists)' })
+  async resendCode(@Body() dto: EmailOnlyDto): Promise<void> {
+    await this.auth.resendCode(dto.email);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('login')
+  @HttpCode(200)
+  login(@Body() dto: LoginDto): Promise<TokensResponse> {
+    return this.auth.login(dto);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(@Body() dto: RefreshTokenDto): Promise<RefreshedTokensResponse> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('password/forgot')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Email a password reset code (202 whether or not the email exists)' })
+  async forgotPassword(@Body() dto: EmailOnlyDto): Promise<void> {
+    await this.auth.forgotPassword(dto.email);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('password/reset')
+  @HttpCode(204)
+  resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
+    return this.auth.resetPassword(dto);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke the refresh token and the calling access token' })
+  logout(@CurrentUser() user: AuthUser, @Body() dto: RefreshTokenDto): Promise<void> {
+    return this.auth.logout(user, dto.refreshToken);
+  }
+
+  @ApiBearerAuth()
+  @Post('logout-all')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Sign out every session of the caller' })
+  logoutAll(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logoutAll(user);
+  }
+
+  @ApiBearerAuth()
+  @Post('password/change')
+  @HttpCode(204)
+  changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {
+    return this.auth.changePassword(user, dto);
+  }
+}

@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import { PassportModule } from '@nestjs/passport';
+import { UsersModule } from '../users/users.module';
+import { AccountGateService } from './account-gate.service';
+import { AuthController } from './auth.controller';
+import { AuthService } from './auth.service';
+import { CognitoJwtStrategy } from './cognito-jwt.strategy';
+import { JwksService } from './jwks.service';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { RateLimitGuard } from './rate-limit.guard';
+import { RateLimitStore } from './rate-limit.store';
+import { RolesGuard } from './roles.guard';
+
+@Module({
+  imports: [PassportModule.register({ session: false }), UsersModule],
+  controllers: [AuthController],
+  providers: [AuthService, AccountGateService, CognitoJwtStrategy, JwksService, JwtAuthGuard, RolesGuard, RateLimitGuard, RateLimitStore],
+  exports: [JwksService, JwtAuthGuard, RolesGuard],
+})
+export class AuthModule {}

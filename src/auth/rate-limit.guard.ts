@@ -1,0 +1,40 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { ApiError } from '../common/api-error';
+import { AppConfig } from '../config/app-config';
+import { RateLimitStore } from './rate-limit.store';
+
+export const RATE_LIMITED_KEY = 'auth:rateLimited';
+
+/** Limits a route to `RATE_LIMIT_AUTH_PER_MINUTE` requests per client IP per minute. */
+export const RateLimited = (): MethodDecorator & ClassDecorator => SetMetadata(RATE_LIMITED_KEY, true);
+
+const WINDOW_MS = 60_000;
+
+/**
+ * Fixed one-minute windows per (route, client IP). The IP is Fastify's `request.ip`, which reads
+ * X-Forwarded-For only when TRUST_PROXY=true (behind the ALB).
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly store: RateLimitStore,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const limited = this.reflector.getAllAndOverride<boolean | undefined>(RATE_LIMITED_KEY, [context.getHandler(), context.getClass()]);
+    if (limited !== true) {
+      return true;
+    }
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const route = request.routeOptions.url ?? request.url;
+    const { count, resetInMs } = await this.store.hit(`${route}|${request.ip}`, WINDOW_MS);
+    if (count > this.config.rateLimitAuthPerMinute) {
+      throw ApiError.tooManyRequests(resetInMs / 1000);
+    }
+    return true;
+  }
+}

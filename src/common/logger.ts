@@ -1,0 +1,69 @@
+import { LoggerService } from '@nestjs/common';
+import pino, { Logger } from 'pino';
+import { LogLevel } from '../config/app-config';
+
+/** Anything that could carry a secret is censored before a line is written (contract section 2). */
+const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  '*.password',
+  '*.newPassword',
+  '*.currentPassword',
+  '*.code',
+  '*.accessToken',
+  '*.idToken',
+  '*.refreshToken',
+  '*.AccessToken',
+  '*.RefreshToken',
+  '*.Password',
+  '*.ConfirmationCode',
+  '*.SecretHash',
+];
+
+export function createRootLogger(level: LogLevel): Logger {
+  return pino({
+    level,
+    base: { service: 'api' },
+    messageKey: 'msg',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+  });
+}
+
+/** Nest's own log calls (`new Logger('X').warn(...)`) go to the same JSON stream. */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  /** Nest appends the logger's context as the last string argument. */
+  private write(level: pino.Level, message: unknown, params: unknown[]): void {
+    const rest = [...params];
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const text = rest.filter((p): p is string => typeof p === 'string').join(' ');
+    if (typeof message === 'object' && message !== null) {
+      this.logger[level]({ context, ...message }, text);
+    } else {
+      this.logger[level]({ context }, [String(message), text].filter((s) => s !== '').join(' '));
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ApiError, FieldError } from './api-error';
+
+function flatten(errors: ValidationError[], parent = ''): FieldError[] {
+  return errors.flatMap((error) => {
+    const field = parent === '' ? error.property : `${parent}.${error.property}`;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/**
+ * Strict validation for every body and query: unknown properties are refused (never silently
+ * dropped), values are not coerced, and anything but a JSON object where a DTO is expected is 400.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    transformOptions: { enableImplicitConversion: false },
+    validationError: { target: false, value: false },
+    stopAtFirstError: false,
+    exceptionFactory: (errors) => {
+      const fields = flatten(errors);
+      const unknown = fields.filter((f) => f.message.includes('should not exist'));
+      const detail = unknown.length > 0 ? 'The request has unknown properties' : 'The request is not valid';
+      return ApiError.validation(detail, fields.length > 0 ? fields : [{ field: '(root)', message: 'must be a JSON object' }]);
+    },
+  });
+}
+
+/** Path ids are UUIDs; anything else is 400 VALIDATION_FAILED, not a 404 or a database error. */
+export const UUID_PIPE = new ParseUUIDPipe({
+  exceptionFactory: () => ApiError.validation('The id in the path must be a UUID', [{ field: 'id', message: 'must be a UUID' }]),
+});

@@ -1,0 +1,5 @@
+import { RevokedToken } from '../auth/entities/revoked-token.entity';
+import { UserMapping } from '../users/entities/user-mapping.entity';
+
+/** Every entity, listed explicitly (no globs: the same list works from `src/` and `dist/`). */
+export const ENTITIES = [UserMapping, RevokedToken];

@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { JwksService } from '../auth/jwks.service';
+import { ApiError } from '../common/api-error';
+import { ShutdownState } from './shutdown-state';
+
+export interface Readiness {
+  status: 'ready';
+  checks: { database: 'up'; jwks: 'loaded' };
+}
+
+@Injectable()
+export class HealthService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly jwks: JwksService,
+    private readonly shutdown: ShutdownState,
+  ) {}
+
+  async readiness(): Promise<Readiness> {
+    if (this.shutdown.isDraining) {
+      throw ApiError.serviceUnavailable('Shutting down');
+    }
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch (error) {
+      throw ApiError.serviceUnavailable('The database does not answer', error);
+    }
+    if (!this.jwks.isLoaded) {
+      throw ApiError.idpUnavailable('The signing keys of the user pool are not loaded yet');
+    }
+    return { status: 'ready', checks: { database: 'up', jwks: 'loaded' } };
+  }
+}

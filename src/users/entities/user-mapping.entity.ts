@@ -1,0 +1,50 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const USER_STATUSES = ['active', 'disabled', 'withdrawn'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+/**
+ * One row per Cognito user: the internal id everything else references. Cognito owns identity;
+ * this row owns what the API needs to know without asking Cognito (status, revocation).
+ */
+@Entity({ name: 'user_mapping' })
+export class UserMapping {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'cognito_sub', type: 'varchar', length: 64, unique: true })
+  cognitoSub: string;
+
+  /** Cognito's `username` (what admin API calls take); for email-as-username pools a UUID. */
+  @Column({ name: 'cognito_username', type: 'varchar', length: 128 })
+  cognitoUsername: string;
+
+  @Column({ type: 'varchar', length: 320, nullable: true })
+  email: string | null;
+
+  @Column({ name: 'phone_number', type: 'varchar', length: 32, nullable: true })
+  phoneNumber: string | null;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  nickname: string | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status: UserStatus;
+
+  /** Tokens issued (iat) before this instant are refused: logout-all, group change, disable. */
+  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
+  tokensValidAfter: Date | null;
+
+  /** Set before Cognito is asked to delete the user, so a crash in between still converges. */
+  @Column({ name: 'withdrawal_requested_at', type: 'timestamptz', nullable: true })
+  withdrawalRequestedAt: Date | null;
+
+  @Column({ name: 'withdrawn_at', type: 'timestamptz', nullable: true })
+  withdrawnAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,117 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { UserMapping, UserStatus } from './entities/user-mapping.entity';
+
+/** What the guard needs to decide about a caller, in one round trip. */
+export interface CallerState {
+  id: string;
+  status: UserStatus;
+  tokensValidAfter: Date | null;
+  withdrawalRequested: boolean;
+  jtiRevoked: boolean;
+}
+
+export interface ProfileFields {
+  email?: string | null;
+  phoneNumber?: string | null;
+  nickname?: string | null;
+}
+
+/** The queries over `user_mapping` (STYLE.md: queries live next to the entity they read). */
+@Injectable()
+export class UserMappingRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
+    const rows: Array<{
+      id: string;
+      status: UserStatus;
+      tokens_valid_after: Date | null;
+      withdrawal_requested: boolean;
+      jti_revoked: boolean;
+    }> = await this.dataSource.query(
+      `SELECT u.id, u.status, u.tokens_valid_after,
+                u.withdrawal_requested_at IS NOT NULL AS withdrawal_requested,
+                ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
+           FROM user_mapping u
+          WHERE u.cognito_sub = $1`,
+      [sub, jti],
+    );
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : {
+          id: row.id,
+          status: row.status,
+          tokensValidAfter: row.tokens_valid_after,
+          withdrawalRequested: row.withdrawal_requested,
+          jtiRevoked: row.jti_revoked,
+        };
+  }
+
+  /**
+   * Creates the row for a Cognito user unless it exists; concurrent callers get the same row.
+   * Returns whether this call inserted it.
+   */
+  async ensure(sub: string, username: string, fields: ProfileFields = {}): Promise<{ user: UserMapping; created: boolean }> {
+    const inserted: Array<{ id: string }> = await this.dataSource.query(
+      `INSERT INTO user_mapping (cognito_sub, cognito_username, email, phone_number, nickname)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (cognito_sub) DO NOTHING
+       RETURNING id`,
+      [sub, username, fields.email ?? null, fields.phoneNumber ?? null, fields.nickname ?? null],
+    );
+    const user = await this.dataSource.getRepository(UserMapping).findOneByOrFail({ cognitoSub: sub });
+    return { user, created: inserted.length > 0 };
+  }
+
+  findById(id: string): Promise<UserMapping | null> {
+    return this.dataSource.getRepository(UserMapping).findOneBy({ id });
+  }
+
+  findBySub(sub: string): Promise<UserMapping | null> {
+    return this.dataSource.getRepository(UserMapping).findOneBy({ cognitoSub: sub });
+  }
+
+  /** Mirrors Cognito attributes into the row; a withdrawn row is never written back to. */
+  async updateProfile(id: string, fields: ProfileFields, manager: EntityManager = this.dataSource.manager): Promise<UserMapping | null> {
+    const set: Partial<UserMapping> = {};
+    if (fields.email !== undefined) {
+      set.email = fields.email;
+    }
+    if (fields.phoneNumber !== undefined) {
+      set.phoneNumber = fields.phoneNumber;
+    }
+    if (fields.nickname !== undefined) {
+      set.nickname = fields.nickname;
+    }
+    if (Object.keys(set).length > 0) {
+      await manager
+        .createQueryBuilder()
+        .update(UserMapping)
+        .set(set)
+        .where('id = :id AND status <> :withdrawn', { id, withdrawn: 'withdrawn' })
+        .execute();
+    }
+    return manager.getRepository(UserMapping).findOneBy({ id });
+  }
+
+  /** Refuses every token issued before now (logout-all, group change, disable). */
+  async revokeTokensIssuedBeforeNow(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(`UPDATE user_mapping SET tokens_valid_after = now(), updated_at = now() WHERE id = $1`, [id]);
+  }
+
+  /** Refuses one access token until it would have expired anyway (logout). */
+  async revokeToken(userId: string, jti: string, expiresAt: Date): Promise<void> {
+    await this.dataSource.query(`INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`, [
+      jti,
+      userId,
+      expiresAt,
+    ]);
+  }
+
+  async purgeExpiredRevocations(): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM revoked_tokens WHERE expires_at < now()`);
+    return result[1];
+  }
+}

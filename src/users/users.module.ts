@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { UserMappingRepository } from './user-mapping.repository';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
+import { WithdrawalHandler } from './withdrawal.handler';
+import { WithdrawalService } from './withdrawal.service';
+
+@Module({
+  controllers: [UsersController],
+  providers: [UserMappingRepository, UsersService, WithdrawalService, WithdrawalHandler],
+  exports: [UserMappingRepository, WithdrawalService],
+})
+export class UsersModule {}

@@ -1,0 +1,163 @@
+import { bearer, startTestApp, TestApp } from './support/test-app';
+
+describe('foundation: cross-cutting HTTP contract', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { CORS_ORIGINS: 'https://app.example.com' } });
+  });
+  afterAll(() => t.close());
+
+  it('answers liveness and readiness when the database and JWKS are up', async () => {
+    expect((await t.http.get('/health/live')).status).toBe(200);
+    const ready = await t.http.get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ database: 'up', jwks: 'loaded' });
+  });
+
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const echoed = await t.http.get('/health/live').set('X-Request-Id', 'abc-123:x.y_z');
+    expect(echoed.headers['x-request-id']).toBe('abc-123:x.y_z');
+    const replaced = await t.http.get('/health/live').set('X-Request-Id', 'bad id with spaces');
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('renders a bad body as problem details with code, requestId and field errors', async () => {
+    const res = await t.http.post('/v1/auth/login').set('X-Request-Id', 'req-1').send({ email: 42, password: 'x' });
+    expect(res.status).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ status: 400, title: 'Bad Request', code: 'VALIDATION_FAILED', requestId: 'req-1' });
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'email' })]));
+  });
+
+  it('refuses unknown body properties instead of dropping them', async () => {
+    const res = await t.http.post('/v1/auth/login').send({ email: 'a@example.com', password: 'x', admin: true });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'admin' })]));
+  });
+
+  it.each([
+    ['an array', '[1,2]'],
+    ['a string', '"hello"'],
+    ['null', 'null'],
+  ])('refuses %s where a JSON object is expected', async (_what, body) => {
+    const res = await t.http.post('/v1/auth/login').set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers malformed JSON with 400 problem details', async () => {
+    const res = await t.http.post('/v1/auth/login').set('Content-Type', 'application/json').send('{"email":');
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('refuses __proto__ keys', async () => {
+    const res = await t.http
+      .post('/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"__proto__":{"x":1},"email":"a@example.com","password":"x"}');
+    expect(res.status).toBe(400);
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded'])('answers a %s body with 415', async (type) => {
+    const res = await t.http.post('/v1/auth/login').set('Content-Type', type).send('email=a@example.com');
+    expect(res.status).toBe(415);
+    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a body over 64 KiB with 413', async () => {
+    const res = await t.http.post('/v1/auth/login').send({ email: 'a@example.com', password: 'x'.repeat(70 * 1024) });
+    expect(res.status).toBe(413);
+    expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers an unknown route with 404 problem details', async () => {
+    const res = await t.http.get('/v1/nothing-here');
+    expect(res.status).toBe(404);
+    expect(res.body.code).toBe('NOT_FOUND');
+    expect(typeof res.body.requestId).toBe('string');
+  });
+
+  it('sends security headers and no X-Powered-By', async () => {
+    const res = await t.http.get('/health/live');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('allows CORS only for configured origins', async () => {
+    const allowed = await t.http
+      .options('/v1/users/me')
+      .set('Origin', 'https://app.example.com')
+      .set('Access-Control-Request-Method', 'GET');
+    expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
+    const foreign = await t.http
+      .options('/v1/users/me')
+      .set('Origin', 'https://evil.example.com')
+      .set('Access-Control-Request-Method', 'GET');
+    expect(foreign.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('serves the OpenAPI document and Swagger UI', async () => {
+    const doc = await t.http.get('/docs/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.paths['/v1/auth/login']).toBeDefined();
+    expect((await t.http.get('/docs')).status).toBe(200);
+  });
+
+  it('requires a token on /v1 routes and says so with WWW-Authenticate', async () => {
+    const res = await t.http.get('/v1/users/me');
+    expect(res.status).toBe(401);
+    expect(res.body.code).toBe('UNAUTHENTICATED');
+    expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('validates path ids as UUIDs', async () => {
+    const user = await t.given.user();
+    const res = await t.http.get('/v1/users/not-a-uuid').set(bearer(user.accessToken));
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
+describe('foundation: the database going away and coming back', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp({ proxyDatabase: true });
+  });
+  afterAll(() => t.close());
+
+  it('turns readiness 503 within 5 s and back to 200 without a restart', async () => {
+    const user = await t.given.user();
+    expect((await t.http.get('/health/ready')).status).toBe(200);
+    await t.dbProxy!.stop();
+
+    const started = Date.now();
+    const down = await t.http.get('/health/ready');
+    expect(down.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(down.body.code).toBe('SERVICE_UNAVAILABLE');
+
+    const me = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+    expect(me.status).toBe(503);
+    expect(me.body.code).toBe('SERVICE_UNAVAILABLE');
+    expect(me.headers['retry-after']).toBeDefined();
+    expect((await t.http.get('/health/live')).status).toBe(200);
+
+    await t.dbProxy!.resume();
+    let recovered = 0;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if ((await t.http.get('/health/ready')).status === 200) {
+        recovered = Date.now();
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBeGreaterThan(0);
+    expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).status).toBe(200);
+  });
+});

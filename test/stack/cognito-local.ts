@@ -1,0 +1,128 @@
+import {
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, waitFor } from './ports';
+
+export interface CognitoLocalHandle {
+  endpoint: string;
+  port: number;
+  stateDir: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+export interface UserPool {
+  userPoolId: string;
+  clientId: string;
+  issuer: string;
+  jwksUri: string;
+}
+
+/** Credentials and region the AWS SDK needs to sign requests to the emulator (never checked by it). */
+export const EMULATOR_AWS_ENV = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'local' };
+
+/**
+ * Runs cognito-local (npm) as a child process whose state lives in `stateDir/.cognito`.
+ * Its issuer is http://127.0.0.1:PORT/<poolId>.
+ */
+export async function startCognitoLocal(options: { stateDir: string; port?: number }): Promise<CognitoLocalHandle> {
+  const port = options.port ?? (await freePort());
+  mkdirSync(join(options.stateDir, '.cognito'), { recursive: true });
+  const entry = require.resolve('cognito-local/lib/bin/start.js');
+  let child: ChildProcess | null = null;
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  const start = async (): Promise<void> => {
+    child = spawn(process.execPath, [entry], {
+      cwd: options.stateDir,
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exited = new Promise<never>((_, reject) => child?.once('exit', (code) => reject(new Error(`cognito-local exited with ${code}`))));
+    exited.catch(() => undefined);
+    await Promise.race([
+      waitFor('cognito-local', async () => (await fetch(`${endpoint}/health`).catch(() => null)) !== null, 20_000),
+      exited,
+    ]);
+  };
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = null;
+    if (running === null || running.exitCode !== null) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+  };
+  await start();
+  return { endpoint, port, stateDir: options.stateDir, stop, start };
+}
+
+export function emulatorClient(endpoint: string): CognitoIdentityProviderClient {
+  return new CognitoIdentityProviderClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+}
+
+/** A user pool like production's: email as username, email verified by code, groups admin and moderator. */
+export async function createUserPool(endpoint: string, name: string): Promise<UserPool> {
+  const client = emulatorClient(endpoint);
+  try {
+    const pool = await client.send(
+      new CreateUserPoolCommand({
+        PoolName: name,
+        UsernameAttributes: ['email'],
+        AutoVerifiedAttributes: ['email'],
+      }),
+    );
+    const userPoolId = pool.UserPool?.Id ?? '';
+    const app = await client.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: userPoolId,
+        ClientName: `${name}-app`,
+        ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      }),
+    );
+    for (const group of ['admin', 'moderator']) {
+      await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group, Description: `${group} group` }));
+    }
+    const issuer = `${endpoint}/${userPoolId}`;
+    return { userPoolId, clientId: app.UserPoolClient?.ClientId ?? '', issuer, jwksUri: `${issuer}/.well-known/jwks.json` };
+  } finally {
+    client.destroy();
+  }
+}
+
+interface StoredUser {
+  Username: string;
+  Attributes?: Array<{ Name: string; Value: string }>;
+  ConfirmationCode?: string;
+  AttributeVerificationCode?: string;
+  [key: string]: unknown;
+}
+
+/** Reads a user record from the emulator's JSON database (confirmation codes live there). */
+export function storedUser(stateDir: string, userPoolId: string, email: string): StoredUser | undefined {
+  const file = join(stateDir, '.cognito', 'db', `${userPoolId}.json`);
+  const db = JSON.parse(readFileSync(file, 'utf8')) as { Users?: Record<string, StoredUser> };
+  return Object.values(db.Users ?? {}).find((u) => u.Attributes?.some((a) => a.Name === 'email' && a.Value === email));
+}
+
+export function listPoolFiles(stateDir: string): string[] {
+  return readdirSync(join(stateDir, '.cognito', 'db'));
+}
+
+export function writeEmulatorConfig(stateDir: string, config: object): void {
+  mkdirSync(join(stateDir, '.cognito'), { recursive: true });
+  writeFileSync(join(stateDir, '.cognito', 'config.json'), JSON.stringify(config, null, 2));
+}

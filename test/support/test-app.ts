@@ -1,0 +1,205 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import pino from 'pino';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app.setup';
+import { loadConfig } from '../../src/config/app-config';
+import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
+import { databaseUrl, withClient } from '../stack/postgres';
+import { TcpProxy } from './tcp-proxy';
+
+export const PASSWORD = 'Str0ng!Passw0rd';
+
+const signingKey = JSON.parse(readFileSync(require.resolve('cognito-local/lib/keys/cognitoLocal.private.json'), 'utf8')) as { pem: string };
+
+export interface TestUser {
+  id: string;
+  sub: string;
+  email: string;
+  password: string;
+  groups: string[];
+  accessToken: string;
+  idToken: string;
+  refreshToken: string;
+}
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  http: ReturnType<typeof request>;
+  baseUrl: string;
+  db: DataSource;
+  databaseUrl: string;
+  pool: UserPool;
+  cognitoEndpoint: string;
+  /** Present when the app was started with `{ proxyDatabase: true }`. */
+  dbProxy?: TcpProxy;
+  given: {
+    user(options?: { groups?: string[]; email?: string; nickname?: string }): Promise<TestUser>;
+  };
+  /** The confirmation code cognito-local stored for an email (signup or attribute change). */
+  code(email: string, kind?: 'signup' | 'attribute'): string;
+  /** A token signed with cognito-local's own key: valid signature, claims as given. */
+  forge(
+    claims: Record<string, unknown>,
+    options?: { header?: Record<string, unknown>; omit?: string[]; key?: string; algorithm?: jwt.Algorithm },
+  ): string;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+export function uniqueEmail(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}.${Date.now().toString(36)}.${counter}@example.com`;
+}
+
+/** The real application, on real HTTP, against its own database copy and its own user pool. */
+export async function startTestApp(options: { env?: Record<string, string>; proxyDatabase?: boolean } = {}): Promise<TestApp> {
+  const adminUrl = required('TEST_PG_ADMIN_URL');
+  const name = `${required('TEST_RUN_ID')}_${randomUUID().slice(0, 8)}`;
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${required('TEST_TEMPLATE_DB')}`));
+  const dbUrl = databaseUrl(adminUrl, name);
+  let appDbUrl = dbUrl;
+  let dbProxy: TcpProxy | undefined;
+  if (options.proxyDatabase === true) {
+    const target = new URL(dbUrl);
+    dbProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const port = await dbProxy.start();
+    const proxied = new URL(dbUrl);
+    proxied.hostname = '127.0.0.1';
+    proxied.port = String(port);
+    appDbUrl = proxied.toString();
+  }
+  const endpoint = required('TEST_COGNITO_ENDPOINT');
+  const stateDir = required('TEST_COGNITO_STATE_DIR');
+  const pool = await createUserPool(endpoint, name);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: appDbUrl,
+    COGNITO_REGION: 'ap-northeast-2',
+    COGNITO_USER_POOL_ID: pool.userPoolId,
+    COGNITO_CLIENT_ID: pool.clientId,
+    COGNITO_ENDPOINT: endpoint,
+    COGNITO_ISSUER: pool.issuer,
+    COGNITO_JWKS_URI: pool.jwksUri,
+    RATE_LIMIT_AUTH_PER_MINUTE: '10000',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
+  });
+  const app = await createApp(config, pino({ level: config.logLevel }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const http = request(baseUrl);
+  // Ready means the JWKS is loaded too.
+  for (let i = 0; i < 100; i += 1) {
+    if ((await fetch(`${baseUrl}/health/ready`)).status === 200) {
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const code = (email: string, kind: 'signup' | 'attribute' = 'signup'): string => {
+    const user = storedUser(stateDir, pool.userPoolId, email);
+    const value = kind === 'signup' ? user?.ConfirmationCode : user?.AttributeVerificationCode;
+    if (typeof value !== 'string') {
+      throw new Error(`no ${kind} code stored for ${email}`);
+    }
+    return value;
+  };
+
+  const given = {
+    async user(opts: { groups?: string[]; email?: string; nickname?: string } = {}): Promise<TestUser> {
+      const email = opts.email ?? uniqueEmail();
+      const signup = await http.post('/v1/auth/signup').send({ email, password: PASSWORD, nickname: opts.nickname ?? 'tester' });
+      expectStatus(signup, 201);
+      const confirm = await http.post('/v1/auth/confirm').send({ email, code: code(email) });
+      expectStatus(confirm, 200);
+      const groups = opts.groups ?? [];
+      if (groups.length > 0) {
+        const client = emulatorClient(endpoint);
+        for (const group of groups) {
+          await client.send(
+            new AdminAddUserToGroupCommand({ UserPoolId: pool.userPoolId, Username: signup.body.userSub, GroupName: group }),
+          );
+        }
+        client.destroy();
+      }
+      const login = await http.post('/v1/auth/login').send({ email, password: PASSWORD });
+      expectStatus(login, 200);
+      return {
+        id: confirm.body.user.id,
+        sub: signup.body.userSub,
+        email,
+        password: PASSWORD,
+        groups,
+        accessToken: login.body.accessToken,
+        idToken: login.body.idToken,
+        refreshToken: login.body.refreshToken,
+      };
+    },
+  };
+
+  const forge: TestApp['forge'] = (claims, opts = {}) => {
+    const now = Math.floor(Date.now() / 1000);
+    const payload: Record<string, unknown> = {
+      sub: randomUUID(),
+      token_use: 'access',
+      client_id: pool.clientId,
+      iss: pool.issuer,
+      iat: now,
+      exp: now + 3600,
+      jti: randomUUID(),
+      ...claims,
+    };
+    for (const key of opts.omit ?? []) {
+      delete payload[key];
+    }
+    return jwt.sign(payload, opts.key ?? signingKey.pem, {
+      algorithm: opts.algorithm ?? 'RS256',
+      keyid: 'CognitoLocal',
+      header: { alg: opts.algorithm ?? 'RS256', ...opts.header },
+    });
+  };
+
+  return {
+    app,
+    http,
+    baseUrl,
+    db: app.get(DataSource),
+    databaseUrl: dbUrl,
+    pool,
+    cognitoEndpoint: endpoint,
+    dbProxy,
+    given,
+    code,
+    forge,
+    async close() {
+      await app.close();
+      await dbProxy?.stop();
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
+    },
+  };
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined) {
+    throw new Error(`${name} is not set: run the e2e tests through npm test (jest globalSetup)`);
+  }
+  return value;
+}
+
+/** Fails with the response body in the message, which says more than a bare status mismatch. */
+export function expectStatus(response: request.Response, status: number): void {
+  if (response.status !== status) {
+    throw new Error(`expected HTTP ${status}, got ${response.status}: ${JSON.stringify(response.body)}`);
+  }
+}
+
+export function bearer(token: string): { Authorization: string } {
+  return { Authorization: `Bearer ${token}` };
+}
