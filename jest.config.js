@@ -29,6 +29,7 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       slowTestThreshold: 30,
+      testTimeout: 30_000,
     },
   ],
 };

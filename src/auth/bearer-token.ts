@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 
 /** Three base64url segments; a signature segment is required (no unsigned tokens). */
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * The access token from exactly one well-formed `Authorization: Bearer` header, or null.

@@ -22,8 +22,9 @@ export class JwtAuthGuard extends AuthGuard('cognito-jwt') {
 
   /** passport reports refusals as `info`; ours are `ApiError`s with the precise code. */
   override handleRequest<TUser = AuthUser>(err: unknown, user: TUser | false, info: unknown): TUser {
-    if (err instanceof Error) {
-      throw err;
+    // Not `instanceof Error`: socket errors from Node's core may come from another realm.
+    if (err !== null && err !== undefined && err !== false) {
+      throw err as Error;
     }
     if (info instanceof ApiError) {
       throw info;

@@ -181,8 +181,10 @@ export class CognitoService implements OnModuleDestroy {
           new ConfirmSignUpCommand({ ClientId: this.clientId, Username: email, ConfirmationCode: code, ...this.secretHash(email) }),
         ),
       {
-        // Unknown email: the same answer as a wrong code, so the route tells nothing about who exists.
+        // Unknown email, or an account that cannot be confirmed (already confirmed): the same
+        // answer as a wrong code, so the route tells nothing about who exists.
         UserNotFoundException: () => mapCognitoError({ name: 'CodeMismatchException' }, 'ConfirmSignUp'),
+        NotAuthorizedException: () => mapCognitoError({ name: 'CodeMismatchException' }, 'ConfirmSignUp'),
       },
     );
   }

@@ -57,7 +57,9 @@ export function uniqueEmail(prefix = 'user'): string {
 }
 
 /** The real application, on real HTTP, against its own database copy and its own user pool. */
-export async function startTestApp(options: { env?: Record<string, string>; proxyDatabase?: boolean } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { env?: Record<string, string>; proxyDatabase?: boolean; waitForReady?: boolean } = {},
+): Promise<TestApp> {
   const adminUrl = required('TEST_PG_ADMIN_URL');
   const name = `${required('TEST_RUN_ID')}_${randomUUID().slice(0, 8)}`;
   await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${required('TEST_TEMPLATE_DB')}`));
@@ -95,7 +97,7 @@ export async function startTestApp(options: { env?: Record<string, string>; prox
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   const http = request(baseUrl);
   // Ready means the JWKS is loaded too.
-  for (let i = 0; i < 100; i += 1) {
+  for (let i = 0; options.waitForReady !== false && i < 200; i += 1) {
     if ((await fetch(`${baseUrl}/health/ready`)).status === 200) {
       break;
     }

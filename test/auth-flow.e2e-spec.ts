@@ -1,0 +1,397 @@
+import {
+  CognitoIdentityProviderClient,
+  GlobalSignOutCommand,
+  ResendConfirmationCodeCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CognitoService } from '../src/cognito/cognito.service';
+import { WithdrawalService } from '../src/users/withdrawal.service';
+import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
+
+/** cognito-local's SDK client inside the running app, for command-boundary mocks. */
+function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
+  return t.app.get<CognitoService, { client: CognitoIdentityProviderClient }>(CognitoService).client;
+}
+
+/** iat has one-second precision: a new token must come from a later second than a revocation. */
+async function nextSecond(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
+}
+
+describe('auth and the user_mapping lifecycle, end to end', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('walks signup -> confirm -> login -> me -> refresh -> profile -> logout -> withdrawal -> signup again', async () => {
+    const email = uniqueEmail('journey');
+    const signup = await t.http
+      .post('/v1/auth/signup')
+      .send({ email, password: PASSWORD, nickname: 'Journey', phoneNumber: '+821012345678' });
+    expectStatus(signup, 201);
+    expect(signup.body).toMatchObject({ confirmed: false, codeDelivery: { medium: 'EMAIL' } });
+    expect(typeof signup.body.userSub).toBe('string');
+
+    const early = await t.http.post('/v1/auth/login').send({ email, password: PASSWORD });
+    expect({ status: early.status, code: early.body.code }).toEqual({ status: 403, code: 'USER_NOT_CONFIRMED' });
+
+    const confirm = await t.http.post('/v1/auth/confirm').send({ email, code: t.code(email) });
+    expectStatus(confirm, 200);
+    expect(confirm.body.user).toMatchObject({ email, nickname: 'Journey', phoneNumber: '+821012345678', status: 'active', groups: [] });
+    const rows: Array<{ id: string; cognito_sub: string }> = await t.db.query(`SELECT id, cognito_sub FROM user_mapping WHERE email = $1`, [
+      email,
+    ]);
+    expect(rows).toEqual([{ id: confirm.body.user.id, cognito_sub: signup.body.userSub }]);
+
+    const login = await t.http.post('/v1/auth/login').send({ email, password: PASSWORD });
+    expectStatus(login, 200);
+    expect(login.body).toMatchObject({ tokenType: 'Bearer', expiresIn: expect.any(Number) });
+    const me = await t.http.get('/v1/users/me').set(bearer(login.body.accessToken));
+    expectStatus(me, 200);
+    expect(me.body.id).toBe(confirm.body.user.id);
+
+    const refreshed = await t.http.post('/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
+    expectStatus(refreshed, 200);
+    expect(refreshed.body).toEqual({
+      accessToken: expect.any(String),
+      idToken: expect.any(String),
+      expiresIn: expect.any(Number),
+      tokenType: 'Bearer',
+    });
+    expectStatus(await t.http.get('/v1/users/me').set(bearer(refreshed.body.accessToken)), 200);
+
+    const patched = await t.http.patch('/v1/users/me').set(bearer(login.body.accessToken)).send({ nickname: 'Renamed' });
+    expectStatus(patched, 200);
+    expect(patched.body.nickname).toBe('Renamed');
+    const [row] = await t.db.query(`SELECT nickname FROM user_mapping WHERE id = $1`, [me.body.id]);
+    expect(row.nickname).toBe('Renamed');
+
+    expectStatus(
+      await t.http.post('/v1/auth/logout').set(bearer(login.body.accessToken)).send({ refreshToken: login.body.refreshToken }),
+      204,
+    );
+    const afterLogout = await t.http.get('/v1/users/me').set(bearer(login.body.accessToken));
+    expect({ status: afterLogout.status, code: afterLogout.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+    const refreshAfterLogout = await t.http.post('/v1/auth/refresh').send({ refreshToken: login.body.refreshToken });
+    expect(refreshAfterLogout.status).toBe(401);
+
+    const again = await t.http.post('/v1/auth/login').send({ email, password: PASSWORD });
+    expectStatus(again, 200);
+    expectStatus(await t.http.delete('/v1/users/me').set(bearer(again.body.accessToken)), 204);
+    const afterWithdrawal = await t.http.get('/v1/users/me').set(bearer(again.body.accessToken));
+    expect({ status: afterWithdrawal.status, code: afterWithdrawal.body.code }).toEqual({ status: 401, code: 'ACCOUNT_WITHDRAWN' });
+    const loginWithdrawn = await t.http.post('/v1/auth/login').send({ email, password: PASSWORD });
+    expect({ status: loginWithdrawn.status, code: loginWithdrawn.body.code }).toEqual({ status: 401, code: 'INVALID_CREDENTIALS' });
+    const [scrubbed] = await t.db.query(`SELECT status, email, phone_number, nickname, withdrawn_at FROM user_mapping WHERE id = $1`, [
+      me.body.id,
+    ]);
+    expect(scrubbed).toMatchObject({ status: 'withdrawn', email: null, phone_number: null, nickname: null });
+    expect(scrubbed.withdrawn_at).toBeInstanceOf(Date);
+    const publicProfile = await t.http.get(`/v1/users/${me.body.id}`).set(bearer(refreshed.body.accessToken));
+    // The refreshed token belongs to the withdrawn user too: refused.
+    expect(publicProfile.status).toBe(401);
+
+    const resignup = await t.http.post('/v1/auth/signup').send({ email, password: PASSWORD, nickname: 'Back' });
+    expectStatus(resignup, 201);
+    const reconfirm = await t.http.post('/v1/auth/confirm').send({ email, code: t.code(email) });
+    expectStatus(reconfirm, 200);
+    expect(reconfirm.body.user.id).not.toBe(me.body.id);
+    const [{ count }] = await t.db.query(`SELECT count(*)::int AS count FROM user_mapping WHERE cognito_sub IN ($1, $2)`, [
+      signup.body.userSub,
+      resignup.body.userSub,
+    ]);
+    expect(count).toBe(2);
+  });
+
+  it('shows a withdrawn user as a public profile with status withdrawn', async () => {
+    const viewer = await t.given.user();
+    const leaver = await t.given.user({ nickname: 'Leaver' });
+    expect((await t.http.get(`/v1/users/${leaver.id}`).set(bearer(viewer.accessToken))).body).toEqual({
+      id: leaver.id,
+      nickname: 'Leaver',
+      status: 'active',
+    });
+    expectStatus(await t.http.delete('/v1/users/me').set(bearer(leaver.accessToken)), 204);
+    const res = await t.http.get(`/v1/users/${leaver.id}`).set(bearer(viewer.accessToken));
+    expect(res.body).toEqual({ id: leaver.id, nickname: null, status: 'withdrawn' });
+    expect((await t.http.get(`/v1/users/00000000-0000-4000-8000-000000000000`).set(bearer(viewer.accessToken))).status).toBe(404);
+  });
+
+  describe('signup and login errors', () => {
+    it('answers a second signup of the same email with 409 USER_EXISTS', async () => {
+      const user = await t.given.user();
+      const res = await t.http.post('/v1/auth/signup').send({ email: user.email, password: PASSWORD, nickname: 'x' });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'USER_EXISTS' });
+    });
+    it.each(['short1!', 'alllowercase1!', 'NoDigits!!', 'NoSymbol123'])(
+      'refuses the weak password %s with INVALID_PASSWORD before calling Cognito',
+      async (password) => {
+        const email = uniqueEmail('weak');
+        const res = await t.http.post('/v1/auth/signup').send({ email, password, nickname: 'x' });
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'INVALID_PASSWORD' });
+        expect((await t.http.post('/v1/auth/login').send({ email, password })).status).toBe(401);
+      },
+    );
+    it('refuses a malformed email, nickname or phone number with VALIDATION_FAILED', async () => {
+      for (const body of [
+        { email: 'not-an-email', password: PASSWORD, nickname: 'x' },
+        { email: uniqueEmail(), password: PASSWORD, nickname: '' },
+        { email: uniqueEmail(), password: PASSWORD, nickname: 'x', phoneNumber: '010-1234' },
+        { email: uniqueEmail(), password: PASSWORD, nickname: 12 },
+      ]) {
+        const res = await t.http.post('/v1/auth/signup').send(body);
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      }
+    });
+    it('answers a wrong confirmation code with CODE_MISMATCH and a malformed one with VALIDATION_FAILED', async () => {
+      const email = uniqueEmail('code');
+      expectStatus(await t.http.post('/v1/auth/signup').send({ email, password: PASSWORD, nickname: 'x' }), 201);
+      const right = t.code(email);
+      const wrong = right === '000000' ? '111111' : '000000';
+      const res = await t.http.post('/v1/auth/confirm').send({ email, code: wrong });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'CODE_MISMATCH' });
+      expect((await t.http.post('/v1/auth/confirm').send({ email, code: 'abc' })).body.code).toBe('VALIDATION_FAILED');
+      expect((await t.http.post('/v1/auth/confirm').send({ email: uniqueEmail('nobody'), code: '123456' })).body.code).toBe(
+        'CODE_MISMATCH',
+      );
+    });
+    it('confirming twice never creates a second row', async () => {
+      const email = uniqueEmail('twice');
+      expectStatus(await t.http.post('/v1/auth/signup').send({ email, password: PASSWORD, nickname: 'x' }), 201);
+      const code = t.code(email);
+      expectStatus(await t.http.post('/v1/auth/confirm').send({ email, code }), 200);
+      const second = await t.http.post('/v1/auth/confirm').send({ email, code });
+      expect(second.status).toBeGreaterThanOrEqual(400);
+      expect(second.status).toBeLessThan(500);
+      const [{ count }] = await t.db.query(`SELECT count(*)::int AS count FROM user_mapping WHERE email = $1`, [email]);
+      expect(count).toBe(1);
+    });
+    it('gives the same 401 INVALID_CREDENTIALS for a wrong password and an unknown email', async () => {
+      const user = await t.given.user();
+      const wrong = await t.http.post('/v1/auth/login').send({ email: user.email, password: 'Wr0ng!Password' });
+      const unknown = await t.http.post('/v1/auth/login').send({ email: uniqueEmail('ghost'), password: 'Wr0ng!Password' });
+      for (const res of [wrong, unknown]) {
+        expect({ status: res.status, code: res.body.code, detail: res.body.detail }).toEqual({
+          status: 401,
+          code: 'INVALID_CREDENTIALS',
+          detail: 'Wrong email or password',
+        });
+      }
+    });
+    it('refuses a garbage refresh token with 401', async () => {
+      const res = await t.http.post('/v1/auth/refresh').send({ refreshToken: 'garbage' });
+      expect(res.status).toBe(401);
+    });
+  });
+
+  describe('passwords', () => {
+    it('answers forgot-password with 202 for known and unknown emails alike', async () => {
+      const user = await t.given.user();
+      const known = await t.http.post('/v1/auth/password/forgot').send({ email: user.email });
+      const unknown = await t.http.post('/v1/auth/password/forgot').send({ email: uniqueEmail('ghost') });
+      expect([known.status, unknown.status]).toEqual([202, 202]);
+      expect(known.text).toBe(unknown.text);
+    });
+    it('resets the password with the emailed code', async () => {
+      const user = await t.given.user();
+      expectStatus(await t.http.post('/v1/auth/password/forgot').send({ email: user.email }), 202);
+      const weak = await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword: 'weak' });
+      expect(weak.body.code).toBe('INVALID_PASSWORD');
+      const newPassword = 'N3w!Passw0rd';
+      expectStatus(await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword }), 204);
+      expectStatus(await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword }), 200);
+    });
+    it('changes the password only with the right current password', async () => {
+      const user = await t.given.user();
+      const wrong = await t.http
+        .post('/v1/auth/password/change')
+        .set(bearer(user.accessToken))
+        .send({ currentPassword: 'Wr0ng!Password', newPassword: 'An0ther!Passw0rd' });
+      expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 400, code: 'INVALID_CREDENTIALS' });
+      expectStatus(
+        await t.http
+          .post('/v1/auth/password/change')
+          .set(bearer(user.accessToken))
+          .send({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }),
+        204,
+      );
+      expectStatus(await t.http.post('/v1/auth/login').send({ email: user.email, password: 'An0ther!Passw0rd' }), 200);
+    });
+  });
+
+  describe('email change', () => {
+    it('sends a code to the new address and updates the row only after verification', async () => {
+      const user = await t.given.user();
+      const newEmail = uniqueEmail('moved');
+      const requested = await t.http.post('/v1/users/me/email').set(bearer(user.accessToken)).send({ email: newEmail });
+      expectStatus(requested, 202);
+      expect(requested.body.codeDelivery).toMatchObject({ destination: expect.any(String), medium: 'EMAIL' });
+      const [before] = await t.db.query(`SELECT email FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(before.email).toBe(user.email);
+      const wrong = await t.http.post('/v1/users/me/email/verify').set(bearer(user.accessToken)).send({ code: '000000' });
+      expect(wrong.body.code === 'CODE_MISMATCH' || t.code(newEmail, 'attribute') === '000000').toBe(true);
+      const verified = await t.http
+        .post('/v1/users/me/email/verify')
+        .set(bearer(user.accessToken))
+        .send({ code: t.code(newEmail, 'attribute') });
+      expectStatus(verified, 200);
+      expect(verified.body.email).toBe(newEmail);
+      const [after] = await t.db.query(`SELECT email FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(after.email).toBe(newEmail);
+    });
+    it('leaves the row unchanged when Cognito refuses a profile change', async () => {
+      const user = await t.given.user({ nickname: 'Before' });
+      const sdk = mockClient(sdkClientOf(t));
+      sdk.callsFake(() => Promise.reject(Object.assign(new Error('boom'), { name: 'InternalErrorException', $fault: 'server' })));
+      try {
+        const res = await t.http.patch('/v1/users/me').set(bearer(user.accessToken)).send({ nickname: 'After' });
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'IDP_UNAVAILABLE' });
+      } finally {
+        sdk.restore();
+      }
+      const [row] = await t.db.query(`SELECT nickname FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row.nickname).toBe('Before');
+    });
+  });
+
+  describe('operations cognito-local lacks, checked at the SDK command boundary', () => {
+    it('resend-code sends ResendConfirmationCode for the email and answers 202 even for unknown emails', async () => {
+      const sdk = mockClient(sdkClientOf(t));
+      sdk
+        .on(ResendConfirmationCodeCommand)
+        .rejectsOnce(Object.assign(new Error('no'), { name: 'UserNotFoundException' }))
+        .resolves({});
+      try {
+        const email = uniqueEmail('resend');
+        expectStatus(await t.http.post('/v1/auth/resend-code').send({ email: 'ghost@example.com' }), 202);
+        expectStatus(await t.http.post('/v1/auth/resend-code').send({ email }), 202);
+        const calls = sdk.commandCalls(ResendConfirmationCodeCommand);
+        expect(calls.map((c) => c.args[0].input)).toEqual([
+          { ClientId: t.pool.clientId, Username: 'ghost@example.com' },
+          { ClientId: t.pool.clientId, Username: email },
+        ]);
+      } finally {
+        sdk.restore();
+      }
+    });
+
+    it('logout-all sends GlobalSignOut with the caller token and refuses every older token', async () => {
+      const user = await t.given.user();
+      const second = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      const sdk = mockClient(sdkClientOf(t));
+      sdk.on(GlobalSignOutCommand).resolves({});
+      try {
+        expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
+        expect(sdk.commandCalls(GlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([{ AccessToken: user.accessToken }]);
+      } finally {
+        sdk.restore();
+      }
+      for (const token of [user.accessToken, second.body.accessToken as string]) {
+        const res = await t.http.get('/v1/users/me').set(bearer(token));
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+      }
+      await nextSecond();
+      const fresh = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      expectStatus(await t.http.get('/v1/users/me').set(bearer(fresh.body.accessToken)), 200);
+    });
+
+    it('answers 503 IDP_UNAVAILABLE when Cognito does not answer', async () => {
+      const sdk = mockClient(sdkClientOf(t));
+      sdk.callsFake(() => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { name: 'Error', code: 'ECONNREFUSED' })));
+      try {
+        const res = await t.http.post('/v1/auth/login').send({ email: uniqueEmail(), password: PASSWORD });
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'IDP_UNAVAILABLE' });
+      } finally {
+        sdk.restore();
+      }
+    });
+
+    it('answers 429 with Retry-After when Cognito throttles', async () => {
+      const sdk = mockClient(sdkClientOf(t));
+      sdk.callsFake(() => Promise.reject(Object.assign(new Error('slow down'), { name: 'TooManyRequestsException' })));
+      try {
+        const res = await t.http.post('/v1/auth/login').send({ email: uniqueEmail(), password: PASSWORD });
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 429, code: 'TOO_MANY_REQUESTS' });
+        expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+      } finally {
+        sdk.restore();
+      }
+    });
+  });
+
+  describe('withdrawal is crash-safe', () => {
+    async function backdateIntent(userId: string): Promise<void> {
+      await t.db.query(`UPDATE user_mapping SET withdrawal_requested_at = now() - interval '1 minute' WHERE id = $1`, [userId]);
+    }
+
+    it('completes a withdrawal whose process died after Cognito deleted the user', async () => {
+      const user = await t.given.user();
+      const [{ cognito_username }] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [user.id]);
+      // Step 1 (intent) and step 2 (Cognito) happened; the process died before step 3.
+      await backdateIntent(user.id);
+      await t.app.get(CognitoService).adminDeleteUser(cognito_username);
+      const refused = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expect(refused.body.code).toBe('ACCOUNT_WITHDRAWN');
+
+      expect(await t.app.get(WithdrawalService).sweep()).toBeGreaterThanOrEqual(1);
+      const [row] = await t.db.query(`SELECT status, email, nickname FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row).toEqual({ status: 'withdrawn', email: null, nickname: null });
+    });
+
+    it('completes a withdrawal whose process died before calling Cognito', async () => {
+      const user = await t.given.user();
+      await backdateIntent(user.id);
+      expect(await t.app.get(WithdrawalService).sweep()).toBeGreaterThanOrEqual(1);
+      const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row.status).toBe('withdrawn');
+      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      expect(login.body.code).toBe('INVALID_CREDENTIALS');
+    });
+
+    it('is idempotent', async () => {
+      const user = await t.given.user();
+      await t.app.get(WithdrawalService).withdraw(user.id);
+      await t.app.get(WithdrawalService).withdraw(user.id);
+      const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row.status).toBe('withdrawn');
+    });
+  });
+});
+
+describe('rate limiting of public auth routes', () => {
+  it('answers 429 with Retry-After past the per-IP limit, and ignores X-Forwarded-For unless TRUST_PROXY', async () => {
+    const t = await startTestApp({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '3' } });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const res = await t.http.post('/v1/auth/password/forgot').set('X-Forwarded-For', `10.0.0.${i}`).send({ email: uniqueEmail() });
+        statuses.push(res.status);
+        if (res.status === 429) {
+          expect(res.body.code).toBe('TOO_MANY_REQUESTS');
+          expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+        }
+      }
+      expect(statuses).toEqual([202, 202, 202, 429]);
+      // Another route has its own budget.
+      expect((await t.http.post('/v1/auth/resend-code').send({ email: 'a@b.cd' })).status).not.toBe(429);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts per X-Forwarded-For client when TRUST_PROXY=true', async () => {
+    const t = await startTestApp({ env: { RATE_LIMIT_AUTH_PER_MINUTE: '2', TRUST_PROXY: 'true' } });
+    try {
+      const forIp = (ip: string) => t.http.post('/v1/auth/password/forgot').set('X-Forwarded-For', ip).send({ email: uniqueEmail() });
+      expect([(await forIp('198.51.100.1')).status, (await forIp('198.51.100.1')).status, (await forIp('198.51.100.1')).status]).toEqual([
+        202, 202, 429,
+      ]);
+      expect((await forIp('198.51.100.2')).status).toBe(202);
+    } finally {
+      await t.close();
+    }
+  });
+});
