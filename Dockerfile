@@ -1,0 +1,73 @@
+# syntax=docker/dockerfile:1
+#
+# Production image of the API (contract: API.md section 1 "Container").
+#
+#   docker build -t cognito-nest-api .
+#   docker run --rm -p 3000:3000 --env-file api.env cognito-nest-api
+#
+# The image takes all of its configuration from the environment (API.md "Environment"): an ECS
+# task needs nothing else. It listens on $PORT (default 3000) and stops cleanly on SIGTERM
+# (node is PID 1 through the exec-form CMD and handles the signal itself).
+#
+# Database migrations are a one-off task with the same image and the same DB env, run before the
+# new task definition is rolled out (several at once are safe: the runner holds an advisory lock):
+#
+#   node dist/database/migrate.js run        (revert the last one: node dist/database/migrate.js revert)
+#
+# e.g. `aws ecs run-task ... --overrides '{"containerOverrides":[{"name":"api",
+#        "command":["node","dist/database/migrate.js","run"]}]}'`
+#
+# Stages: build (full install + compile; also the image of the local Cognito emulator in
+# docker-compose.yml), deps (production dependencies only), runtime (what ships).
+
+# ---- build: every dependency (incl. devDependencies) and the compiled app ---------------------
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+# The lock file alone decides what is installed. Install scripts run as approved by the
+# "allowScripts" field of package.json (the `node` devDependency fetches its Node 24 binary here;
+# npm scripts then use it, the same major as this base image).
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY nest-cli.json tsconfig.json tsconfig.build.json tsconfig.migrations.json ./
+COPY migrations ./migrations
+COPY src ./src
+# dist/main.js (the app), dist/database/migrate.js (the migration runner), dist/migrations/*.js.
+# Nothing but JavaScript ships: no source maps, declarations or specs, even if tsconfig changes.
+RUN npm run build \
+    && find dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.spec.js' \) -delete \
+    && test -f dist/main.js && test -f dist/database/migrate.js
+
+# ---- deps: production dependencies only ------------------------------------------------------
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+# --omit=dev: no devDependencies (the `node` binary package, nest CLI, jest, cognito-local, ...).
+# --omit=optional: the lock file marks typescript "devOptional" (it is only an optional peer of
+#   @nestjs/swagger, used by its build-time CLI plugin), which --omit=dev alone keeps; the only
+#   other optional package is pg-cloudflare (Cloudflare Workers only, never loaded on Node).
+#   Revisit this flag if a production dependency ever ships platform binaries as optionals.
+# --ignore-scripts: no production dependency needs an install script (the only one that has one,
+#   @scarf/scarf, is install telemetry and is denied in "allowScripts" anyway).
+# Then drop what Node never loads at run time: source maps, type declarations and the
+# type-only @types packages (dependencies of jwks-rsa and class-validator) - about half the size.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+    && find node_modules -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \) -delete \
+    && rm -rf node_modules/@types
+
+# ---- runtime ---------------------------------------------------------------------------------
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000
+WORKDIR /app
+# Owned by root and read-only for the runtime user: the process cannot modify its own code.
+COPY package.json package-lock.json ./
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+USER node
+EXPOSE 3000
+# For `docker run` / compose (ECS ignores it; the task definition's healthCheck can run the same
+# command). Slim images have no curl: Node's fetch, against the readiness probe.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM directly (no shell, no npm in between).
+CMD ["node", "dist/main.js"]
