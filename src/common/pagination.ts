@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { ApiError } from './api-error';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** `?limit=` arrives as a string: only plain digits become a number; anything else fails @IsInt. */
+const toInt = Transform(({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value,
+);
+
+/** `?limit&cursor` of every list (contract section 2). Extend it for route-specific filters. */
+export class PageQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @toInt
+  @IsInt({ message: 'limit must be an integer from 1 to 100' })
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque: the nextCursor of the previous page' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export class PageResponse {
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+/**
+ * A keyset position: the row's `created_at` at full PostgreSQL precision (microseconds, as text,
+ * so no row is skipped or repeated by rounding to JavaScript milliseconds) and its id.
+ */
+export interface KeysetPosition {
+  /** e.g. 2026-11-26T15:03:20.199123Z; compare in SQL as `$1::timestamptz` */
+  createdAt: string;
+  id: string;
+}
+
+/**
+ * The SQL expression that renders `created_at` for a cursor; select it next to each row, e.g.
+ * `SELECT ..., ${CURSOR_TIMESTAMP_SQL('p.created_at')} AS cursor_ts`.
+ */
+export function cursorTimestampSql(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}
+
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Cursors name the list they belong to, so one list's cursor is refused by another. */
+export function encodeCursor(kind: string, position: KeysetPosition): string {
+  return Buffer.from(JSON.stringify([kind, position.createdAt, position.id]), 'utf8').toString('base64url');
+}
+
+/** The position in a cursor of `kind`; 400 VALIDATION_FAILED for anything tampered or foreign. */
+export function decodeCursor(kind: string, cursor: string): KeysetPosition {
+  const invalid = (): ApiError =>
+    ApiError.validation('The cursor is not valid for this list', [{ field: 'cursor', message: 'is not valid' }]);
+  if (!/^[A-Za-z0-9_-]+$/.test(cursor)) {
+    throw invalid();
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 3 ||
+    parsed[0] !== kind ||
+    typeof parsed[1] !== 'string' ||
+    typeof parsed[2] !== 'string' ||
+    !TIMESTAMP.test(parsed[1]) ||
+    Number.isNaN(Date.parse(parsed[1])) ||
+    !UUID.test(parsed[2])
+  ) {
+    throw invalid();
+  }
+  return { createdAt: parsed[1], id: parsed[2] };
+}
+
+/**
+ * Turns `limit + 1` fetched rows into a page: the extra row only says that a next page exists.
+ */
+export function toPage<Row extends { cursor_ts: string; id: string }, Item>(
+  kind: string,
+  rows: Row[],
+  limit: number,
+  map: (row: Row) => Item,
+): Page<Item> {
+  const visible = rows.slice(0, limit);
+  const last = visible[visible.length - 1];
+  return {
+    items: visible.map(map),
+    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(kind, { createdAt: last.cursor_ts, id: last.id }) : null,
+  };
+}
