@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module';
 import { AccountGateService } from './account-gate.service';
 import { AuthController } from './auth.controller';
@@ -12,7 +11,7 @@ import { RateLimitStore } from './rate-limit.store';
 import { RolesGuard } from './roles.guard';
 
 @Module({
-  imports: [PassportModule.register({ session: false }), UsersModule],
+  imports: [UsersModule],
   controllers: [AuthController],
   providers: [AuthService, AccountGateService, CognitoJwtStrategy, JwksService, JwtAuthGuard, RolesGuard, RateLimitGuard, RateLimitStore],
   exports: [JwksService, JwtAuthGuard, RolesGuard],

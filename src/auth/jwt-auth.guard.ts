@@ -1,37 +1,56 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import { AuthUser } from './auth-user';
+import { CognitoJwtStrategy } from './cognito-jwt.strategy';
 import { IS_PUBLIC_KEY } from './decorators/public.decorator';
 
-/** Global: every route needs a valid Cognito access token unless it is `@Public()`. */
-@Injectable()
-export class JwtAuthGuard extends AuthGuard('cognito-jwt') {
-  constructor(private readonly reflector: Reflector) {
-    super();
-  }
+/** What passport gives a strategy for one request: the outcomes it reports back. */
+interface StrategyRun {
+  success(user: AuthUser): void;
+  fail(info?: unknown): void;
+  error(err: unknown): void;
+  pass(): void;
+  redirect(): void;
+  authenticate(request: FastifyRequest, options: object): void;
+}
 
-  override canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+/**
+ * Global: every route needs a valid Cognito access token unless it is `@Public()`.
+ *
+ * Runs this application's passport-jwt strategy instance directly, the way passport itself does
+ * (a per-request object inheriting from the strategy), instead of looking the strategy up by name
+ * in passport's process-wide registry, where a second application instance in the same process
+ * (tests, tooling) would silently replace it with one configured for another user pool.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly strategy: CognitoJwtStrategy,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [context.getHandler(), context.getClass()]);
     if (isPublic === true) {
       return true;
     }
-    return super.canActivate(context) as Promise<boolean>;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    request.user = await this.authenticate(request);
+    return true;
   }
 
-  /** passport reports refusals as `info`; ours are `ApiError`s with the precise code. */
-  override handleRequest<TUser = AuthUser>(err: unknown, user: TUser | false, info: unknown): TUser {
-    // Not `instanceof Error`: socket errors from Node's core may come from another realm.
-    if (err !== null && err !== undefined && err !== false) {
-      throw err as Error;
-    }
-    if (info instanceof ApiError) {
-      throw info;
-    }
-    if (user === false || user === null || user === undefined) {
-      throw ApiError.unauthenticated();
-    }
-    return user;
+  private authenticate(request: FastifyRequest): Promise<AuthUser> {
+    return new Promise<AuthUser>((resolve, reject) => {
+      const run = Object.create(this.strategy) as StrategyRun;
+      run.success = resolve;
+      // passport-jwt reports refusals as `info`; ours are ApiErrors with the precise code.
+      run.fail = (info) => reject(info instanceof ApiError ? info : ApiError.unauthenticated());
+      run.error = reject;
+      run.pass = () => reject(ApiError.unauthenticated());
+      run.redirect = () => reject(ApiError.unauthenticated());
+      run.authenticate(request, {});
+    });
   }
 }
