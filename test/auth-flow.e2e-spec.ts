@@ -7,15 +7,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoService } from '../src/cognito/cognito.service';
 import { WithdrawalService } from '../src/users/withdrawal.service';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
+import { nextSecond } from './support/time';
 
 /** cognito-local's SDK client inside the running app, for command-boundary mocks. */
 function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
   return t.app.get<CognitoService, { client: CognitoIdentityProviderClient }>(CognitoService).client;
-}
-
-/** iat has one-second precision: a new token must come from a later second than a revocation. */
-async function nextSecond(): Promise<void> {
-  await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 20));
 }
 
 describe('auth and the user_mapping lifecycle, end to end', () => {

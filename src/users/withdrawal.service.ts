@@ -39,13 +39,26 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Withdraws a user (self-service or admin). Idempotent: a withdrawn user stays withdrawn. */
+  /** Withdraws a user (self-service). Idempotent: a withdrawn user stays withdrawn. */
   async withdraw(userId: string): Promise<void> {
-    await this.dataSource.query(
+    await this.recordIntent(this.dataSource.manager, userId);
+    await this.complete(userId);
+  }
+
+  /**
+   * Step 1, durable before Cognito is called. From here the withdrawal converges even if the
+   * process dies: the guard already refuses the user, and the sweeper finishes the job.
+   */
+  async recordIntent(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(
       `UPDATE user_mapping SET withdrawal_requested_at = COALESCE(withdrawal_requested_at, now()), updated_at = now()
         WHERE id = $1 AND status <> 'withdrawn'`,
       [userId],
     );
+  }
+
+  /** Steps 2 and 3 for one user whose intent is recorded (no-op when already withdrawn). */
+  async complete(userId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
         `SELECT id, cognito_username FROM user_mapping
@@ -54,7 +67,7 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
         [userId],
       );
       if (rows.length > 0) {
-        await this.complete(manager, rows[0].id, rows[0].cognito_username);
+        await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
       }
     });
   }
@@ -73,7 +86,7 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
             FOR UPDATE SKIP LOCKED`,
         );
         for (const row of rows) {
-          await this.complete(manager, row.id, row.cognito_username);
+          await this.completeLocked(manager, row.id, row.cognito_username);
         }
         return rows.length;
       });
@@ -84,7 +97,7 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private async complete(manager: EntityManager, userId: string, username: string): Promise<void> {
+  private async completeLocked(manager: EntityManager, userId: string, username: string): Promise<void> {
     await this.cognito.adminDeleteUser(username);
     await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));
   }

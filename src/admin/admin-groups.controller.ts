@@ -1,0 +1,39 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Roles } from '../auth/decorators/roles.decorator';
+import { AdminService } from './admin.service';
+import { CreateGroupDto } from './dto/admin.dto';
+import { GroupMember, GroupResponse } from './dto/admin.response';
+import { GroupNamePipe } from './group-name.pipe';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(ADMIN_GROUP)
+@Controller('v1/admin/groups')
+export class AdminGroupsController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get()
+  list(): Promise<GroupResponse[]> {
+    return this.admin.listGroups();
+  }
+
+  @Post()
+  @HttpCode(201)
+  create(@CurrentUser() actor: AuthUser, @Body() dto: CreateGroupDto): Promise<GroupResponse> {
+    return this.admin.createGroup(actor, dto);
+  }
+
+  @Delete(':name')
+  @HttpCode(204)
+  remove(@CurrentUser() actor: AuthUser, @Param('name', GroupNamePipe) name: string): Promise<void> {
+    return this.admin.deleteGroup(actor, name);
+  }
+
+  @Get(':name/users')
+  members(@Param('name', GroupNamePipe) name: string): Promise<GroupMember[]> {
+    return this.admin.groupMembers(name);
+  }
+}

@@ -1,0 +1,21 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ADMIN_GROUP } from '../auth/auth-user';
+import { Roles } from '../auth/decorators/roles.decorator';
+import { Page, PageQueryDto } from '../common/pagination';
+import { AdminService } from './admin.service';
+import { AuditEntryResponse, AuditPage } from './dto/admin.response';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Roles(ADMIN_GROUP)
+@Controller('v1/admin/audit-log')
+export class AuditLogController {
+  constructor(private readonly admin: AdminService) {}
+
+  @Get()
+  @ApiOkResponse({ type: AuditPage })
+  list(@Query() query: PageQueryDto): Promise<Page<AuditEntryResponse>> {
+    return this.admin.auditLog(query.limit, query.cursor);
+  }
+}

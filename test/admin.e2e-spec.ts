@@ -1,0 +1,313 @@
+import { AdminGetUserCommand, AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { emulatorClient } from './stack/cognito-local';
+import { CognitoFaultProxy } from './support/cognito-fault-proxy';
+import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
+import { nextSecond } from './support/time';
+
+describe('admin: users, groups and the audit log', () => {
+  let t: TestApp;
+  let proxy: CognitoFaultProxy;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    proxy = new CognitoFaultProxy(process.env.TEST_COGNITO_ENDPOINT!);
+    const endpoint = await proxy.start();
+    t = await startTestApp({ env: { COGNITO_ENDPOINT: endpoint } });
+    admin = await t.given.user({ groups: ['admin'], nickname: 'Root' });
+  });
+  afterAll(async () => {
+    await t.close();
+    await proxy.stop();
+  });
+  afterEach(() => proxy.reset());
+
+  const as = (user: TestUser) => ({
+    get: (path: string) => t.http.get(path).set(bearer(user.accessToken)),
+    post: (path: string, body?: object) => t.http.post(path).set(bearer(user.accessToken)).send(body),
+    put: (path: string) => t.http.put(path).set(bearer(user.accessToken)),
+    delete: (path: string) => t.http.delete(path).set(bearer(user.accessToken)),
+  });
+
+  async function cognitoGroupsOf(user: TestUser): Promise<string[]> {
+    const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
+    try {
+      const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
+      return (out.Groups ?? []).map((g) => g.GroupName ?? '').sort();
+    } finally {
+      client.destroy();
+    }
+  }
+
+  async function auditActions(): Promise<Array<{ action: string; outcome: string; target_user_id: string | null }>> {
+    return t.db.query(`SELECT action, outcome, target_user_id FROM audit_log ORDER BY created_at`);
+  }
+
+  describe('who may call', () => {
+    const routes = (id: string): Array<[string, string, object?]> => [
+      ['get', '/v1/admin/users'],
+      ['get', `/v1/admin/users/${id}`],
+      ['post', `/v1/admin/users/${id}/disable`],
+      ['post', `/v1/admin/users/${id}/enable`],
+      ['delete', `/v1/admin/users/${id}`],
+      ['get', '/v1/admin/groups'],
+      ['post', '/v1/admin/groups', { name: 'sneaky' }],
+      ['delete', '/v1/admin/groups/moderator'],
+      ['get', '/v1/admin/groups/admin/users'],
+      ['put', `/v1/admin/users/${id}/groups/admin`],
+      ['delete', `/v1/admin/users/${id}/groups/admin`],
+      ['get', '/v1/admin/audit-log'],
+    ];
+
+    it('refuses every admin route to a plain user and a moderator with 403, changing nothing', async () => {
+      const plain = await t.given.user();
+      const moderator = await t.given.user({ groups: ['moderator'] });
+      const before = await auditActions();
+      for (const caller of [plain, moderator]) {
+        for (const [method, path, body] of routes(caller.id)) {
+          const req = t.http[method as 'get'](path).set(bearer(caller.accessToken));
+          const res = body === undefined ? await req : await req.send(body);
+          expect({ route: `${method} ${path}`, status: res.status, code: res.body.code }).toEqual({
+            route: `${method} ${path}`,
+            status: 403,
+            code: 'FORBIDDEN',
+          });
+        }
+      }
+      expect(await auditActions()).toEqual(before);
+      expect(await cognitoGroupsOf(plain)).toEqual([]);
+      expect((await as(admin).get('/v1/admin/groups')).body.map((g: { name: string }) => g.name).sort()).toEqual(['admin', 'moderator']);
+      const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [plain.id]);
+      expect(row.status).toBe('active');
+    });
+
+    it('matches group names exactly: ["Admin"] is not admin', async () => {
+      const token = t.forge({ sub: admin.sub, username: admin.sub, 'cognito:groups': ['Admin'] });
+      expect((await t.http.get('/v1/admin/users').set(bearer(token))).status).toBe(403);
+      const real = t.forge({ sub: admin.sub, username: admin.sub, 'cognito:groups': ['admin'] });
+      expect((await t.http.get('/v1/admin/users').set(bearer(real))).status).toBe(200);
+    });
+
+    it('refuses an unauthenticated caller with 401', async () => {
+      expect((await t.http.get('/v1/admin/users')).status).toBe(401);
+    });
+  });
+
+  describe('group membership', () => {
+    it('promotes a user: the old token is refused at once and the refreshed one carries the group', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
+      const stale = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expect({ status: stale.status, code: stale.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+
+      await nextSecond();
+      const refreshed = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      expectStatus(refreshed, 200);
+      const me = await t.http.get('/v1/users/me').set(bearer(refreshed.body.accessToken));
+      expectStatus(me, 200);
+      expect(me.body.groups).toEqual(['moderator']);
+    });
+
+    it('adds and removes idempotently', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expect(await cognitoGroupsOf(user)).toEqual([]);
+    });
+
+    it('answers 404 for an unknown user or group and 400 for a malformed one', async () => {
+      const user = await t.given.user();
+      expect((await as(admin).put(`/v1/admin/users/${user.id}/groups/nope`)).status).toBe(404);
+      expect((await as(admin).put(`/v1/admin/users/00000000-0000-4000-8000-000000000000/groups/moderator`)).status).toBe(404);
+      expect((await as(admin).put(`/v1/admin/users/${user.id}/groups/${encodeURIComponent('bad name!')}`)).status).toBe(400);
+    });
+
+    it('lists the members of a group by our user ids', async () => {
+      const res = await as(admin).get('/v1/admin/groups/admin/users');
+      expectStatus(res, 200);
+      expect(res.body).toEqual(expect.arrayContaining([{ id: admin.id, email: admin.email, nickname: 'Root' }]));
+      expect((await as(admin).get('/v1/admin/groups/nope/users')).status).toBe(404);
+    });
+  });
+
+  describe('the last admin', () => {
+    it('cannot be removed from admin, disabled or deleted (409); a second admin lifts that', async () => {
+      const solo = await startTestApp();
+      try {
+        const only = await solo.given.user({ groups: ['admin'] });
+        const call = (method: 'put' | 'post' | 'delete', path: string) => solo.http[method](path).set(bearer(only.accessToken));
+        for (const [method, path] of [
+          ['delete', `/v1/admin/users/${only.id}/groups/admin`],
+          ['post', `/v1/admin/users/${only.id}/disable`],
+          ['delete', `/v1/admin/users/${only.id}`],
+        ] as const) {
+          const res = await call(method, path);
+          expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 409, code: 'CONFLICT' });
+        }
+        const [row] = await solo.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [only.id]);
+        expect(row.status).toBe('active');
+
+        const second = await solo.given.user({ groups: ['admin'] });
+        expectStatus(await call('delete', `/v1/admin/users/${second.id}/groups/admin`), 204);
+        expect((await call('delete', `/v1/admin/users/${only.id}/groups/admin`)).status).toBe(409);
+      } finally {
+        await solo.close();
+      }
+    });
+
+    it('refuses to delete the admin group itself', async () => {
+      const res = await as(admin).delete('/v1/admin/groups/admin');
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
+    });
+  });
+
+  describe('users', () => {
+    it('disables and enables a user in Cognito and in status', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
+      const refused = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'ACCOUNT_DISABLED' });
+      const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
+      try {
+        expect((await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }))).Enabled).toBe(false);
+        const detail = await as(admin).get(`/v1/admin/users/${user.id}`);
+        expect(detail.body).toMatchObject({ id: user.id, status: 'disabled', enabled: false, groups: [] });
+
+        expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/enable`), 204);
+        expect((await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }))).Enabled).toBe(true);
+      } finally {
+        client.destroy();
+      }
+      // The token from before the disable stays refused; a new login works.
+      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('TOKEN_REVOKED');
+      await nextSecond();
+      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password });
+      expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
+    });
+
+    it('deletes a user through the withdrawal event', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      const [row] = await t.db.query(`SELECT status, email FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row).toEqual({ status: 'withdrawn', email: null });
+      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('ACCOUNT_WITHDRAWN');
+      expect((await as(admin).get(`/v1/admin/users/${user.id}`)).body).toMatchObject({ status: 'withdrawn', enabled: false });
+      expect((await as(admin).delete(`/v1/admin/users/${user.id}`)).status).toBe(404);
+    });
+
+    it('searches email and nickname case-insensitively with % and _ taken literally, and pages', async () => {
+      const odd = await t.given.user({ nickname: 'Percent%Under_score' });
+      await t.given.user({ nickname: 'PercentXUnderYscore' });
+      const found = await as(admin).get(`/v1/admin/users?q=${encodeURIComponent('percent%under_')}`);
+      expectStatus(found, 200);
+      expect(found.body.items.map((u: { id: string }) => u.id)).toEqual([odd.id]);
+      expect(found.body.items[0]).toEqual({
+        id: odd.id,
+        email: odd.email,
+        nickname: 'Percent%Under_score',
+        status: 'active',
+        createdAt: expect.any(String),
+      });
+
+      const ids = new Set<string>();
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const page = await as(admin).get(`/v1/admin/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expectStatus(page, 200);
+        for (const item of page.body.items as Array<{ id: string }>) {
+          expect(ids.has(item.id)).toBe(false);
+          ids.add(item.id);
+        }
+        cursor = page.body.nextCursor;
+        pages += 1;
+      } while (cursor !== null && pages < 100);
+      const [{ count }] = await t.db.query(`SELECT count(*)::int AS count FROM user_mapping`);
+      expect(ids.size).toBe(count);
+    });
+
+    it('filters by status and validates the query', async () => {
+      const res = await as(admin).get('/v1/admin/users?status=active&limit=100');
+      expectStatus(res, 200);
+      expect(res.body.items.every((u: { status: string }) => u.status === 'active')).toBe(true);
+      for (const query of ['status=gone', 'limit=0', 'limit=101', 'limit=abc', 'cursor=zzz', 'extra=1']) {
+        const bad = await as(admin).get(`/v1/admin/users?${query}`);
+        expect({ query, status: bad.status, code: bad.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
+      }
+    });
+  });
+
+  describe('groups', () => {
+    it('creates, refuses a duplicate with GROUP_EXISTS, and deletes a group', async () => {
+      const created = await as(admin).post('/v1/admin/groups', { name: 'editors', description: 'Editors', precedence: 5 });
+      expectStatus(created, 201);
+      expect(created.body).toEqual({ name: 'editors', description: 'Editors', precedence: 5 });
+      const again = await as(admin).post('/v1/admin/groups', { name: 'editors' });
+      expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'GROUP_EXISTS' });
+      expect((await as(admin).get('/v1/admin/groups')).body).toEqual(
+        expect.arrayContaining([{ name: 'editors', description: 'Editors', precedence: 5 }]),
+      );
+      expectStatus(await as(admin).delete('/v1/admin/groups/editors'), 204);
+      expect((await as(admin).delete('/v1/admin/groups/editors')).status).toBe(404);
+    });
+
+    it('validates the body', async () => {
+      for (const body of [{}, { name: '' }, { name: 'has space' }, { name: 'ok', precedence: '1' }, { name: 'ok', extra: true }]) {
+        expect((await as(admin).post('/v1/admin/groups', body)).status).toBe(400);
+      }
+    });
+  });
+
+  describe('Cognito failures', () => {
+    it('retries a throttled Cognito call with backoff and succeeds', async () => {
+      const user = await t.given.user();
+      proxy.throttle('AdminDisableUser', 2);
+      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
+      expect(proxy.calls.get('AdminDisableUser')).toBe(3);
+    });
+
+    it('answers 429 when Cognito keeps throttling, leaves the database as it was and audits the failure', async () => {
+      const user = await t.given.user();
+      proxy.throttle('AdminDisableUser');
+      const res = await as(admin).post(`/v1/admin/users/${user.id}/disable`);
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 429, code: 'TOO_MANY_REQUESTS' });
+      expect(res.headers['retry-after']).toBeDefined();
+      const [row] = await t.db.query(`SELECT status, tokens_valid_after FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row).toEqual({ status: 'active', tokens_valid_after: null });
+      const audit = await t.db.query(`SELECT action, outcome, details FROM audit_log WHERE target_user_id = $1`, [user.id]);
+      expect(audit).toEqual([{ action: 'user.disable', outcome: 'failed', details: { error: 'TOO_MANY_REQUESTS' } }]);
+    });
+  });
+
+  describe('the audit log', () => {
+    it('records each admin write with actor, action, target and details, newest first', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
+      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
+      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/enable`), 204);
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      const page = await as(admin).get('/v1/admin/audit-log?limit=5');
+      expectStatus(page, 200);
+      expect(page.body.items.map((e: { action: string }) => e.action)).toEqual([
+        'user.delete',
+        'user.enable',
+        'user.disable',
+        'group.remove_user',
+        'group.add_user',
+      ]);
+      for (const entry of page.body.items) {
+        expect(entry).toMatchObject({ actorId: admin.id, targetUserId: user.id, createdAt: expect.any(String) });
+      }
+      expect(page.body.items[4].details).toMatchObject({ group: 'moderator', changed: true, outcome: 'succeeded' });
+      expect(typeof page.body.nextCursor).toBe('string');
+      const next = await as(admin).get(`/v1/admin/audit-log?limit=5&cursor=${page.body.nextCursor}`);
+      expectStatus(next, 200);
+      const seen = new Set(page.body.items.map((e: { id: string }) => e.id));
+      expect(next.body.items.some((e: { id: string }) => seen.has(e.id))).toBe(false);
+    });
+  });
+});
