@@ -88,10 +88,25 @@ export async function startTestApp(
     COGNITO_ISSUER: pool.issuer,
     COGNITO_JWKS_URI: pool.jwksUri,
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   });
-  const app = await createApp(config, pino({ level: config.logLevel }));
+  // Every test doubles as a check that nothing answers an unexpected 500: the filter logs each
+  // one as "unhandled error", and close() fails the suite if any was logged.
+  const unexpected: string[] = [];
+  const logger = pino(
+    { level: process.env.TEST_LOG_LEVEL ?? 'error' },
+    {
+      write(line: string) {
+        if (line.includes('"unhandled error"')) {
+          unexpected.push(line);
+        }
+        if (process.env.TEST_LOG_LEVEL !== undefined) {
+          process.stdout.write(line);
+        }
+      },
+    },
+  );
+  const app = await createApp(config, logger);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
@@ -183,6 +198,9 @@ export async function startTestApp(
       await app.close();
       await dbProxy?.stop();
       await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
+      if (unexpected.length > 0) {
+        throw new Error(`the app answered ${unexpected.length} unexpected 500(s):\n${unexpected.join('')}`);
+      }
     },
   };
 }
