@@ -8,7 +8,8 @@ import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
 export const WITHDRAWAL_SWEEP_INTERVAL_MS = 30_000;
 /** A request in flight finishes its own withdrawal; the sweeper leaves fresh intents alone. */
 const SWEEP_GRACE = '10 seconds';
-const SWEEP_BATCH = 20;
+/** Bounds one sweep; the rest waits for the next tick. */
+const SWEEP_MAX_PER_RUN = 500;
 
 /**
  * Withdrawal, crash-safe: (1) the intent is committed on the row, (2) Cognito deletes the user,
@@ -72,29 +73,34 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  /** Completes pending withdrawals; each row is taken by exactly one sweeper (SKIP LOCKED). */
+  /**
+   * Completes pending withdrawals, one row per transaction so that sweepers on several instances
+   * share the work; each row is taken by exactly one of them (FOR UPDATE SKIP LOCKED).
+   */
   async sweep(): Promise<number> {
     let completed = 0;
-    for (;;) {
-      const done = await this.dataSource.transaction(async (manager) => {
+    while (completed < SWEEP_MAX_PER_RUN) {
+      const took = await this.dataSource.transaction(async (manager) => {
         const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
           `SELECT id, cognito_username FROM user_mapping
             WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
               AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
             ORDER BY withdrawal_requested_at
-            LIMIT ${SWEEP_BATCH}
+            LIMIT 1
             FOR UPDATE SKIP LOCKED`,
         );
-        for (const row of rows) {
-          await this.completeLocked(manager, row.id, row.cognito_username);
+        if (rows.length === 0) {
+          return false;
         }
-        return rows.length;
+        await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
+        return true;
       });
-      completed += done;
-      if (done < SWEEP_BATCH) {
-        return completed;
+      if (!took) {
+        break;
       }
+      completed += 1;
     }
+    return completed;
   }
 
   private async completeLocked(manager: EntityManager, userId: string, username: string): Promise<void> {

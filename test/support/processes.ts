@@ -1,14 +1,28 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export const ROOT = join(__dirname, '..', '..');
 export const run = promisify(execFile);
 
-/** `npm run build` unless dist/ is already there (CI builds before testing). */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** `npm run build` unless dist/ is there and newer than every source (CI builds before testing). */
 export async function ensureBuilt(): Promise<void> {
-  if (!existsSync(join(ROOT, 'dist', 'main.js')) || !existsSync(join(ROOT, 'dist', 'database', 'migrate.js'))) {
+  const main = join(ROOT, 'dist', 'main.js');
+  const fresh =
+    existsSync(main) &&
+    existsSync(join(ROOT, 'dist', 'database', 'migrate.js')) &&
+    statSync(main).mtimeMs >= Math.max(newestMtime(join(ROOT, 'src')), newestMtime(join(ROOT, 'migrations')));
+  if (!fresh) {
     await run('npm', ['run', 'build'], { cwd: ROOT, env: process.env });
   }
 }
