@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { ApiError } from './api-error';
 
 /* eslint-disable no-control-regex -- these patterns exist to refuse control characters */
@@ -12,13 +12,29 @@ const NO_CONTROL_CHARS = /^[^\u0000-\u001F\u007F]*$/;
 
 const trim = Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
-/** A string, trimmed, with its length counted after trimming. */
+/**
+ * `min..max` Unicode code points: what PostgreSQL's char_length and varchar(n) count. validator.js's
+ * Length does not count a variation selector (U+FE0E/U+FE0F) after a character, so 200 "❤️" would
+ * pass Length(1, 200) yet be 400 code points and hit the database's limit as a 500.
+ */
+function CodePointLength(min: number, max: number): PropertyDecorator {
+  return ValidateBy({
+    name: 'codePointLength',
+    constraints: [min, max],
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && [...value].length >= min && [...value].length <= max,
+      defaultMessage: () => `$property must be ${min} to ${max} characters long`,
+    },
+  });
+}
+
+/** A string, trimmed, with its length counted after trimming, as the database counts it. */
 export function TrimmedText(min: number, max: number, description?: string): PropertyDecorator {
   return applyDecorators(
     ApiProperty({ minLength: min, maxLength: max, description }),
     trim,
     IsString(),
-    Length(min, max),
+    CodePointLength(min, max),
     // No control characters (newlines and tabs are fine in long text).
     Matches(NO_CONTROL_CHARS_TEXT, { message: '$property must not contain control characters' }),
   );
@@ -48,7 +64,12 @@ export function CodeField(): PropertyDecorator {
 }
 
 export function NicknameField(optional = false): PropertyDecorator {
-  const base = [trim, IsString(), Length(1, 50), Matches(NO_CONTROL_CHARS, { message: '$property must not contain control characters' })];
+  const base = [
+    trim,
+    IsString(),
+    CodePointLength(1, 50),
+    Matches(NO_CONTROL_CHARS, { message: '$property must not contain control characters' }),
+  ];
   return optional
     ? applyDecorators(ApiPropertyOptional({ minLength: 1, maxLength: 50 }), IsOptional(), ...base)
     : applyDecorators(ApiProperty({ minLength: 1, maxLength: 50 }), ...base);
