@@ -1,0 +1,47 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { PageQueryDto } from '../common/pagination';
+import { UuidParam } from '../common/validation';
+import { CommentsService } from './comments.service';
+import { CommentPageResponse, CommentResponse } from './dto/comment.response';
+import { CommentBodyDto } from './dto/comments.dto';
+
+@ApiTags('posts')
+@ApiBearerAuth()
+@Controller('v1/posts/:postId/comments')
+export class CommentsController {
+  constructor(private readonly comments: CommentsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: CommentPageResponse, description: 'Live comments of a live post, oldest first' })
+  list(@UuidParam('postId') postId: string, @Query() query: PageQueryDto): Promise<CommentPageResponse> {
+    return this.comments.list(postId, query);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: CommentResponse })
+  create(@CurrentUser() caller: AuthUser, @UuidParam('postId') postId: string, @Body() dto: CommentBodyDto): Promise<CommentResponse> {
+    return this.comments.create(caller, postId, dto.body);
+  }
+
+  @Patch(':commentId')
+  @ApiOkResponse({ type: CommentResponse, description: 'Author only' })
+  update(
+    @CurrentUser() caller: AuthUser,
+    @UuidParam('postId') postId: string,
+    @UuidParam('commentId') commentId: string,
+    @Body() dto: CommentBodyDto,
+  ): Promise<CommentResponse> {
+    return this.comments.update(caller, postId, commentId, dto.body);
+  }
+
+  @Delete(':commentId')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Soft delete: author, moderator or admin; a comment of another post is 404' })
+  remove(@CurrentUser() caller: AuthUser, @UuidParam('postId') postId: string, @UuidParam('commentId') commentId: string): Promise<void> {
+    return this.comments.remove(caller, postId, commentId);
+  }
+}

@@ -1,0 +1,37 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PageResponse } from '../../common/pagination';
+import { PublicProfileResponse } from '../../users/dto/user-profile.response';
+import type { UserStatus } from '../../users/entities/user-mapping.entity';
+import type { PostRow } from '../posts.repository';
+
+/** The author as a public profile, read from `user_mapping` in the same query as the row. */
+export function authorOf(row: { author_id: string; author_nickname: string | null; author_status: UserStatus }): PublicProfileResponse {
+  return PublicProfileResponse.from({ id: row.author_id, nickname: row.author_nickname, status: row.author_status });
+}
+
+export class PostResponse {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() title: string;
+  @ApiProperty() body: string;
+  @ApiProperty({ type: PublicProfileResponse, description: 'status "withdrawn" (nickname null) for a withdrawn author' })
+  author: PublicProfileResponse;
+  @ApiProperty() commentCount: number;
+  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt: string;
+
+  static from(this: void, row: PostRow): PostResponse {
+    return {
+      id: row.id,
+      title: row.title,
+      body: row.body,
+      author: authorOf(row),
+      commentCount: row.comment_count,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    };
+  }
+}
+
+export class PostPageResponse extends PageResponse {
+  @ApiProperty({ type: [PostResponse] }) items: PostResponse[];
+}

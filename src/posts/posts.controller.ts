@@ -1,0 +1,54 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { UuidParam } from '../common/validation';
+import { PostPageResponse, PostResponse } from './dto/post.response';
+import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
+import { PostsService } from './posts.service';
+
+@ApiTags('posts')
+@ApiBearerAuth()
+@Controller('v1/posts')
+export class PostsController {
+  constructor(private readonly posts: PostsService) {}
+
+  @Get()
+  @ApiOkResponse({ type: PostPageResponse, description: 'Live posts, newest first' })
+  list(@Query() query: ListPostsQueryDto): Promise<PostPageResponse> {
+    return this.posts.list(query);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: PostResponse, description: 'Location: /v1/posts/{id}' })
+  async create(
+    @CurrentUser() caller: AuthUser,
+    @Body() dto: CreatePostDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PostResponse> {
+    const post = await this.posts.create(caller, dto);
+    void reply.header('Location', `/v1/posts/${post.id}`);
+    return post;
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: PostResponse })
+  get(@UuidParam('id') id: string): Promise<PostResponse> {
+    return this.posts.get(id);
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: PostResponse, description: 'Author only' })
+  update(@CurrentUser() caller: AuthUser, @UuidParam('id') id: string, @Body() dto: UpdatePostDto): Promise<PostResponse> {
+    return this.posts.update(caller, id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Soft delete: author, moderator or admin' })
+  remove(@CurrentUser() caller: AuthUser, @UuidParam('id') id: string): Promise<void> {
+    return this.posts.remove(caller, id);
+  }
+}

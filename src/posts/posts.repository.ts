@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import type { UserStatus } from '../users/entities/user-mapping.entity';
+
+/** A live post with its author, as every post query returns it. */
+export interface PostRow {
+  id: string;
+  title: string;
+  body: string;
+  comment_count: number;
+  created_at: Date;
+  updated_at: Date;
+  author_id: string;
+  author_nickname: string | null;
+  author_status: UserStatus;
+}
+
+export type PostListRow = PostRow & { cursor_ts: string };
+
+/** The select list over `p` (posts) and `u` (its author's user_mapping row). */
+const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.updated_at,
+       u.id AS author_id, u.nickname AS author_nickname, u.status AS author_status`;
+
+/**
+ * The queries over `posts` (STYLE.md: queries live next to the entity they read). Each read
+ * joins the author in the same statement; each write enforces ownership in its WHERE clause.
+ */
+@Injectable()
+export class PostsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Live posts, newest first, after `after` (keyset on (created_at, id), served by ix_posts_*). */
+  list(options: { limit: number; after: KeysetPosition | null; authorId: string | null }): Promise<PostListRow[]> {
+    const params: unknown[] = [];
+    const where = ['p.deleted_at IS NULL'];
+    if (options.authorId !== null) {
+      params.push(options.authorId);
+      where.push(`p.author_id = $${params.length}::uuid`);
+    }
+    if (options.after !== null) {
+      params.push(options.after.createdAt, options.after.id);
+      where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(options.limit);
+    return this.dataSource.query(
+      `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts
+         FROM posts p
+         JOIN user_mapping u ON u.id = p.author_id
+        WHERE ${where.join(' AND ')}
+        ORDER BY p.created_at DESC, p.id DESC
+        LIMIT $${params.length}`,
+      params,
+    );
+  }
+
+  async findLive(id: string): Promise<PostRow | null> {
+    const rows: PostRow[] = await this.dataSource.query(
+      `SELECT ${POST_COLUMNS}
+         FROM posts p
+         JOIN user_mapping u ON u.id = p.author_id
+        WHERE p.id = $1 AND p.deleted_at IS NULL`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async insert(authorId: string, title: string, body: string): Promise<PostRow> {
+    const rows: PostRow[] = await this.dataSource.query(
+      `WITH p AS (
+         INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
+       )
+       SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
+      [authorId, title, body],
+    );
+    return rows[0];
+  }
+
+  /** Updates the caller's own live post; null when there is none (missing, deleted or not theirs). */
+  async updateOwn(id: string, authorId: string, fields: { title?: string; body?: string }): Promise<PostRow | null> {
+    const rows: PostRow[] = await this.dataSource.query(
+      `WITH p AS (
+         UPDATE posts
+            SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = clock_timestamp()
+          WHERE id = $1 AND author_id = $2 AND deleted_at IS NULL
+          RETURNING *
+       )
+       SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
+      [id, authorId, fields.title ?? null, fields.body ?? null],
+    );
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Soft-deletes a live post if the caller wrote it, or of anyone's when `anyAuthor` (moderation).
+   * Its comments are left as they are: every comment read joins the live post.
+   */
+  async softDelete(id: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `UPDATE posts SET deleted_at = clock_timestamp()
+        WHERE id = $1 AND deleted_at IS NULL AND ($3 OR author_id = $2)`,
+      [id, callerId, anyAuthor],
+    );
+    return affected > 0;
+  }
+
+  /** After a write matched nothing: whose live post this is (403), or null when there is none (404). */
+  async liveAuthorOf(id: string): Promise<string | null> {
+    const rows: Array<{ author_id: string }> = await this.dataSource.query(
+      `SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL`,
+      [id],
+    );
+    return rows[0]?.author_id ?? null;
+  }
+}
