@@ -4,7 +4,7 @@ import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { Page } from '../common/pagination';
-import { UUID_PIPE } from '../common/validation';
+import { UuidParam } from '../common/validation';
 import { AdminService } from './admin.service';
 import { GroupNamePipe } from './group-name.pipe';
 import { AdminUserQueryDto } from './dto/admin.dto';
@@ -24,45 +24,37 @@ export class AdminUsersController {
   }
 
   @Get(':id')
-  detail(@Param('id', UUID_PIPE) id: string): Promise<AdminUserDetail> {
+  detail(@UuidParam('id') id: string): Promise<AdminUserDetail> {
     return this.admin.userDetail(id);
   }
 
   @Post(':id/disable')
   @HttpCode(204)
-  disable(@CurrentUser() actor: AuthUser, @Param('id', UUID_PIPE) id: string): Promise<void> {
+  disable(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
     return this.admin.disable(actor, id);
   }
 
   @Post(':id/enable')
   @HttpCode(204)
-  enable(@CurrentUser() actor: AuthUser, @Param('id', UUID_PIPE) id: string): Promise<void> {
+  enable(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
     return this.admin.enable(actor, id);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@CurrentUser() actor: AuthUser, @Param('id', UUID_PIPE) id: string): Promise<void> {
+  remove(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
     return this.admin.deleteUser(actor, id);
   }
 
   @Put(':id/groups/:name')
   @HttpCode(204)
-  addToGroup(
-    @CurrentUser() actor: AuthUser,
-    @Param('id', UUID_PIPE) id: string,
-    @Param('name', GroupNamePipe) name: string,
-  ): Promise<void> {
+  addToGroup(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string, @Param('name', GroupNamePipe) name: string): Promise<void> {
     return this.admin.addToGroup(actor, id, name);
   }
 
   @Delete(':id/groups/:name')
   @HttpCode(204)
-  removeFromGroup(
-    @CurrentUser() actor: AuthUser,
-    @Param('id', UUID_PIPE) id: string,
-    @Param('name', GroupNamePipe) name: string,
-  ): Promise<void> {
+  removeFromGroup(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string, @Param('name', GroupNamePipe) name: string): Promise<void> {
     return this.admin.removeFromGroup(actor, id, name);
   }
 }

@@ -1,4 +1,4 @@
-import { ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Param, ParseUUIDPipe, ValidationError, ValidationPipe } from '@nestjs/common';
 import { ApiError, FieldError } from './api-error';
 
 function flatten(errors: ValidationError[], parent = ''): FieldError[] {
@@ -31,7 +31,12 @@ export function createValidationPipe(): ValidationPipe {
   });
 }
 
-/** Path ids are UUIDs; anything else is 400 VALIDATION_FAILED, not a 404 or a database error. */
-export const UUID_PIPE = new ParseUUIDPipe({
-  exceptionFactory: () => ApiError.validation('The id in the path must be a UUID', [{ field: 'id', message: 'must be a UUID' }]),
-});
+/** A path id: a UUID, else 400 VALIDATION_FAILED naming the parameter (never a 404 or a database error). */
+export function UuidParam(name: string): ParameterDecorator {
+  return Param(
+    name,
+    new ParseUUIDPipe({
+      exceptionFactory: () => ApiError.validation(`The ${name} in the path must be a UUID`, [{ field: name, message: 'must be a UUID' }]),
+    }),
+  );
+}

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { UUID_PIPE } from '../common/validation';
+import { UuidParam } from '../common/validation';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
 import { ChangeEmailDto, UpdateProfileDto, VerifyEmailDto } from './dto/users.dto';
 import { UsersService } from './users.service';
@@ -42,7 +42,7 @@ export class UsersController {
   }
 
   @Get(':id')
-  publicProfile(@Param('id', UUID_PIPE) id: string): Promise<PublicProfileResponse> {
+  publicProfile(@UuidParam('id') id: string): Promise<PublicProfileResponse> {
     return this.users.publicProfile(id);
   }
 }
