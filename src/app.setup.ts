@@ -21,7 +21,9 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     // One line per request is written by our onResponse hook, with the request id.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     bodyLimit: BODY_LIMIT_BYTES,
-    trustProxy: config.trustProxy,
+    // Behind the ALB: trust exactly one hop, so the client IP is the address the ALB saw (the
+    // right-most X-Forwarded-For entry), not whatever a client wrote at the left of the header.
+    trustProxy: config.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     genReqId: requestIdFor,
     requestIdHeader: false,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,

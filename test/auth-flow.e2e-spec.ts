@@ -386,6 +386,9 @@ describe('rate limiting of public auth routes', () => {
         202, 202, 429,
       ]);
       expect((await forIp('198.51.100.2')).status).toBe(202);
+      // Only the hop the load balancer added counts: a client cannot pick its own bucket by
+      // writing addresses at the left of the header.
+      expect((await forIp('6.6.6.6, 198.51.100.1')).status).toBe(429);
     } finally {
       await t.close();
     }
