@@ -110,7 +110,7 @@ export function loadDatabaseConfig(env: Env): DatabaseConfig {
   const ssl = boolean(env, 'DB_SSL', false);
   const caPath = present(env, 'DB_SSL_CA');
   let ca: string | undefined;
-  if (caPath !== undefined) {
+  if (ssl && caPath !== undefined) {
     try {
       ca = readFileSync(caPath, 'utf8');
     } catch {
