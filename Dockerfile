@@ -66,8 +66,9 @@ COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 3000
 # For `docker run` / compose (ECS ignores it; the task definition's healthCheck can run the same
-# command). Slim images have no curl: Node's fetch, against the readiness probe.
+# command). Liveness, not readiness: a database failover must not get the container restarted
+# (the ALB uses /health/ready to stop routing to it meanwhile). Slim images have no curl.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
+    CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.status === 200 ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM directly (no shell, no npm in between).
 CMD ["node", "dist/main.js"]
