@@ -114,8 +114,18 @@ interface StoredUser {
 /** Reads a user record from the emulator's JSON database (confirmation codes live there). */
 export function storedUser(stateDir: string, userPoolId: string, email: string): StoredUser | undefined {
   const file = join(stateDir, '.cognito', 'db', `${userPoolId}.json`);
-  const db = JSON.parse(readFileSync(file, 'utf8')) as { Users?: Record<string, StoredUser> };
-  return Object.values(db.Users ?? {}).find((u) => u.Attributes?.some((a) => a.Name === 'email' && a.Value === email));
+  // The emulator rewrites the file in place: a read during a concurrent write sees partial JSON.
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const db = JSON.parse(readFileSync(file, 'utf8')) as { Users?: Record<string, StoredUser> };
+      return Object.values(db.Users ?? {}).find((u) => u.Attributes?.some((a) => a.Name === 'email' && a.Value === email));
+    } catch (error) {
+      if ((error as Error).name !== 'SyntaxError' || attempt >= 50) {
+        throw error;
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
 }
 
 export function listPoolFiles(stateDir: string): string[] {
