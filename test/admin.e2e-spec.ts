@@ -93,8 +93,13 @@ describe('admin: users, groups and the audit log', () => {
   });
 
   describe('group membership', () => {
-    it('promotes a user: the old token is refused at once and the refreshed one carries the group', async () => {
+    it('promotes a user: the old token is refused at once and the refreshed one can moderate', async () => {
       const user = await t.given.user();
+      const author = await t.given.user();
+      const post = await t.http.post('/v1/posts').set(bearer(author.accessToken)).send({ title: 'Spam?', body: 'Maybe.' });
+      expectStatus(post, 201);
+      expect((await t.http.delete(`/v1/posts/${post.body.id}`).set(bearer(user.accessToken))).status).toBe(403);
+
       expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
       expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
       const stale = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
@@ -106,6 +111,8 @@ describe('admin: users, groups and the audit log', () => {
       const me = await t.http.get('/v1/users/me').set(bearer(refreshed.body.accessToken));
       expectStatus(me, 200);
       expect(me.body.groups).toEqual(['moderator']);
+      expectStatus(await t.http.delete(`/v1/posts/${post.body.id}`).set(bearer(refreshed.body.accessToken)), 204);
+      expect((await t.http.get(`/v1/posts/${post.body.id}`).set(bearer(author.accessToken))).status).toBe(404);
     });
 
     it('adds and removes idempotently', async () => {

@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { RevocationJanitor } from '../src/auth/revocation-janitor';
 import { bearer, startTestApp, TestApp, TestUser } from './support/test-app';
 
 const publicPem = (JSON.parse(readFileSync(require.resolve('cognito-local/lib/keys/cognitoLocal.public.json'), 'utf8')) as { pem: string })
@@ -166,6 +167,18 @@ describe('the bearer-token guard', () => {
       await expectRefused(t.forge({ ...claimsOf(victim), jti }), 'TOKEN_REVOKED');
       expect((await me(bearer(t.forge({ ...claimsOf(victim), jti: randomUUID() })))).status).toBe(200);
     });
+    it('purges revocations whose token has expired anyway, and keeps the others', async () => {
+      const victim = await t.given.user();
+      const [expired, live] = [randomUUID(), randomUUID()];
+      await t.db.query(
+        `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $3, now() - interval '1 minute'), ($2, $3, now() + interval '1 hour')`,
+        [expired, live, victim.id],
+      );
+      expect(await t.app.get(RevocationJanitor).purge()).toBeGreaterThanOrEqual(1);
+      const rows: Array<{ jti: string }> = await t.db.query(`SELECT jti FROM revoked_tokens WHERE jti = ANY($1)`, [[expired, live]]);
+      expect(rows.map((r) => r.jti)).toEqual([live]);
+    });
+
     it('creates exactly one row just in time for concurrent first requests of an unknown sub', async () => {
       const sub = randomUUID();
       const token = t.forge({ sub, username: sub });

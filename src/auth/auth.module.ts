@@ -8,12 +8,23 @@ import { JwksService } from './jwks.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
+import { RevocationJanitor } from './revocation-janitor';
 import { RolesGuard } from './roles.guard';
 
 @Module({
   imports: [UsersModule],
   controllers: [AuthController],
-  providers: [AuthService, AccountGateService, CognitoJwtStrategy, JwksService, JwtAuthGuard, RolesGuard, RateLimitGuard, RateLimitStore],
+  providers: [
+    AuthService,
+    AccountGateService,
+    CognitoJwtStrategy,
+    JwksService,
+    JwtAuthGuard,
+    RolesGuard,
+    RateLimitGuard,
+    RateLimitStore,
+    RevocationJanitor,
+  ],
   exports: [JwksService, JwtAuthGuard, RolesGuard],
 })
 export class AuthModule {}

@@ -6,7 +6,6 @@ import {
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
-  AdminUserGlobalSignOutCommand,
   AttributeType,
   ChangePasswordCommand,
   CognitoIdentityProviderClient,
@@ -295,12 +294,6 @@ export class CognitoService implements OnModuleDestroy {
 
   async globalSignOut(accessToken: string): Promise<void> {
     await this.call('GlobalSignOut', () => this.client.send(new GlobalSignOutCommand({ AccessToken: accessToken })));
-  }
-
-  async adminGlobalSignOut(username: string): Promise<void> {
-    await this.call('AdminUserGlobalSignOut', () =>
-      this.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.cognito.userPoolId, Username: username })),
-    );
   }
 
   // ---- passwords ----------------------------------------------------------------------------

@@ -1,0 +1,40 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { UserMappingRepository } from '../users/user-mapping.repository';
+
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+/**
+ * Deletes revoked access tokens once they have expired anyway (a logout row is useless after the
+ * token's exp). Idempotent, so every instance may run it.
+ */
+@Injectable()
+export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(RevocationJanitor.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly users: UserMappingRepository) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
+
+  async purge(): Promise<number> {
+    try {
+      const purged = await this.users.purgeExpiredRevocations();
+      if (purged > 0) {
+        this.logger.log({ purged }, 'expired token revocations purged');
+      }
+      return purged;
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'purging expired revocations failed; will retry');
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import {
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  ForgotPasswordCommand,
+  GetTokensFromRefreshTokenCommand,
+  InitiateAuthCommand,
+  RevokeTokenCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createHmac } from 'node:crypto';
+import { loadConfig } from '../config/app-config';
+import { CognitoService } from './cognito.service';
+
+/**
+ * The app-client-secret path, at the SDK command boundary: cognito-local has no
+ * GetTokensFromRefreshToken, so the inputs are asserted instead.
+ */
+describe('CognitoService with an app client secret', () => {
+  const env = {
+    DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+    COGNITO_REGION: 'ap-northeast-2',
+    COGNITO_USER_POOL_ID: 'ap-northeast-2_Abc123',
+    COGNITO_CLIENT_ID: 'client123',
+    COGNITO_CLIENT_SECRET: 's3cr3t',
+  };
+  const sdk = mockClient(CognitoIdentityProviderClient);
+  let service: CognitoService;
+  const hash = (username: string) => createHmac('sha256', 's3cr3t').update(`${username}client123`).digest('base64');
+  const tokens = { AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } };
+
+  beforeEach(() => {
+    sdk.reset();
+    service = new CognitoService(loadConfig(env));
+  });
+  afterAll(() => sdk.restore());
+
+  it('sends SECRET_HASH with sign-up, confirmation, login and forgot-password', async () => {
+    sdk.on(SignUpCommand).resolves({ UserSub: 'sub' });
+    sdk.on(ConfirmSignUpCommand).resolves({});
+    sdk.on(InitiateAuthCommand).resolves(tokens);
+    sdk.on(ForgotPasswordCommand).resolves({});
+    await service.signUp({ email: 'a@example.com', password: 'P4ss!word', nickname: 'a' });
+    await service.confirmSignUp('a@example.com', '123456');
+    await service.login('a@example.com', 'P4ss!word');
+    await service.forgotPassword('a@example.com');
+    expect(sdk.commandCalls(SignUpCommand)[0].args[0].input).toMatchObject({ ClientId: 'client123', SecretHash: hash('a@example.com') });
+    expect(sdk.commandCalls(ConfirmSignUpCommand)[0].args[0].input).toMatchObject({ SecretHash: hash('a@example.com') });
+    expect(sdk.commandCalls(InitiateAuthCommand)[0].args[0].input.AuthParameters).toEqual({
+      USERNAME: 'a@example.com',
+      PASSWORD: 'P4ss!word',
+      SECRET_HASH: hash('a@example.com'),
+    });
+    expect(sdk.commandCalls(ForgotPasswordCommand)[0].args[0].input).toMatchObject({ SecretHash: hash('a@example.com') });
+  });
+
+  it('refreshes with GetTokensFromRefreshToken and the client secret (the username is unknown)', async () => {
+    sdk.on(GetTokensFromRefreshTokenCommand).resolves(tokens);
+    await expect(service.refresh('refresh-token')).resolves.toMatchObject({ accessToken: 'a', idToken: 'i' });
+    expect(sdk.commandCalls(GetTokensFromRefreshTokenCommand)[0].args[0].input).toEqual({
+      ClientId: 'client123',
+      ClientSecret: 's3cr3t',
+      RefreshToken: 'refresh-token',
+    });
+    expect(sdk.commandCalls(InitiateAuthCommand)).toHaveLength(0);
+  });
+
+  it('revokes a refresh token with the client secret', async () => {
+    sdk.on(RevokeTokenCommand).resolves({});
+    await service.revokeRefreshToken('refresh-token');
+    expect(sdk.commandCalls(RevokeTokenCommand)[0].args[0].input).toEqual({
+      ClientId: 'client123',
+      ClientSecret: 's3cr3t',
+      Token: 'refresh-token',
+    });
+  });
+
+  it('answers a refused refresh with 401', async () => {
+    sdk.on(GetTokensFromRefreshTokenCommand).rejects(Object.assign(new Error('revoked'), { name: 'NotAuthorizedException' }));
+    await expect(service.refresh('refresh-token')).rejects.toMatchObject({ status: 401 });
+  });
+});
+
+describe('CognitoService without a client secret', () => {
+  const sdk = mockClient(CognitoIdentityProviderClient);
+  afterAll(() => sdk.restore());
+
+  it('sends no SECRET_HASH and refreshes with REFRESH_TOKEN_AUTH', async () => {
+    sdk.reset();
+    sdk.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a', IdToken: 'i', ExpiresIn: 60 } });
+    const service = new CognitoService(
+      loadConfig({
+        DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+        COGNITO_REGION: 'ap-northeast-2',
+        COGNITO_USER_POOL_ID: 'ap-northeast-2_Abc123',
+        COGNITO_CLIENT_ID: 'client123',
+      }),
+    );
+    await service.refresh('refresh-token');
+    expect(sdk.commandCalls(InitiateAuthCommand)[0].args[0].input).toEqual({
+      ClientId: 'client123',
+      AuthFlow: 'REFRESH_TOKEN_AUTH',
+      AuthParameters: { REFRESH_TOKEN: 'refresh-token' },
+    });
+  });
+});

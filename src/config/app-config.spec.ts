@@ -1,0 +1,79 @@
+import { ConfigError, loadConfig } from './app-config';
+
+const base = {
+  DATABASE_URL: 'postgres://user:p%40ss@db.example.com:6543/app',
+  COGNITO_REGION: 'ap-northeast-2',
+  COGNITO_USER_POOL_ID: 'ap-northeast-2_Abc123',
+  COGNITO_CLIENT_ID: 'client123',
+};
+
+describe('loadConfig', () => {
+  it('reads DATABASE_URL with its parts decoded and applies the defaults', () => {
+    const config = loadConfig(base);
+    expect(config.database).toMatchObject({
+      host: 'db.example.com',
+      port: 6543,
+      username: 'user',
+      password: 'p@ss',
+      database: 'app',
+      ssl: false,
+      poolMax: 10,
+    });
+    expect(config).toMatchObject({
+      port: 3000,
+      trustProxy: false,
+      rateLimitAuthPerMinute: 20,
+      swaggerEnabled: true,
+      logLevel: 'info',
+      corsOrigins: [],
+    });
+    expect(config.cognito.issuer).toBe('https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123');
+    expect(config.cognito.jwksUri).toBe(`${config.cognito.issuer}/.well-known/jwks.json`);
+  });
+
+  it('reads the DB_* parts an ECS task gets from an RDS secret', () => {
+    const { DATABASE_URL: _, ...rest } = base;
+    const config = loadConfig({
+      ...rest,
+      DB_HOST: 'rds',
+      DB_PORT: '5433',
+      DB_USERNAME: 'api',
+      DB_PASSWORD: 'pw',
+      DB_NAME: 'app',
+      DB_SSL: 'true',
+    });
+    expect(config.database).toMatchObject({
+      host: 'rds',
+      port: 5433,
+      username: 'api',
+      password: 'pw',
+      database: 'app',
+      ssl: { rejectUnauthorized: true },
+    });
+  });
+
+  it('turns Swagger off by default in production', () => {
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).swaggerEnabled).toBe(false);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }).swaggerEnabled).toBe(true);
+  });
+
+  it.each([
+    [{ COGNITO_REGION: undefined }, 'COGNITO_REGION is required'],
+    [{ COGNITO_CLIENT_ID: ' ' }, 'COGNITO_CLIENT_ID is required'],
+    [{ DATABASE_URL: undefined }, 'DATABASE_URL or DB_HOST'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must use postgres:'],
+    [{ PORT: '70000' }, 'PORT must be an integer between 1 and 65535'],
+    [{ DB_POOL_MAX: '0' }, 'DB_POOL_MAX must be an integer'],
+    [{ DB_SSL: 'yes' }, 'DB_SSL must be true or false'],
+    [{ DB_SSL: 'true', DB_SSL_CA: '/nonexistent/ca.pem' }, 'DB_SSL_CA cannot be read'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ CORS_ORIGINS: 'https://ok.example.com,not a url' }, 'CORS_ORIGINS must list origins'],
+    [{ REDIS_URL: 'http://redis' }, 'REDIS_URL must use redis:'],
+    [{ COGNITO_USER_POOL_ID: 'nounderscore' }, 'COGNITO_USER_POOL_ID must look like'],
+    [{ COGNITO_ISSUER: 'not a url' }, 'COGNITO_ISSUER must be a URL'],
+  ])('refuses %o with a message naming the variable', (override, message) => {
+    expect(() => loadConfig({ ...base, ...override })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, ...override })).toThrow(message);
+  });
+});
