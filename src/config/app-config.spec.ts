@@ -32,9 +32,9 @@ describe('loadConfig', () => {
   });
 
   it('reads the DB_* parts an ECS task gets from an RDS secret', () => {
-    const { DATABASE_URL: _, ...rest } = base;
     const config = loadConfig({
-      ...rest,
+      ...base,
+      DATABASE_URL: undefined,
       DB_HOST: 'rds',
       DB_PORT: '5433',
       DB_USERNAME: 'api',
