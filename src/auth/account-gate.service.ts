@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
+import { UserMapping } from '../users/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import type { AccessTokenClaims } from './cognito-jwt.strategy';
 
@@ -18,8 +19,8 @@ export class AccountGateService {
     private readonly cognito: CognitoService,
   ) {}
 
-  /** Returns the caller's `user_mapping.id`, or throws the reason the token is refused. */
-  async admit(claims: AccessTokenClaims, accessToken: string): Promise<string> {
+  /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
+  async admit(claims: AccessTokenClaims, accessToken: string): Promise<UserMapping> {
     let state = await this.users.callerState(claims.sub, claims.jti);
     if (state === null) {
       await this.createJustInTime(claims, accessToken);
@@ -28,21 +29,22 @@ export class AccountGateService {
         throw ApiError.unauthenticated('Unknown user');
       }
     }
-    if (state.status === 'withdrawn' || state.withdrawalRequested) {
+    const account = state.account;
+    if (account.status === 'withdrawn' || state.withdrawalRequested) {
       throw new ApiError(401, 'ACCOUNT_WITHDRAWN', 'This account has been withdrawn', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    if (state.status === 'disabled') {
+    if (account.status === 'disabled') {
       throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     }
     // iat has second precision: a token from the same second as the cut-off is refused too.
-    if ((state.tokensValidAfter !== null && claims.iat * 1000 < state.tokensValidAfter.getTime()) || state.jtiRevoked) {
+    if ((account.tokensValidAfter !== null && claims.iat * 1000 < account.tokensValidAfter.getTime()) || state.jtiRevoked) {
       throw new ApiError(401, 'TOKEN_REVOKED', 'This token has been revoked; refresh or log in again', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    return state.id;
+    return account;
   }
 
   /** A user created outside this API (Hosted UI, console): mirror what Cognito knows, once. */

@@ -1,3 +1,5 @@
+import type { UserMapping } from '../users/entities/user-mapping.entity';
+
 /** Who is calling: established by the guard from a verified access token and the caller's row. */
 export interface AuthUser {
   /** `user_mapping.id` */
@@ -6,8 +8,11 @@ export interface AuthUser {
   username: string;
   groups: string[];
   jti: string | null;
-  /** Token expiry, epoch seconds. */
+  /** Token issue and expiry times, epoch seconds. */
+  iat: number;
   exp: number;
+  /** The caller's `user_mapping` row as the guard read it at the start of this request. */
+  account: UserMapping;
   /** The raw access token, for Cognito calls made on the caller's behalf. */
   accessToken: string;
 }

@@ -9,6 +9,7 @@ import { AccountGateService } from './account-gate.service';
 import { AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
+import { VerifiedTokenCache } from './verified-token-cache';
 
 /** Allowed clock skew for exp / nbf / iat (contract section 3). */
 export const CLOCK_SKEW_SECONDS = 5;
@@ -82,9 +83,12 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
  */
 @Injectable()
 export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {
+  /** Verified tokens by digest; bounded (about 200 bytes an entry). */
+  private readonly verified = new VerifiedTokenCache(10_000);
+
   constructor(
     private readonly config: AppConfig,
-    jwks: JwksService,
+    private readonly jwks: JwksService,
     private readonly gate: AccountGateService,
   ) {
     super({
@@ -111,10 +115,40 @@ export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt'
     });
   }
 
+  /** After passport-jwt verified the signature: the remaining claim checks, then the caller's row. */
   async validate(request: FastifyRequest, payload: Record<string, unknown>): Promise<AuthUser> {
     const claims = checkAccessTokenClaims(payload, this.config.cognito.clientId, Math.floor(Date.now() / 1000));
     const accessToken = bearerToken(request) ?? '';
-    const id = await this.gate.admit(claims, accessToken);
-    return { id, sub: claims.sub, username: claims.username, groups: claims.groups, jti: claims.jti, exp: claims.exp, accessToken };
+    const kid = decodeHeader(accessToken)?.kid;
+    if (typeof kid === 'string') {
+      this.verified.set(VerifiedTokenCache.keyOf(accessToken), claims, kid);
+    }
+    return this.admit(claims, accessToken);
+  }
+
+  /**
+   * The same result as passport-jwt + `validate` for a token that passed verification before
+   * (see VerifiedTokenCache); null when the token has to be verified in full.
+   */
+  async authenticateRemembered(accessToken: string): Promise<AuthUser | null> {
+    const claims = this.verified.get(VerifiedTokenCache.keyOf(accessToken), Math.floor(Date.now() / 1000), CLOCK_SKEW_SECONDS, (kid) =>
+      this.jwks.has(kid),
+    );
+    return claims === null ? null : this.admit(claims, accessToken);
+  }
+
+  private async admit(claims: AccessTokenClaims, accessToken: string): Promise<AuthUser> {
+    const account = await this.gate.admit(claims, accessToken);
+    return {
+      id: account.id,
+      sub: claims.sub,
+      username: claims.username,
+      groups: claims.groups,
+      jti: claims.jti,
+      iat: claims.iat,
+      exp: claims.exp,
+      account,
+      accessToken,
+    };
   }
 }

@@ -43,6 +43,11 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Whether the pool still publishes this key (a cached verification is only good while it does). */
+  has(kid: string): boolean {
+    return this.keys.has(kid);
+  }
+
   /** The verification key for a kid; 401 for a kid the pool does not have, 503 if no keys can be had. */
   async keyFor(kid: string): Promise<KeyObject> {
     const cached = this.keys.get(kid);

@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import { AuthUser } from './auth-user';
+import { bearerToken } from './bearer-token';
 import { CognitoJwtStrategy } from './cognito-jwt.strategy';
 import { IS_PUBLIC_KEY } from './decorators/public.decorator';
 
@@ -37,7 +38,9 @@ export class JwtAuthGuard implements CanActivate {
       return true;
     }
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    request.user = await this.authenticate(request);
+    const token = bearerToken(request);
+    const remembered = token === null ? null : await this.strategy.authenticateRemembered(token);
+    request.user = remembered ?? (await this.authenticate(request));
     return true;
   }
 

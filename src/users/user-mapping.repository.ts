@@ -2,13 +2,43 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { UserMapping, UserStatus } from './entities/user-mapping.entity';
 
-/** What the guard needs to decide about a caller, in one round trip. */
+/** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
 export interface CallerState {
-  id: string;
-  status: UserStatus;
-  tokensValidAfter: Date | null;
+  account: UserMapping;
   withdrawalRequested: boolean;
   jtiRevoked: boolean;
+}
+
+interface UserMappingRow {
+  id: string;
+  cognito_sub: string;
+  cognito_username: string;
+  email: string | null;
+  phone_number: string | null;
+  nickname: string | null;
+  status: UserStatus;
+  tokens_valid_after: Date | null;
+  withdrawal_requested_at: Date | null;
+  withdrawn_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toUserMapping(row: UserMappingRow): UserMapping {
+  return Object.assign(new UserMapping(), {
+    id: row.id,
+    cognitoSub: row.cognito_sub,
+    cognitoUsername: row.cognito_username,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    nickname: row.nickname,
+    status: row.status,
+    tokensValidAfter: row.tokens_valid_after,
+    withdrawalRequestedAt: row.withdrawal_requested_at,
+    withdrawnAt: row.withdrawn_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
 }
 
 export interface ProfileFields {
@@ -23,30 +53,16 @@ export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
-    const rows: Array<{
-      id: string;
-      status: UserStatus;
-      tokens_valid_after: Date | null;
-      withdrawal_requested: boolean;
-      jti_revoked: boolean;
-    }> = await this.dataSource.query(
-      `SELECT u.id, u.status, u.tokens_valid_after,
-                u.withdrawal_requested_at IS NOT NULL AS withdrawal_requested,
-                ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
-           FROM user_mapping u
-          WHERE u.cognito_sub = $1`,
+    const rows: Array<UserMappingRow & { jti_revoked: boolean }> = await this.dataSource.query(
+      `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
+         FROM user_mapping u
+        WHERE u.cognito_sub = $1`,
       [sub, jti],
     );
     const row = rows[0];
     return row === undefined
       ? null
-      : {
-          id: row.id,
-          status: row.status,
-          tokensValidAfter: row.tokens_valid_after,
-          withdrawalRequested: row.withdrawal_requested,
-          jtiRevoked: row.jti_revoked,
-        };
+      : { account: toUserMapping(row), withdrawalRequested: row.withdrawal_requested_at !== null, jtiRevoked: row.jti_revoked };
   }
 
   /**

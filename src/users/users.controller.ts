@@ -14,7 +14,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
-  me(@CurrentUser() caller: AuthUser): Promise<UserProfileResponse> {
+  me(@CurrentUser() caller: AuthUser): UserProfileResponse {
     return this.users.me(caller);
   }
 

@@ -16,8 +16,9 @@ export class UsersService {
     private readonly withdrawal: WithdrawalService,
   ) {}
 
-  async me(caller: AuthUser): Promise<UserProfileResponse> {
-    return UserProfileResponse.from(await this.row(caller.id), caller.groups);
+  /** The row the guard read for this request: no second query. */
+  me(caller: AuthUser): UserProfileResponse {
+    return UserProfileResponse.from(caller.account, caller.groups);
   }
 
   /** Cognito first; the row follows only if Cognito accepted the change. */
