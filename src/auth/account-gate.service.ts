@@ -3,7 +3,7 @@ import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../users/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
-import type { AccessTokenClaims } from './cognito-jwt.strategy';
+import type { AccessTokenClaims } from './auth-user';
 
 /**
  * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):

@@ -6,22 +6,13 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { AccountGateService } from './account-gate.service';
-import { AuthUser } from './auth-user';
+import { AccessTokenClaims, AuthUser } from './auth-user';
 import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 /** Allowed clock skew for exp / nbf / iat (contract section 3). */
 export const CLOCK_SKEW_SECONDS = 5;
-
-export interface AccessTokenClaims {
-  sub: string;
-  username: string;
-  groups: string[];
-  jti: string | null;
-  iat: number;
-  exp: number;
-}
 
 function decodeHeader(token: string): Record<string, unknown> | null {
   try {
@@ -139,16 +130,6 @@ export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt'
 
   private async admit(claims: AccessTokenClaims, accessToken: string): Promise<AuthUser> {
     const account = await this.gate.admit(claims, accessToken);
-    return {
-      id: account.id,
-      sub: claims.sub,
-      username: claims.username,
-      groups: claims.groups,
-      jti: claims.jti,
-      iat: claims.iat,
-      exp: claims.exp,
-      account,
-      accessToken,
-    };
+    return { ...claims, id: account.id, account, accessToken };
   }
 }

@@ -1,4 +1,4 @@
-import type { AccessTokenClaims } from './cognito-jwt.strategy';
+import type { AccessTokenClaims } from './auth-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 const claims = (exp: number): AccessTokenClaims => ({ sub: 's', username: 'u', groups: [], jti: 'j', iat: exp - 3600, exp });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccessTokenClaims } from './cognito-jwt.strategy';
+import type { AccessTokenClaims } from './auth-user';
 
 interface Entry {
   claims: AccessTokenClaims;
