@@ -40,7 +40,17 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     abortOnError: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.removeContentTypeParser(['text/plain']);
+  fastify.removeContentTypeParser(['text/plain', 'application/json']);
+  // Fastify's own JSON parser (prototype poisoning refused), except that an empty body is no
+  // body: clients often send Content-Type: application/json on bodiless POSTs (logout-all).
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body as string, done); // parseAs: 'string'
+  });
   fastify.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
 
   fastify.addHook('onRequest', (request, reply, done) => {

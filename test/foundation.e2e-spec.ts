@@ -1,3 +1,4 @@
+import { CognitoService } from '../src/cognito/cognito.service';
 import { bearer, startTestApp, TestApp } from './support/test-app';
 
 describe('foundation: cross-cutting HTTP contract', () => {
@@ -52,6 +53,16 @@ describe('foundation: cross-cutting HTTP contract', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('VALIDATION_FAILED');
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('treats an empty JSON body as no body', async () => {
+    const user = await t.given.user();
+    const logoutAll = t.app.get(CognitoService);
+    jest.spyOn(logoutAll, 'globalSignOut').mockResolvedValueOnce();
+    const res = await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)).set('Content-Type', 'application/json').send('');
+    expect(res.status).toBe(204);
+    const login = await t.http.post('/v1/auth/login').set('Content-Type', 'application/json').send('');
+    expect({ status: login.status, code: login.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
   it('refuses __proto__ keys', async () => {
