@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
 import { PinoNestLogger } from './common/logger';
-import { requestIdFor } from './common/request-id';
+import { pathOf, requestIdFor } from './common/request-id';
 import { AppConfig } from './config/app-config';
 
 /** Contract section 2: bodies over 64 KiB are refused with 413. */
@@ -69,10 +69,12 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     done(null, payload);
   });
   fastify.addHook('onResponse', (request, reply, done) => {
-    request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
+    if (logger.isLevelEnabled('info')) {
+      request.log.info(
+        { method: request.method, path: pathOf(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
+    }
     done();
   });
 

@@ -21,15 +21,17 @@ const REDACT_PATHS = [
   '*.SecretHash',
 ];
 
-export function createRootLogger(level: LogLevel): Logger {
-  return pino({
+/** JSON lines on stdout (or `destination`, for tests), with secrets censored. */
+export function createRootLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'api' },
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
-  });
+  };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /** Nest's own log calls (`new Logger('X').warn(...)`) go to the same JSON stream. */

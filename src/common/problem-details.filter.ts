@@ -1,12 +1,13 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderProblem } from './problem-details';
+import { pathOf } from './request-id';
 
 /** Writes a problem-details response (shared by the Nest filter and Fastify's error handler). */
 export function sendProblem(error: unknown, request: FastifyRequest, reply: FastifyReply, logger: Logger): void {
   const { body, headers, unexpected } = renderProblem(error, request.id);
   if (unexpected) {
-    logger.error({ err: error, requestId: request.id, method: request.method, url: request.url }, 'unhandled error');
+    logger.error({ err: error, requestId: request.id, method: request.method, path: pathOf(request.url) }, 'unhandled error');
   }
   if (reply.sent) {
     return;

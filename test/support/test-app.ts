@@ -2,11 +2,11 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import pino from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
-import { loadConfig } from '../../src/config/app-config';
+import { createRootLogger } from '../../src/common/logger';
+import { loadConfig, LogLevel } from '../../src/config/app-config';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
 import { databaseUrl, withClient } from '../stack/postgres';
@@ -35,6 +35,8 @@ export interface TestApp {
   databaseUrl: string;
   pool: UserPool;
   cognitoEndpoint: string;
+  /** Every log line, when the app was started with `{ captureLogs: true }` (level debug). */
+  logs: string[];
   /** Present when the app was started with `{ proxyDatabase: true }`. */
   dbProxy?: TcpProxy;
   given: {
@@ -58,7 +60,7 @@ export function uniqueEmail(prefix = 'user'): string {
 
 /** The real application, on real HTTP, against its own database copy and its own user pool. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; proxyDatabase?: boolean; waitForReady?: boolean } = {},
+  options: { env?: Record<string, string>; proxyDatabase?: boolean; waitForReady?: boolean; captureLogs?: boolean } = {},
 ): Promise<TestApp> {
   const adminUrl = required('TEST_PG_ADMIN_URL');
   const name = `${required('TEST_RUN_ID')}_${randomUUID().slice(0, 8)}`;
@@ -93,12 +95,17 @@ export async function startTestApp(
   // Every test doubles as a check that nothing answers an unexpected 500: the filter logs each
   // one as "unhandled error", and close() fails the suite if any was logged.
   const unexpected: string[] = [];
-  const logger = pino(
-    { level: process.env.TEST_LOG_LEVEL ?? 'error' },
+  const logs: string[] = [];
+  // The production logger (same redaction), writing to a stream the test can read.
+  const logger = createRootLogger(
+    options.captureLogs === true ? 'debug' : ((process.env.TEST_LOG_LEVEL as LogLevel | undefined) ?? 'error'),
     {
       write(line: string) {
         if (line.includes('"unhandled error"')) {
           unexpected.push(line);
+        }
+        if (options.captureLogs === true) {
+          logs.push(line);
         }
         if (process.env.TEST_LOG_LEVEL !== undefined) {
           process.stdout.write(line);
@@ -191,6 +198,7 @@ export async function startTestApp(
     pool,
     cognitoEndpoint: endpoint,
     dbProxy,
+    logs,
     given,
     code,
     forge,
