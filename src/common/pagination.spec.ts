@@ -7,6 +7,13 @@ describe('keyset cursors', () => {
     expect(decodeCursor('posts', encodeCursor('posts', position))).toEqual(position);
   });
 
+  it.each(['2024-02-29T23:59:59.999999Z', '0001-01-01T00:00:00.000000Z', '0099-12-31T00:00:00.000000Z', '9999-12-31T23:59:59.999999Z'])(
+    'accepts the real instant %s',
+    (createdAt) => {
+      expect(decodeCursor('posts', encodeCursor('posts', { ...position, createdAt }))).toEqual({ ...position, createdAt });
+    },
+  );
+
   it.each([
     ['garbage', 'not base64 !!'],
     ['valid base64 of non-JSON', Buffer.from('hello').toString('base64url')],
@@ -14,6 +21,13 @@ describe('keyset cursors', () => {
     ['a tampered id', encodeCursor('posts', { ...position, id: "x' OR 1=1 --" })],
     ['a millisecond timestamp', encodeCursor('posts', { ...position, createdAt: '2026-11-26T15:03:20.199Z' })],
     ['an object', Buffer.from(JSON.stringify({ kind: 'posts' })).toString('base64url')],
+    // Found by the issue 7 fuzzer: Date.parse accepts these, PostgreSQL refused them as a 500.
+    ['February 30', encodeCursor('posts', { ...position, createdAt: '2024-02-30T00:00:00.000000Z' })],
+    ['February 29 of a common year', encodeCursor('posts', { ...position, createdAt: '2023-02-29T10:00:00.000000Z' })],
+    ['April 31', encodeCursor('posts', { ...position, createdAt: '2024-04-31T10:00:00.000000Z' })],
+    ['year 0', encodeCursor('posts', { ...position, createdAt: '0000-01-15T05:43:43.537417Z' })],
+    ['hour 24', encodeCursor('posts', { ...position, createdAt: '2024-01-01T24:00:00.000000Z' })],
+    ['second 60', encodeCursor('posts', { ...position, createdAt: '2024-01-01T23:59:60.000000Z' })],
   ])('refuses %s with VALIDATION_FAILED', (_what, cursor) => {
     expect(() => decodeCursor('posts', cursor)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }) as Error);
   });

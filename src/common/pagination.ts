@@ -55,7 +55,32 @@ export function cursorTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
+
+/**
+ * Whether `text` names an instant PostgreSQL accepts as written: a real calendar date (no
+ * February 30, no year 0) and time of day. Date.parse is no judge: it rolls 2024-02-30 over to
+ * March 1 and takes year 0, where PostgreSQL refuses both and the query failed as a 500 (issue 7).
+ */
+function isCalendarTimestamp(text: string): boolean {
+  const parts = TIMESTAMP.exec(text);
+  if (parts === null) {
+    return false;
+  }
+  const [year, month, day, hour, minute, second] = parts.slice(1).map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second);
+  return (
+    year >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === month - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Cursors name the list they belong to, so one list's cursor is refused by another. */
@@ -82,8 +107,7 @@ export function decodeCursor(kind: string, cursor: string): KeysetPosition {
     parsed[0] !== kind ||
     typeof parsed[1] !== 'string' ||
     typeof parsed[2] !== 'string' ||
-    !TIMESTAMP.test(parsed[1]) ||
-    Number.isNaN(Date.parse(parsed[1])) ||
+    !isCalendarTimestamp(parsed[1]) ||
     !UUID.test(parsed[2])
   ) {
     throw invalid();

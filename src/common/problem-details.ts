@@ -42,6 +42,11 @@ const FASTIFY_ERRORS: Record<string, { status: number; detail: string }> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'Content-Length does not match the body' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The JSON body is empty' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: 'The body is not valid JSON' },
+  // The router's own refusals, which reach here through Fastify's frameworkErrors: a path with
+  // malformed percent-encoding, or a path parameter longer than any id (contract: a malformed
+  // path id is 400 VALIDATION_FAILED, not Fastify's 414).
+  FST_ERR_BAD_URL: { status: 400, detail: 'The URL is not valid: malformed percent-encoding' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 400, detail: 'A path parameter is too long' },
   FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 500, detail: 'Internal error' },
 };
 
