@@ -28,6 +28,7 @@ import {
   VerifyUserAttributeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { createHmac } from 'node:crypto';
 import { ApiError } from '../common/api-error';
 import { AppConfig, CognitoConfig } from '../config/app-config';
@@ -78,6 +79,9 @@ function toProfile(username: string, attributes: AttributeType[] | undefined, en
   };
 }
 
+/** The longest a request waits for any one Cognito call, retries included, before it answers 503. */
+export const COGNITO_CALL_DEADLINE_MS = 2_500;
+
 function delivery(details: { Destination?: string; DeliveryMedium?: string } | undefined): CodeDelivery {
   return { destination: details?.Destination ?? '', medium: details?.DeliveryMedium ?? 'EMAIL' };
 }
@@ -96,12 +100,23 @@ export class CognitoService implements OnModuleDestroy {
     this.client = new CognitoIdentityProviderClient({
       region: this.cognito.region,
       endpoint: this.cognito.endpoint,
-      // Throttling is retried with backoff by the SDK's standard mode before we answer 429.
-      maxAttempts: 3,
-      retryMode: 'standard',
-      // An unreachable Cognito must give a fast 503, not a hung request.
-      requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 },
+      // Throttling (and transient faults) are retried twice with exponential backoff before we
+      // answer 429 / 503. The SDK's default backoff for throttling (random up to 1 s, then 2 s)
+      // would not fit the call's deadline; 200 ms then 400 ms does.
+      retryStrategy: new ConfiguredRetryStrategy(3, (attempt) => 100 * 2 ** attempt),
+      // An unreachable Cognito must give a fast 503, not a hung request: a connection that is not
+      // up in 1 s, or an attempt with no answer by the call's deadline, is an error (the SDK only
+      // logs an expired requestTimeout unless told to throw).
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: COGNITO_CALL_DEADLINE_MS, throwOnRequestTimeout: true },
     });
+  }
+
+  /**
+   * Options for every SDK call: the whole call, retries and backoff included, is abandoned at
+   * the deadline, so a black-holed Cognito answers 503 IDP_UNAVAILABLE in bounded time (issue 7).
+   */
+  private deadline(): { abortSignal: AbortSignal } {
+    return { abortSignal: AbortSignal.timeout(COGNITO_CALL_DEADLINE_MS) };
   }
 
   onModuleDestroy(): void {
@@ -167,6 +182,7 @@ export class CognitoService implements OnModuleDestroy {
           UserAttributes: attributes,
           ...this.secretHash(input.email),
         }),
+        this.deadline(),
       ),
     );
     return { userSub: out.UserSub ?? '', codeDelivery: delivery(out.CodeDeliveryDetails) };
@@ -178,6 +194,7 @@ export class CognitoService implements OnModuleDestroy {
       () =>
         this.client.send(
           new ConfirmSignUpCommand({ ClientId: this.clientId, Username: email, ConfirmationCode: code, ...this.secretHash(email) }),
+          this.deadline(),
         ),
       {
         // Unknown email, or an account that cannot be confirmed (already confirmed): the same
@@ -192,7 +209,11 @@ export class CognitoService implements OnModuleDestroy {
   async resendConfirmationCode(email: string): Promise<void> {
     await this.tolerate(
       'ResendConfirmationCode',
-      () => this.client.send(new ResendConfirmationCodeCommand({ ClientId: this.clientId, Username: email, ...this.secretHash(email) })),
+      () =>
+        this.client.send(
+          new ResendConfirmationCodeCommand({ ClientId: this.clientId, Username: email, ...this.secretHash(email) }),
+          this.deadline(),
+        ),
       ['UserNotFoundException', 'InvalidParameterException'],
     );
   }
@@ -207,6 +228,7 @@ export class CognitoService implements OnModuleDestroy {
             AuthFlow: 'USER_PASSWORD_AUTH',
             AuthParameters: { USERNAME: email, PASSWORD: password, ...this.secretHashParam(email) },
           }),
+          this.deadline(),
         ),
       {
         // Unknown email and wrong password get the same answer (no user enumeration).
@@ -253,6 +275,7 @@ export class CognitoService implements OnModuleDestroy {
                     AuthFlow: 'REFRESH_TOKEN_AUTH',
                     AuthParameters: { REFRESH_TOKEN: refreshToken },
                   }),
+                  this.deadline(),
                 ),
               overrides,
             )
@@ -267,6 +290,7 @@ export class CognitoService implements OnModuleDestroy {
                     ClientSecret: this.cognito.clientSecret,
                     RefreshToken: refreshToken,
                   }),
+                  this.deadline(),
                 ),
               overrides,
             )
@@ -287,13 +311,16 @@ export class CognitoService implements OnModuleDestroy {
     await this.tolerate(
       'RevokeToken',
       () =>
-        this.client.send(new RevokeTokenCommand({ ClientId: this.clientId, ClientSecret: this.cognito.clientSecret, Token: refreshToken })),
+        this.client.send(
+          new RevokeTokenCommand({ ClientId: this.clientId, ClientSecret: this.cognito.clientSecret, Token: refreshToken }),
+          this.deadline(),
+        ),
       ['NotAuthorizedException', 'UnsupportedTokenTypeException', 'InvalidParameterException'],
     );
   }
 
   async globalSignOut(accessToken: string): Promise<void> {
-    await this.call('GlobalSignOut', () => this.client.send(new GlobalSignOutCommand({ AccessToken: accessToken })));
+    await this.call('GlobalSignOut', () => this.client.send(new GlobalSignOutCommand({ AccessToken: accessToken }), this.deadline()));
   }
 
   // ---- passwords ----------------------------------------------------------------------------
@@ -302,7 +329,11 @@ export class CognitoService implements OnModuleDestroy {
   async forgotPassword(email: string): Promise<void> {
     await this.tolerate(
       'ForgotPassword',
-      () => this.client.send(new ForgotPasswordCommand({ ClientId: this.clientId, Username: email, ...this.secretHash(email) })),
+      () =>
+        this.client.send(
+          new ForgotPasswordCommand({ ClientId: this.clientId, Username: email, ...this.secretHash(email) }),
+          this.deadline(),
+        ),
       ['UserNotFoundException', 'InvalidParameterException', 'NotAuthorizedException'],
     );
   }
@@ -319,6 +350,7 @@ export class CognitoService implements OnModuleDestroy {
             Password: newPassword,
             ...this.secretHash(email),
           }),
+          this.deadline(),
         ),
       { UserNotFoundException: () => mapCognitoError({ name: 'CodeMismatchException' }, 'ConfirmForgotPassword') },
     );
@@ -333,6 +365,7 @@ export class CognitoService implements OnModuleDestroy {
       () =>
         this.client.send(
           new ChangePasswordCommand({ AccessToken: accessToken, PreviousPassword: currentPassword, ProposedPassword: newPassword }),
+          this.deadline(),
         ),
       { NotAuthorizedException: wrongCurrent, InvalidPasswordException: wrongCurrent },
     );
@@ -341,7 +374,7 @@ export class CognitoService implements OnModuleDestroy {
   // ---- the caller's own attributes ----------------------------------------------------------
 
   async getUser(accessToken: string): Promise<CognitoProfile> {
-    const out = await this.call('GetUser', () => this.client.send(new GetUserCommand({ AccessToken: accessToken })));
+    const out = await this.call('GetUser', () => this.client.send(new GetUserCommand({ AccessToken: accessToken }), this.deadline()));
     return toProfile(out.Username ?? '', out.UserAttributes);
   }
 
@@ -352,6 +385,7 @@ export class CognitoService implements OnModuleDestroy {
           AccessToken: accessToken,
           UserAttributes: Object.entries(attributes).map(([Name, Value]) => ({ Name, Value })),
         }),
+        this.deadline(),
       ),
     );
     const details = out.CodeDeliveryDetailsList?.[0];
@@ -360,7 +394,7 @@ export class CognitoService implements OnModuleDestroy {
 
   async verifyUserAttribute(accessToken: string, name: string, code: string): Promise<void> {
     await this.call('VerifyUserAttribute', () =>
-      this.client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: name, Code: code })),
+      this.client.send(new VerifyUserAttributeCommand({ AccessToken: accessToken, AttributeName: name, Code: code }), this.deadline()),
     );
   }
 
@@ -368,7 +402,7 @@ export class CognitoService implements OnModuleDestroy {
 
   async adminGetUser(username: string): Promise<CognitoProfile> {
     const out = await this.call('AdminGetUser', () =>
-      this.client.send(new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username })),
+      this.client.send(new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
     );
     return toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
   }
@@ -377,7 +411,7 @@ export class CognitoService implements OnModuleDestroy {
   async adminDeleteUser(username: string): Promise<void> {
     await this.tolerate(
       'AdminDeleteUser',
-      () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username })),
+      () => this.client.send(new AdminDeleteUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
       ['UserNotFoundException'],
     );
   }
@@ -385,7 +419,7 @@ export class CognitoService implements OnModuleDestroy {
   async adminSetEnabled(username: string, enabled: boolean): Promise<void> {
     const input = { UserPoolId: this.cognito.userPoolId, Username: username };
     await this.call(enabled ? 'AdminEnableUser' : 'AdminDisableUser', () =>
-      this.client.send(enabled ? new AdminEnableUserCommand(input) : new AdminDisableUserCommand(input)),
+      this.client.send(enabled ? new AdminEnableUserCommand(input) : new AdminDisableUserCommand(input), this.deadline()),
     );
   }
 
@@ -396,6 +430,7 @@ export class CognitoService implements OnModuleDestroy {
       const out = await this.call('AdminListGroupsForUser', () =>
         this.client.send(
           new AdminListGroupsForUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username, NextToken: nextToken }),
+          this.deadline(),
         ),
       );
       groups.push(...(out.Groups ?? []).map((g) => g.GroupName ?? '').filter((n) => n !== ''));
@@ -406,13 +441,19 @@ export class CognitoService implements OnModuleDestroy {
 
   async adminAddUserToGroup(username: string, group: string): Promise<void> {
     await this.call('AdminAddUserToGroup', () =>
-      this.client.send(new AdminAddUserToGroupCommand({ UserPoolId: this.cognito.userPoolId, Username: username, GroupName: group })),
+      this.client.send(
+        new AdminAddUserToGroupCommand({ UserPoolId: this.cognito.userPoolId, Username: username, GroupName: group }),
+        this.deadline(),
+      ),
     );
   }
 
   async adminRemoveUserFromGroup(username: string, group: string): Promise<void> {
     await this.call('AdminRemoveUserFromGroup', () =>
-      this.client.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: this.cognito.userPoolId, Username: username, GroupName: group })),
+      this.client.send(
+        new AdminRemoveUserFromGroupCommand({ UserPoolId: this.cognito.userPoolId, Username: username, GroupName: group }),
+        this.deadline(),
+      ),
     );
   }
 
@@ -421,7 +462,7 @@ export class CognitoService implements OnModuleDestroy {
     let nextToken: string | undefined;
     do {
       const out = await this.call('ListGroups', () =>
-        this.client.send(new ListGroupsCommand({ UserPoolId: this.cognito.userPoolId, NextToken: nextToken })),
+        this.client.send(new ListGroupsCommand({ UserPoolId: this.cognito.userPoolId, NextToken: nextToken }), this.deadline()),
       );
       groups.push(
         ...(out.Groups ?? []).map((g) => ({
@@ -438,7 +479,7 @@ export class CognitoService implements OnModuleDestroy {
   /** Null when the group does not exist. */
   async getGroup(name: string): Promise<CognitoGroup | null> {
     try {
-      const out = await this.client.send(new GetGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name }));
+      const out = await this.client.send(new GetGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name }), this.deadline());
       return { name: out.Group?.GroupName ?? name, description: out.Group?.Description ?? null, precedence: out.Group?.Precedence ?? null };
     } catch (error) {
       if (errorName(error) === 'ResourceNotFoundException') {
@@ -457,6 +498,7 @@ export class CognitoService implements OnModuleDestroy {
           Description: group.description,
           Precedence: group.precedence,
         }),
+        this.deadline(),
       ),
     );
     return {
@@ -468,7 +510,7 @@ export class CognitoService implements OnModuleDestroy {
 
   async deleteGroup(name: string): Promise<void> {
     await this.call('DeleteGroup', () =>
-      this.client.send(new DeleteGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name })),
+      this.client.send(new DeleteGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name }), this.deadline()),
     );
   }
 
@@ -478,7 +520,10 @@ export class CognitoService implements OnModuleDestroy {
     let nextToken: string | undefined;
     do {
       const out = await this.call('ListUsersInGroup', () =>
-        this.client.send(new ListUsersInGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name, NextToken: nextToken })),
+        this.client.send(
+          new ListUsersInGroupCommand({ UserPoolId: this.cognito.userPoolId, GroupName: name, NextToken: nextToken }),
+          this.deadline(),
+        ),
       );
       users.push(...(out.Users ?? []).map((u) => toProfile(u.Username ?? '', u.Attributes, u.Enabled ?? true)));
       nextToken = out.NextToken;
