@@ -1,13 +1,17 @@
 import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { LogController } from 'fastify';
+import { Logger } from '@nestjs/common';
+import { FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
+import { ApiError } from './common/api-error';
 import { PinoNestLogger } from './common/logger';
+import { sendProblem } from './common/problem-details.filter';
 import { pathOf, requestIdFor } from './common/request-id';
 import { AppConfig } from './config/app-config';
+import { ShutdownState } from './health/shutdown-state';
 
 /** Contract section 2: bodies over 64 KiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -27,11 +31,16 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     genReqId: requestIdFor,
     requestIdHeader: false,
     keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
-    forceCloseConnections: 'idle',
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    // What the router refuses before any hook runs (malformed percent-encoding, an over-long path
+    // parameter) still leaves as problem details with a request id.
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      void reply.header('X-Request-Id', request.id);
+      sendProblem(error, request, reply, new Logger('Errors'));
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: new PinoNestLogger(logger),
@@ -44,14 +53,34 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
   // Fastify's own JSON parser (prototype poisoning refused), except that an empty body is no
   // body: clients often send Content-Type: application/json on bodiless POSTs (logout-all).
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '') {
+  // Decoded strictly: Node's default decoding turns invalid UTF-8 into U+FFFD, which would be
+  // stored in place of what the client sent.
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = utf8.decode(body as Buffer); // parseAs: 'buffer'
+    } catch {
+      done(ApiError.validation('The body is not valid UTF-8'), undefined);
+      return;
+    }
+    if (text === '') {
       done(null, undefined);
       return;
     }
-    void parseJson(request, body as string, done); // parseAs: 'string'
+    void parseJson(request, text, done);
   });
   fastify.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  // While draining (SIGTERM) every response closes its connection: server.close() only reaps the
+  // connections idle at that moment, so a kept-alive connection whose request was in flight would
+  // stay open for keepAliveTimeout (65 s) and hold the exit past the deadline.
+  const shutdown = app.get(ShutdownState);
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.isDraining) {
+      void reply.header('Connection', 'close');
+    }
+    done(null, payload);
+  });
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
