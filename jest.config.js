@@ -14,6 +14,8 @@ const transform = {
 };
 
 module.exports = {
+  // A global option: Jest ignores it inside a project.
+  testTimeout: 30_000,
   globalSetup: '<rootDir>/test/stack/global-setup.ts',
   globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
   projects: [
@@ -29,7 +31,6 @@ module.exports = {
       transform,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       slowTestThreshold: 30,
-      testTimeout: 30_000,
     },
   ],
 };

@@ -13,11 +13,12 @@ import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createUserPool, EMULATOR_AWS_ENV, emulatorClient, startCognitoLocal } from '../test/stack/cognito-local';
+import { createUserPool, emulatorClient, startCognitoLocal } from '../test/stack/cognito-local';
 import { applyMigrations } from '../test/stack/migrations';
 import { freePort } from '../test/stack/ports';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
 import { seedUser } from '../test/stack/seed';
+import { productionEnv } from '../test/support/processes';
 
 const ROOT = resolve(__dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -100,12 +101,6 @@ async function load(
   return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
 }
 
-/** The V8 options the production image runs with (ENV NODE_OPTIONS in the Dockerfile). */
-function productionNodeOptions(): string {
-  const match = /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-  return match?.[1] ?? '';
-}
-
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'api-bench-'));
   chmodSync(work, 0o755);
@@ -151,24 +146,11 @@ async function main(): Promise<void> {
       log('building (npm run build)');
       execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
     }
-    const env = {
-      ...EMULATOR_AWS_ENV,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: url,
-      DB_POOL_MAX: '10',
-      COGNITO_REGION: 'ap-northeast-2',
-      COGNITO_USER_POOL_ID: pool.userPoolId,
-      COGNITO_CLIENT_ID: pool.clientId,
-      COGNITO_ENDPOINT: cognito.endpoint,
-      COGNITO_ISSUER: pool.issuer,
-      COGNITO_JWKS_URI: pool.jwksUri,
-      SWAGGER_ENABLED: 'false',
-    };
+    // The image's environment, NODE_OPTIONS included, for both servers (same Node, same heap bounds).
+    const env: Record<string, string> = { ...productionEnv(url, pool, cognito.endpoint), DB_POOL_MAX: '10' };
     const appArgs = (process.env.BENCH_APP_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const nodeOptions = productionNodeOptions();
-    log(`app runs as in the image: NODE_OPTIONS="${nodeOptions}" node dist/main.js`);
-    const app = await startServer('app', [...appArgs, 'dist/main.js'], { ...env, NODE_OPTIONS: nodeOptions });
+    log(`app runs as in the image: NODE_OPTIONS="${env.NODE_OPTIONS}" node dist/main.js`);
+    const app = await startServer('app', [...appArgs, 'dist/main.js'], env);
     const baseArgs = (process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter((a) => a !== '');
     const baseline = await startServer('baseline', [...baseArgs, 'bench/baseline.mts'], env);
     servers.push(app, baseline);

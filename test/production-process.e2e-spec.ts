@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUserPool, EMULATOR_AWS_ENV } from './stack/cognito-local';
+import { createUserPool } from './stack/cognito-local';
 import { databaseUrl, withClient } from './stack/postgres';
 import { freePort } from './stack/ports';
-import { ensureBuilt, ROOT, run, startNode, waitForStatus } from './support/processes';
+import { ensureBuilt, productionEnv, ROOT, run, startNode, waitForStatus } from './support/processes';
 
 /**
  * What the image does, without a container engine: a production-only install into a clean
@@ -33,18 +33,7 @@ describe('the production build as its own process', () => {
     await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${database}`));
     const endpoint = process.env.TEST_COGNITO_ENDPOINT!;
     const pool = await createUserPool(endpoint, 'prod-process');
-    env = {
-      ...EMULATOR_AWS_ENV,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: databaseUrl(adminUrl, database),
-      COGNITO_REGION: 'ap-northeast-2',
-      COGNITO_USER_POOL_ID: pool.userPoolId,
-      COGNITO_CLIENT_ID: pool.clientId,
-      COGNITO_ENDPOINT: endpoint,
-      COGNITO_ISSUER: pool.issuer,
-      COGNITO_JWKS_URI: pool.jwksUri,
-    };
+    env = productionEnv(databaseUrl(adminUrl, database), pool, endpoint);
   }, 180_000);
 
   afterAll(async () => {

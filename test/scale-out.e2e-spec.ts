@@ -2,11 +2,11 @@ import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { createUserPool, EMULATOR_AWS_ENV, emulatorClient, UserPool } from './stack/cognito-local';
+import { createUserPool, emulatorClient, UserPool } from './stack/cognito-local';
 import { databaseUrl, withClient } from './stack/postgres';
 import { freePort } from './stack/ports';
 import { seedUser } from './stack/seed';
-import { ensureBuilt, ROOT, startNode, StartedProcess, waitForStatus } from './support/processes';
+import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from './support/processes';
 import { bearer, expectStatus, PASSWORD } from './support/test-app';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -72,16 +72,8 @@ describe('scale-out: two instances behind one load balancer', () => {
     const endpoint = process.env.TEST_COGNITO_ENDPOINT!;
     pool = await createUserPool(endpoint, 'scale-out');
     env = {
-      ...EMULATOR_AWS_ENV,
-      NODE_ENV: 'production',
+      ...productionEnv(dbUrl, pool, endpoint),
       LOG_LEVEL: 'info',
-      DATABASE_URL: dbUrl,
-      COGNITO_REGION: 'ap-northeast-2',
-      COGNITO_USER_POOL_ID: pool.userPoolId,
-      COGNITO_CLIENT_ID: pool.clientId,
-      COGNITO_ENDPOINT: endpoint,
-      COGNITO_ISSUER: pool.issuer,
-      COGNITO_JWKS_URI: pool.jwksUri,
       TRUST_PROXY: 'true',
       RATE_LIMIT_AUTH_PER_MINUTE: '4',
       ...(redisUp ? { REDIS_URL } : {}),

@@ -1,4 +1,5 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 /**
  * An HTTP proxy in front of cognito-local that can answer chosen operations the way Cognito
@@ -8,19 +9,61 @@ import { createServer, IncomingMessage, Server } from 'node:http';
 export class CognitoFaultProxy {
   private server: Server | null = null;
   private readonly throttled = new Map<string, number>();
+  private readonly sockets = new Set<Socket>();
+  private readonly held = new Set<ServerResponse>();
+  private hanging = false;
+  private port = 0;
   readonly calls = new Map<string, number>();
   url = '';
 
   constructor(private readonly upstream: string) {}
 
-  async start(): Promise<string> {
+  async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
-      void this.handle(req).then(({ status, headers, body }) => res.writeHead(status, headers).end(body));
+      if (this.hanging) {
+        // A black hole: the connection is accepted, the request read, and nothing ever answered.
+        this.held.add(res);
+        req.resume();
+        return;
+      }
+      void this.handle(req).then(
+        ({ status, headers, body }) => res.writeHead(status, headers).end(body),
+        () => res.destroy(),
+      );
     });
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     const address = this.server.address();
-    this.url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    this.port = typeof address === 'object' && address !== null ? address.port : port;
+    this.url = `http://127.0.0.1:${this.port}`;
     return this.url;
+  }
+
+  /** The identity provider is unreachable: open connections are reset, new ones refused. */
+  async refuse(): Promise<void> {
+    this.hanging = false;
+    await this.stop();
+    this.server = null;
+  }
+
+  /** The identity provider accepts connections and never answers (a network black hole). */
+  hang(): void {
+    this.hanging = true;
+  }
+
+  /** Back to forwarding on the same address; requests held by `hang()` are cut. */
+  async restore(): Promise<void> {
+    this.hanging = false;
+    for (const res of this.held) {
+      res.destroy();
+    }
+    this.held.clear();
+    if (this.server === null) {
+      await this.start(this.port);
+    }
   }
 
   /** The next `times` calls of `operation` (e.g. 'AdminDisableUser') are throttled. */
@@ -34,6 +77,11 @@ export class CognitoFaultProxy {
   }
 
   async stop(): Promise<void> {
+    for (const socket of this.sockets) {
+      socket.destroy();
+    }
+    this.sockets.clear();
+    this.held.clear();
     await new Promise((resolve) => (this.server === null ? resolve(undefined) : this.server.close(resolve)));
   }
 

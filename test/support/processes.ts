@@ -1,7 +1,8 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { EMULATOR_AWS_ENV, UserPool } from '../stack/cognito-local';
 
 export const ROOT = join(__dirname, '..', '..');
 export const run = promisify(execFile);
@@ -58,4 +59,26 @@ export async function waitForStatus(url: string, status: number, timeoutMs: numb
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms`);
+}
+
+/** The V8 options the production image runs with (ENV NODE_OPTIONS in the Dockerfile). */
+export function productionNodeOptions(): string {
+  return /NODE_OPTIONS="([^"]*)"/.exec(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))?.[1] ?? '';
+}
+
+/** The environment an ECS task gives `node dist/main.js`, pointed at a test database and pool. */
+export function productionEnv(databaseUrl: string, pool: UserPool, cognitoEndpoint: string): Record<string, string> {
+  return {
+    ...EMULATOR_AWS_ENV,
+    NODE_ENV: 'production',
+    NODE_OPTIONS: productionNodeOptions(),
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: databaseUrl,
+    COGNITO_REGION: 'ap-northeast-2',
+    COGNITO_USER_POOL_ID: pool.userPoolId,
+    COGNITO_CLIENT_ID: pool.clientId,
+    COGNITO_ENDPOINT: cognitoEndpoint,
+    COGNITO_ISSUER: pool.issuer,
+    COGNITO_JWKS_URI: pool.jwksUri,
+  };
 }

@@ -2,11 +2,15 @@ import { createServer, Server, Socket, connect } from 'node:net';
 
 /**
  * A TCP proxy in front of PostgreSQL, so a test can make the database "go away" (every
- * connection cut, new ones refused) and "come back" without touching the shared server.
+ * connection cut, new ones refused), "stop answering" (a black hole: connections stay open or
+ * are accepted, and no byte gets through either way) and "come back", without touching the
+ * shared server.
  */
 export class TcpProxy {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
+  private blackholed = false;
   port = 0;
 
   constructor(
@@ -16,13 +20,23 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = createServer((client) => {
+      this.sockets.add(client);
+      if (this.blackholed) {
+        // Accepted (the kernel would have done the handshake) and never answered.
+        client.on('error', () => undefined).on('data', () => undefined);
+        client.once('close', () => this.sockets.delete(client));
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
-      this.sockets.add(client).add(upstream);
+      this.sockets.add(upstream);
+      const pair = { client, upstream };
+      this.pairs.add(pair);
       const drop = (): void => {
         client.destroy();
         upstream.destroy();
         this.sockets.delete(client);
         this.sockets.delete(upstream);
+        this.pairs.delete(pair);
       };
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
@@ -36,16 +50,49 @@ export class TcpProxy {
 
   /** The database "dies": open connections are reset and new ones refused. */
   async stop(): Promise<void> {
+    this.blackholed = false;
     for (const socket of this.sockets) {
       socket.destroy();
     }
     this.sockets.clear();
+    this.pairs.clear();
     await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
     this.server = null;
   }
 
-  /** The database is back on the same address. */
+  /**
+   * The network drops every packet (a failover whose old address stops answering): open
+   * connections stay open with nothing getting through, new ones are accepted and never answered.
+   */
+  blackhole(): void {
+    this.blackholed = true;
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.on('data', () => undefined);
+      upstream.on('data', () => undefined);
+    }
+  }
+
+  /**
+   * A failover whose old server vanished without a reset: the connections open now stay open and
+   * carry nothing, ever; new connections reach the (new) database as usual.
+   */
+  strandOpenConnections(): void {
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.on('data', () => undefined);
+      upstream.on('data', () => undefined);
+    }
+    this.pairs.clear();
+  }
+
+  /** The database is back on the same address (after a black hole, the old connections are reset). */
   async resume(): Promise<void> {
+    if (this.blackholed) {
+      await this.stop();
+    }
     await this.start(this.port);
   }
 }

@@ -1,7 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { readFileSync } from 'node:fs';
+
 import { randomUUID } from 'node:crypto';
-import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
@@ -11,10 +10,9 @@ import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-pro
 import { createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
 import { databaseUrl, withClient } from '../stack/postgres';
 import { TcpProxy } from './tcp-proxy';
+import { ForgeOptions, forgeToken } from './tokens';
 
 export const PASSWORD = 'Str0ng!Passw0rd';
-
-const signingKey = JSON.parse(readFileSync(require.resolve('cognito-local/lib/keys/cognitoLocal.private.json'), 'utf8')) as { pem: string };
 
 export interface TestUser {
   id: string;
@@ -45,10 +43,7 @@ export interface TestApp {
   /** The confirmation code cognito-local stored for an email (signup or attribute change). */
   code(email: string, kind?: 'signup' | 'attribute'): string;
   /** A token signed with cognito-local's own key: valid signature, claims as given. */
-  forge(
-    claims: Record<string, unknown>,
-    options?: { header?: Record<string, unknown>; omit?: string[]; key?: string; algorithm?: jwt.Algorithm },
-  ): string;
+  forge(claims: Record<string, unknown>, options?: ForgeOptions): string;
   close(): Promise<void>;
 }
 
@@ -167,27 +162,7 @@ export async function startTestApp(
     },
   };
 
-  const forge: TestApp['forge'] = (claims, opts = {}) => {
-    const now = Math.floor(Date.now() / 1000);
-    const payload: Record<string, unknown> = {
-      sub: randomUUID(),
-      token_use: 'access',
-      client_id: pool.clientId,
-      iss: pool.issuer,
-      iat: now,
-      exp: now + 3600,
-      jti: randomUUID(),
-      ...claims,
-    };
-    for (const key of opts.omit ?? []) {
-      delete payload[key];
-    }
-    return jwt.sign(payload, opts.key ?? signingKey.pem, {
-      algorithm: opts.algorithm ?? 'RS256',
-      keyid: 'CognitoLocal',
-      header: { alg: opts.algorithm ?? 'RS256', ...opts.header },
-    });
-  };
+  const forge: TestApp['forge'] = (claims, opts = {}) => forgeToken(pool, claims, opts);
 
   return {
     app,
