@@ -5,7 +5,8 @@
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION
  * (seconds per measurement, default 5), BENCH_ROUNDS (default 3), BENCH_SKIP_BUILD=1,
  * BENCH_GROWTH_POSTS (default 1000000), BENCH_ONLY (a substring: run only the matching scenarios
- * and skip the growth part), BENCH_APP_ARGS (extra node flags for the app, e.g. --cpu-prof).
+ * and skip the growth part), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
+ * --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_APP_LOG=1 (count what the servers write to stdout).
  */
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import autocannon from 'autocannon';
