@@ -4,7 +4,8 @@ import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
 import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
 import { cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
-import { UserMapping, UserStatus } from '../users/entities/user-mapping.entity';
+import { UserStatus } from '../users/entities/user-mapping.entity';
+import { UserMappingRepository } from '../users/user-mapping.repository';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { AuditEntry, AuditLogRepository } from './audit-log.repository';
@@ -42,6 +43,7 @@ export class AdminService {
     private readonly cognito: CognitoService,
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
+    private readonly users: UserMappingRepository,
   ) {}
 
   // ---- users ---------------------------------------------------------------------------------
@@ -76,7 +78,7 @@ export class AdminService {
   }
 
   async userDetail(id: string): Promise<AdminUserDetail> {
-    const user = await this.dataSource.getRepository(UserMapping).findOneBy({ id });
+    const user = await this.users.findById(id);
     if (user === null) {
       throw ApiError.notFound('No such user');
     }
@@ -182,7 +184,7 @@ export class AdminService {
       if (groups.includes(group)) {
         return { changed: false };
       }
-      await this.revokeTokens(m, id);
+      await this.users.revokeTokensIssuedBeforeNow(id, m);
       await this.cognito.adminAddUserToGroup(target.cognito_username, group);
       return { changed: true };
     });
@@ -198,7 +200,7 @@ export class AdminService {
       if (group === ADMIN_GROUP) {
         await this.assertNotLastAdmin(m, target);
       }
-      await this.revokeTokens(m, id);
+      await this.users.revokeTokensIssuedBeforeNow(id, m);
       await this.cognito.adminRemoveUserFromGroup(target.cognito_username, group);
       return { changed: true };
     });
@@ -255,10 +257,6 @@ export class AdminService {
     } catch (auditError) {
       this.logger.error({ err: String(auditError), action: entry.action }, 'could not audit a failed admin action');
     }
-  }
-
-  private async revokeTokens(m: EntityManager, id: string): Promise<void> {
-    await m.query(`UPDATE user_mapping SET tokens_valid_after = now(), updated_at = now() WHERE id = $1`, [id]);
   }
 
   private async requireGroup(name: string): Promise<void> {

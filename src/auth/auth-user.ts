@@ -23,10 +23,6 @@ export interface AuthUser extends AccessTokenClaims {
 export const ADMIN_GROUP = 'admin';
 export const MODERATOR_GROUP = 'moderator';
 
-export function isAdmin(user: AuthUser): boolean {
-  return user.groups.includes(ADMIN_GROUP);
-}
-
 export function canModerate(user: AuthUser): boolean {
   return user.groups.includes(ADMIN_GROUP) || user.groups.includes(MODERATOR_GROUP);
 }

@@ -85,10 +85,6 @@ export class UserMappingRepository {
     return this.dataSource.getRepository(UserMapping).findOneBy({ id });
   }
 
-  findBySub(sub: string): Promise<UserMapping | null> {
-    return this.dataSource.getRepository(UserMapping).findOneBy({ cognitoSub: sub });
-  }
-
   /** Mirrors Cognito attributes into the row; a withdrawn row is never written back to. */
   async updateProfile(id: string, fields: ProfileFields, manager: EntityManager = this.dataSource.manager): Promise<UserMapping | null> {
     const set: Partial<UserMapping> = {};
