@@ -533,7 +533,5 @@ export class CognitoService implements OnModuleDestroy {
 }
 
 function refreshRefused(): ApiError {
-  return new ApiError(401, 'UNAUTHENTICATED', 'The refresh token is invalid, expired or revoked; log in again', {
-    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-  });
+  return ApiError.unauthenticated('The refresh token is invalid, expired or revoked; log in again');
 }
