@@ -1,13 +1,13 @@
 import { HttpException } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
-import { ApiError, FieldError } from './api-error';
+import { ApiError, ErrorCode, FieldError } from './api-error';
 import { isDatabaseUnavailable } from './database-errors';
 
 export interface ProblemDetails {
   status: number;
   title: string;
   detail: string;
-  code: string;
+  code: ErrorCode;
   requestId: string;
   errors?: FieldError[];
 }
@@ -20,7 +20,7 @@ export interface RenderedProblem {
 }
 
 /** The contract's default code for a status when the thrower did not name one. */
-const CODE_BY_STATUS: Record<number, string> = {
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: 'VALIDATION_FAILED',
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
@@ -50,7 +50,7 @@ const FASTIFY_ERRORS: Record<string, { status: number; detail: string }> = {
   FST_ERR_CTP_INSTANCE_ALREADY_STARTED: { status: 500, detail: 'Internal error' },
 };
 
-function problem(status: number, code: string, detail: string, requestId: string, errors?: FieldError[]): ProblemDetails {
+function problem(status: number, code: ErrorCode, detail: string, requestId: string, errors?: FieldError[]): ProblemDetails {
   const body: ProblemDetails = {
     status,
     title: STATUS_CODES[status] ?? 'Error',
