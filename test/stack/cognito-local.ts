@@ -3,6 +3,7 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  SetUserPoolMfaConfigCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -74,8 +75,12 @@ export function emulatorClient(endpoint: string): CognitoIdentityProviderClient 
   });
 }
 
-/** A user pool like production's: email as username, email verified by code, groups admin and moderator. */
-export async function createUserPool(endpoint: string, name: string): Promise<UserPool> {
+/**
+ * A user pool like production's: email as username, email verified by code, groups admin and
+ * moderator, TOTP allowed as an optional second step, and an app client that may use the Hosted
+ * UI's authorization-code flow with the given callback URLs.
+ */
+export async function createUserPool(endpoint: string, name: string, options: { callbackUrls?: string[] } = {}): Promise<UserPool> {
   const client = emulatorClient(endpoint);
   try {
     const pool = await client.send(
@@ -91,6 +96,18 @@ export async function createUserPool(endpoint: string, name: string): Promise<Us
         UserPoolId: userPoolId,
         ClientName: `${name}-app`,
         ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+        AllowedOAuthFlowsUserPoolClient: true,
+        AllowedOAuthFlows: ['code'],
+        AllowedOAuthScopes: ['openid', 'email', 'profile'],
+        SupportedIdentityProviders: ['COGNITO'],
+        CallbackURLs: options.callbackUrls ?? ['http://127.0.0.1/callback'],
+      }),
+    );
+    await client.send(
+      new SetUserPoolMfaConfigCommand({
+        UserPoolId: userPoolId,
+        MfaConfiguration: 'OPTIONAL',
+        SoftwareTokenMfaConfiguration: { Enabled: true },
       }),
     );
     for (const group of ['admin', 'moderator']) {
