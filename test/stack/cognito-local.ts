@@ -4,6 +4,7 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
   SetUserPoolMfaConfigCommand,
+  UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -96,19 +97,13 @@ export async function createUserPool(endpoint: string, name: string, options: { 
         UserPoolId: userPoolId,
         ClientName: `${name}-app`,
         ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-        AllowedOAuthFlowsUserPoolClient: true,
-        AllowedOAuthFlows: ['code'],
-        AllowedOAuthScopes: ['openid', 'email', 'profile'],
-        SupportedIdentityProviders: ['COGNITO'],
-        CallbackURLs: options.callbackUrls ?? ['http://127.0.0.1/callback'],
       }),
     );
-    await client.send(
-      new SetUserPoolMfaConfigCommand({
-        UserPoolId: userPoolId,
-        MfaConfiguration: 'OPTIONAL',
-        SoftwareTokenMfaConfiguration: { Enabled: true },
-      }),
+    await allowSecondStepsAndHostedUi(
+      client,
+      userPoolId,
+      app.UserPoolClient?.ClientId ?? '',
+      options.callbackUrls ?? ['http://127.0.0.1/callback'],
     );
     for (const group of ['admin', 'moderator']) {
       await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group, Description: `${group} group` }));
@@ -118,6 +113,37 @@ export async function createUserPool(endpoint: string, name: string, options: { 
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * TOTP as an optional second step for the pool, and the authorization-code flow (PKCE) of the
+ * Hosted UI for the app client, redirecting to `callbackUrls`. Idempotent: `npm run dev` applies
+ * it to a pool it created on an earlier run too.
+ */
+export async function allowSecondStepsAndHostedUi(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  clientId: string,
+  callbackUrls: string[],
+): Promise<void> {
+  await client.send(
+    new UpdateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientId: clientId,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: callbackUrls,
+    }),
+  );
+  await client.send(
+    new SetUserPoolMfaConfigCommand({
+      UserPoolId: userPoolId,
+      MfaConfiguration: 'OPTIONAL',
+      SoftwareTokenMfaConfiguration: { Enabled: true },
+    }),
+  );
 }
 
 interface StoredUser {
