@@ -26,11 +26,6 @@ export class HostedUiService {
     this.cognito = config.cognito;
   }
 
-  /** Undefined when no Hosted UI is configured (the route then answers 404). */
-  get config(): HostedUiConfig | undefined {
-    return this.cognito.hostedUi;
-  }
-
   async exchangeCode(hostedUi: HostedUiConfig, input: { code: string; codeVerifier: string; redirectUri: string }): Promise<CognitoTokens> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     if (this.cognito.clientSecret !== undefined) {
