@@ -4,10 +4,18 @@
  * this file and test/stack use devDependencies and are not part of the production image.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, Server } from 'node:http';
 import { join, resolve } from 'node:path';
-import { createUserPool, EMULATOR_AWS_ENV, startCognitoLocal, UserPool } from '../test/stack/cognito-local';
+import {
+  allowSecondStepsAndHostedUi,
+  createUserPool,
+  EMULATOR_AWS_ENV,
+  emulatorClient,
+  startCognitoLocal,
+  UserPool,
+} from '../test/stack/cognito-local';
 import { applyMigrations } from '../test/stack/migrations';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
 import { seedUser } from '../test/stack/seed';
@@ -18,6 +26,9 @@ const STATE_FILE = join(LOCAL, 'dev-state.json');
 const PG_PORT = 54329;
 const COGNITO_PORT = 9229;
 const API_PORT = 3000;
+/** The stand-in for a web app's callback page: it shows the code and the curl that exchanges it. */
+const CALLBACK_PORT = 3001;
+const CALLBACK_URL = `http://localhost:${CALLBACK_PORT}/callback`;
 
 interface DevState {
   pool: UserPool;
@@ -28,6 +39,34 @@ function log(message: string): void {
   process.stdout.write(`[dev] ${message}\n`);
 }
 
+function html(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * A page at CALLBACK_URL, where the Hosted UI redirects after login: it prints the curl that
+ * turns the code into tokens through the API, with the PKCE verifier of the printed login URL.
+ */
+function startCallbackPage(verifier: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', CALLBACK_URL);
+    const code = url.searchParams.get('code');
+    if (url.pathname !== '/callback' || code === null) {
+      res.writeHead(404).end();
+      return;
+    }
+    const body = JSON.stringify({ code, codeVerifier: verifier, redirectUri: CALLBACK_URL });
+    const curl = `curl -s localhost:${API_PORT}/v1/auth/oauth/token -H 'content-type: application/json' -d '${body}'`;
+    res
+      .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      .end(`<!doctype html><title>Signed in</title><p>Exchange the code (once, within 5 minutes):</p><pre>${html(curl)}</pre>`);
+  });
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(CALLBACK_PORT, '127.0.0.1', () => resolvePromise(server));
+  });
+}
+
 async function main(): Promise<void> {
   mkdirSync(LOCAL, { recursive: true });
   log('starting embedded PostgreSQL (.local/postgres)');
@@ -36,6 +75,7 @@ async function main(): Promise<void> {
   const cognito = await startCognitoLocal({ stateDir: join(LOCAL, 'cognito'), port: COGNITO_PORT });
 
   let child: ReturnType<typeof spawn> | null = null;
+  let callbackPage: Server | null = null;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) {
@@ -51,6 +91,7 @@ async function main(): Promise<void> {
       }
       await new Promise((r) => child?.once('exit', r));
     }
+    callbackPage?.close();
     await cognito.stop();
     await pg.stop();
     process.exit(code);
@@ -75,13 +116,29 @@ async function main(): Promise<void> {
       state = JSON.parse(readFileSync(STATE_FILE, 'utf8')) as DevState;
       log(`reusing user pool ${state.pool.userPoolId}`);
     } else {
-      const pool = await createUserPool(cognito.endpoint, 'dev');
+      const pool = await createUserPool(cognito.endpoint, 'dev', { callbackUrls: [CALLBACK_URL] });
       const admin = { email: 'admin@example.com', password: `Adm1n!${randomBytes(6).toString('base64url')}` };
       await seedUser(cognito.endpoint, pool, url, { ...admin, nickname: 'admin', groups: ['admin'] });
       state = { pool, admin };
       writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
       log(`created user pool ${pool.userPoolId} with groups admin and moderator`);
     }
+
+    // Also for a pool from an earlier run: TOTP allowed, the Hosted UI redirecting to the callback page.
+    const admin = emulatorClient(cognito.endpoint);
+    await allowSecondStepsAndHostedUi(admin, state.pool.userPoolId, state.pool.clientId, [CALLBACK_URL]);
+    admin.destroy();
+    const verifier = randomBytes(32).toString('base64url');
+    callbackPage = await startCallbackPage(verifier);
+    const authorize = new URL(`${cognito.endpoint}/oauth2/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: state.pool.clientId,
+      redirect_uri: CALLBACK_URL,
+      response_type: 'code',
+      scope: 'openid email profile',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
 
     const env = {
       ...process.env,
@@ -95,6 +152,9 @@ async function main(): Promise<void> {
       COGNITO_ENDPOINT: cognito.endpoint,
       COGNITO_ISSUER: state.pool.issuer,
       COGNITO_JWKS_URI: state.pool.jwksUri,
+      // cognito-local serves the Hosted UI (/oauth2/authorize, /oauth2/token) at its API endpoint.
+      COGNITO_DOMAIN: cognito.endpoint,
+      OAUTH_REDIRECT_URIS: CALLBACK_URL,
       SWAGGER_ENABLED: 'true',
     };
     log('starting the API (nest start --watch)');
@@ -108,6 +168,8 @@ async function main(): Promise<void> {
     log(`API:     http://localhost:${API_PORT}  (Swagger: http://localhost:${API_PORT}/docs)`);
     log(`Cognito: ${cognito.endpoint}  pool ${state.pool.userPoolId}  client ${state.pool.clientId}`);
     log(`Seeded admin: ${state.admin.email} / ${state.admin.password}`);
+    log(`Hosted UI login (open in a browser; the page it lands on prints the curl for the code exchange):`);
+    log(`  ${authorize.toString()}`);
     log('Ctrl-C stops everything.');
   } catch (error) {
     process.stderr.write(`[dev] failed: ${String(error)}\n`);

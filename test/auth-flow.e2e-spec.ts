@@ -1,6 +1,6 @@
 import {
+  AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
-  GlobalSignOutCommand,
   ResendConfirmationCodeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -274,14 +274,17 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       }
     });
 
-    it('logout-all sends GlobalSignOut with the caller token and refuses every older token', async () => {
+    it('logout-all signs the user out with the task role (AdminUserGlobalSignOut, 500 in cognito-local) and refuses every older token', async () => {
       const user = await t.given.user();
       const second = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
       const sdk = mockClient(sdkClientOf(t));
-      sdk.on(GlobalSignOutCommand).resolves({});
+      sdk.on(AdminUserGlobalSignOutCommand).resolves({});
       try {
         expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
-        expect(sdk.commandCalls(GlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([{ AccessToken: user.accessToken }]);
+        // The pool uses email as the username alias: Cognito's username is the sub.
+        expect(sdk.commandCalls(AdminUserGlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([
+          { UserPoolId: t.pool.userPoolId, Username: user.sub },
+        ]);
       } finally {
         sdk.restore();
       }

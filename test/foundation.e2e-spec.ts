@@ -58,7 +58,7 @@ describe('foundation: cross-cutting HTTP contract', () => {
   it('treats an empty JSON body as no body', async () => {
     const user = await t.given.user();
     const logoutAll = t.app.get(CognitoService);
-    jest.spyOn(logoutAll, 'globalSignOut').mockResolvedValueOnce();
+    jest.spyOn(logoutAll, 'adminUserGlobalSignOut').mockResolvedValueOnce();
     const res = await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)).set('Content-Type', 'application/json').send('');
     expect(res.status).toBe(204);
     const login = await t.http.post('/v1/auth/login').set('Content-Type', 'application/json').send('');

@@ -1,5 +1,6 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
@@ -7,7 +8,7 @@ import { Page } from '../common/pagination';
 import { UuidParam } from '../common/validation';
 import { AdminService } from './admin.service';
 import { GroupNamePipe } from './group-name.pipe';
-import { AdminUserQueryDto } from './dto/admin.dto';
+import { AdminUserQueryDto, InviteUserDto } from './dto/admin.dto';
 import { AdminUserDetail, AdminUserPage, AdminUserSummary } from './dto/admin.response';
 
 @ApiTags('admin')
@@ -21,6 +22,20 @@ export class AdminUsersController {
   @ApiOkResponse({ type: AdminUserPage })
   list(@Query() query: AdminUserQueryDto): Promise<Page<AdminUserSummary>> {
     return this.admin.listUsers(query);
+  }
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Invite a user: Cognito emails a temporary password; the first login asks for a new one' })
+  @ApiCreatedResponse({ type: AdminUserDetail, description: 'Location: /v1/admin/users/{id}' })
+  async invite(
+    @CurrentUser() actor: AuthUser,
+    @Body() dto: InviteUserDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<AdminUserDetail> {
+    const user = await this.admin.inviteUser(actor, dto);
+    void reply.header('Location', `/v1/admin/users/${user.id}`);
+    return user;
   }
 
   @Get(':id')

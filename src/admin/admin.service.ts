@@ -9,7 +9,7 @@ import { UserMappingRepository } from '../users/user-mapping.repository';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { AuditEntry, AuditLogRepository } from './audit-log.repository';
-import { AdminUserQueryDto, CreateGroupDto } from './dto/admin.dto';
+import { AdminUserQueryDto, CreateGroupDto, InviteUserDto } from './dto/admin.dto';
 import { AdminUserDetail, AdminUserSummary, GroupMember, GroupResponse } from './dto/admin.response';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
@@ -90,6 +90,46 @@ export class AdminService {
       this.cognito.adminGetUser(user.cognitoUsername),
     ]);
     return { ...UserProfileResponse.from(user, groups), enabled: profile.enabled };
+  }
+
+  /**
+   * An invitation. Cognito creates the user and emails a temporary password; the first login then
+   * answers NEW_PASSWORD_REQUIRED. The row is written at once, so the new user can be found,
+   * managed and put in groups before they ever log in. Cognito cannot take part in the
+   * transaction: if the database write fails after Cognito created the user, the row is created
+   * just in time at their first login, and a retry answers USER_EXISTS.
+   */
+  async inviteUser(actor: AuthUser, dto: InviteUserDto): Promise<AdminUserDetail> {
+    const groups = [...new Set(dto.groups ?? [])];
+    const entry: AuditEntry = { actorId: actor.id, action: 'user.invite', details: { groups } };
+    try {
+      const unknown: string[] = [];
+      for (const group of groups) {
+        if ((await this.cognito.getGroup(group)) === null) {
+          unknown.push(group);
+        }
+      }
+      if (unknown.length > 0) {
+        throw ApiError.validation(
+          'Unknown groups',
+          unknown.map((group) => ({ field: 'groups', message: `no group named ${group}` })),
+        );
+      }
+      const profile = await this.cognito.adminCreateUser(dto);
+      for (const group of groups) {
+        await this.cognito.adminAddUserToGroup(profile.username, group);
+      }
+      const fields = { email: profile.email ?? dto.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
+      const user = await this.dataSource.transaction(async (m) => {
+        const { user: row } = await this.users.ensure(profile.sub, profile.username, fields, m);
+        await this.audit.record(m, { ...entry, targetUserId: row.id });
+        return row;
+      });
+      return { ...UserProfileResponse.from(user, groups), enabled: profile.enabled };
+    } catch (error) {
+      await this.auditFailure(entry, error);
+      throw error;
+    }
   }
 
   async disable(actor: AuthUser, id: string): Promise<void> {

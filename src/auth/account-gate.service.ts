@@ -20,10 +20,10 @@ export class AccountGateService {
   ) {}
 
   /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
-  async admit(claims: AccessTokenClaims, accessToken: string): Promise<UserMapping> {
+  async admit(claims: AccessTokenClaims): Promise<UserMapping> {
     let state = await this.users.callerState(claims.sub, claims.jti);
     if (state === null) {
-      await this.createJustInTime(claims, accessToken);
+      await this.createJustInTime(claims);
       state = await this.users.callerState(claims.sub, claims.jti);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
@@ -47,15 +47,18 @@ export class AccountGateService {
     return account;
   }
 
-  /** A user created outside this API (Hosted UI, console): mirror what Cognito knows, once. */
-  private async createJustInTime(claims: AccessTokenClaims, accessToken: string): Promise<void> {
+  /**
+   * A user created outside this API (Hosted UI, console): mirror what Cognito knows, once. Read
+   * with the task role (AdminGetUser): a Hosted UI token often lacks the scope GetUser needs.
+   */
+  private async createJustInTime(claims: AccessTokenClaims): Promise<void> {
     const { created, user } = await this.users.ensure(claims.sub, claims.username);
     if (!created) {
       return;
     }
     this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
     try {
-      const profile = await this.cognito.getUser(accessToken);
+      const profile = await this.cognito.adminGetUser(claims.username);
       await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.

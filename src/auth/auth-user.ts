@@ -1,3 +1,4 @@
+import { ApiError } from '../common/api-error';
 import type { UserMapping } from '../users/entities/user-mapping.entity';
 
 /** What a verified Cognito access token says (times in epoch seconds). */
@@ -6,6 +7,8 @@ export interface AccessTokenClaims {
   username: string;
   groups: string[];
   jti: string | null;
+  /** The token's OAuth scopes (`scope`, space-separated in the token). */
+  scopes: string[];
   iat: number;
   exp: number;
 }
@@ -25,4 +28,22 @@ export const MODERATOR_GROUP = 'moderator';
 
 export function canModerate(user: AuthUser): boolean {
   return user.groups.includes(ADMIN_GROUP) || user.groups.includes(MODERATOR_GROUP);
+}
+
+/**
+ * The scope Cognito requires of an access token for the self-service calls made with it
+ * (GetUser, UpdateUserAttributes, ChangePassword, VerifyUserAttribute, the TOTP calls). Tokens from
+ * the password login always carry it; Hosted UI tokens only if the app client allows it.
+ */
+export const SELF_SERVICE_SCOPE = 'aws.cognito.signin.user.admin';
+
+/** Refuses, before Cognito would, a self-service call the caller's token cannot make. */
+export function assertSelfServiceScope(user: AuthUser): void {
+  if (!user.scopes.includes(SELF_SERVICE_SCOPE)) {
+    throw new ApiError(
+      403,
+      'INSUFFICIENT_SCOPE',
+      `This needs a token with the ${SELF_SERVICE_SCOPE} scope: allow it on the app client and request it at login`,
+    );
+  }
 }

@@ -1,15 +1,31 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { UserProfileEnvelope } from '../users/dto/user-profile.response';
 import { AuthService } from './auth.service';
 import { AuthUser } from './auth-user';
 import { CurrentUser } from './decorators/current-user.decorator';
 import { Public } from './decorators/public.decorator';
-import { ChangePasswordDto, ConfirmSignupDto, EmailOnlyDto, LoginDto, RefreshTokenDto, ResetPasswordDto, SignupDto } from './dto/auth.dto';
-import { RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
+import {
+  ChallengeAnswerDto,
+  ChangePasswordDto,
+  ConfirmSignupDto,
+  EmailOnlyDto,
+  LoginDto,
+  OAuthTokenDto,
+  RefreshTokenDto,
+  ResetPasswordDto,
+  SignupDto,
+} from './dto/auth.dto';
+import { ChallengeEnvelope, LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
 import { RateLimited, RateLimitGuard } from './rate-limit.guard';
 
+/** Login and its challenges answer tokens or the next challenge. */
+const TOKENS_OR_CHALLENGE = {
+  schema: { oneOf: [{ $ref: getSchemaPath(TokensResponse) }, { $ref: getSchemaPath(ChallengeEnvelope) }] },
+};
+
 @ApiTags('auth')
+@ApiExtraModels(TokensResponse, ChallengeEnvelope)
 @Controller('v1/auth')
 @UseGuards(RateLimitGuard)
 export class AuthController {
@@ -46,8 +62,29 @@ export class AuthController {
   @RateLimited()
   @Post('login')
   @HttpCode(200)
-  login(@Body() dto: LoginDto): Promise<TokensResponse> {
+  @ApiOperation({ summary: 'Tokens, or the second step Cognito asks for (answer it with POST /v1/auth/challenge)' })
+  @ApiOkResponse(TOKENS_OR_CHALLENGE)
+  login(@Body() dto: LoginDto): Promise<LoginResponse> {
     return this.auth.login(dto);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('challenge')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Answer a login challenge (TOTP code, new password, ...): tokens or the next challenge' })
+  @ApiOkResponse(TOKENS_OR_CHALLENGE)
+  challenge(@Body() dto: ChallengeAnswerDto): Promise<LoginResponse> {
+    return this.auth.challenge(dto);
+  }
+
+  @Public()
+  @RateLimited()
+  @Post('oauth/token')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Exchange a Hosted UI authorization code (PKCE) for tokens' })
+  oauthToken(@Body() dto: OAuthTokenDto): Promise<TokensResponse> {
+    return this.auth.exchangeAuthorizationCode(dto);
   }
 
   @Public()

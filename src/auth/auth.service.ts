@@ -1,18 +1,32 @@
 import { Injectable } from '@nestjs/common';
-import { CognitoService } from '../cognito/cognito.service';
+import { AuthOutcome, CognitoService, CognitoTokens } from '../cognito/cognito.service';
+import { HostedUiService } from '../cognito/hosted-ui.service';
 import { ApiError } from '../common/api-error';
 import { assertPasswordPolicy } from '../common/fields';
+import { AppConfig } from '../config/app-config';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
+import { otpauthUri } from '../users/otpauth-uri';
 import { UserMappingRepository } from '../users/user-mapping.repository';
-import { AuthUser } from './auth-user';
-import { ChangePasswordDto, ConfirmSignupDto, LoginDto, ResetPasswordDto, SignupDto } from './dto/auth.dto';
-import { RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
+import { assertSelfServiceScope, AuthUser } from './auth-user';
+import {
+  ChallengeAnswerDto,
+  ChangePasswordDto,
+  ConfirmSignupDto,
+  LoginDto,
+  OAuthTokenDto,
+  ResetPasswordDto,
+  SignupDto,
+} from './dto/auth.dto';
+import { LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
+import { checkAccessTokenClaims } from './cognito-jwt.strategy';
 
 @Injectable()
 export class AuthService {
   constructor(
     private readonly cognito: CognitoService,
+    private readonly hostedUi: HostedUiService,
     private readonly users: UserMappingRepository,
+    private readonly config: AppConfig,
   ) {}
 
   async signup(dto: SignupDto): Promise<SignupResponse> {
@@ -36,15 +50,78 @@ export class AuthService {
     return this.cognito.resendConfirmationCode(email);
   }
 
-  async login(dto: LoginDto): Promise<TokensResponse> {
-    const tokens = await this.cognito.login(dto.email, dto.password);
-    return {
-      accessToken: tokens.accessToken,
-      idToken: tokens.idToken,
-      refreshToken: tokens.refreshToken ?? '',
-      expiresIn: tokens.expiresIn,
-      tokenType: 'Bearer',
-    };
+  /** Tokens, or the second step Cognito asks for (MFA, an invited user's new password). */
+  async login(dto: LoginDto): Promise<LoginResponse> {
+    return this.answer(await this.cognito.login(dto.email, dto.password));
+  }
+
+  /** Answers a login challenge; the result is tokens or the next challenge. */
+  async challenge(dto: ChallengeAnswerDto): Promise<LoginResponse> {
+    switch (dto.name) {
+      case 'NEW_PASSWORD_REQUIRED': {
+        const newPassword = requireField(dto.newPassword, 'newPassword', dto.name);
+        assertPasswordPolicy(newPassword, 'newPassword');
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { NEW_PASSWORD: newPassword }));
+      }
+      case 'MFA_SETUP': {
+        if (dto.code === undefined) {
+          // First call: the secret to enrol; the same challenge comes back, to be answered with a code.
+          const { secretCode, session } = await this.cognito.associateSoftwareTokenForSession(dto.session);
+          const expiresIn = await this.cognito.challengeSessionSeconds();
+          return {
+            challenge: { name: 'MFA_SETUP', session, expiresIn },
+            totp: { secretCode, otpauthUri: otpauthUri(this.config.totpIssuer, dto.email, secretCode) },
+          };
+        }
+        const session = await this.cognito.verifySoftwareTokenForSession(dto.session, dto.code);
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, session, {}));
+      }
+      default: {
+        const answerKey = CODE_ANSWER[dto.name];
+        const code = requireField(dto.code, 'code', dto.name);
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { [answerKey]: code }));
+      }
+    }
+  }
+
+  /**
+   * The Hosted UI's authorization code (with its PKCE verifier) for tokens. The caller's row is
+   * created now, from what Cognito holds, so the first API call finds a complete profile.
+   */
+  async exchangeAuthorizationCode(dto: OAuthTokenDto): Promise<TokensResponse> {
+    const hostedUi = this.config.cognito.hostedUi;
+    if (hostedUi === undefined) {
+      throw ApiError.notFound('The Hosted UI is not configured for this service');
+    }
+    if (!hostedUi.redirectUris.includes(dto.redirectUri)) {
+      throw ApiError.validation('redirectUri is not one of the registered redirect URIs', [
+        { field: 'redirectUri', message: 'redirectUri must be one of the registered redirect URIs' },
+      ]);
+    }
+    const tokens = await this.hostedUi.exchangeCode(hostedUi, dto);
+    await this.mirrorUser(tokens);
+    return tokensBody(tokens);
+  }
+
+  private answer(outcome: AuthOutcome): LoginResponse {
+    return 'challenge' in outcome ? { challenge: outcome.challenge } : tokensBody(outcome.tokens);
+  }
+
+  /**
+   * Creates the `user_mapping` row of the user the tokens belong to, or brings its attributes up to
+   * date, from what Cognito holds (read with the task role: these tokens may lack the scope GetUser
+   * needs). The token is read, not verified: it comes straight from the pool's token endpoint over
+   * TLS, which OpenID Connect Core 3.1.3.7 accepts in place of the signature check. The API
+   * verifies it in full on every request it is presented with.
+   */
+  private async mirrorUser(tokens: CognitoTokens): Promise<void> {
+    const claims = checkAccessTokenClaims(tokenPayload(tokens.accessToken), this.config.cognito.clientId, Math.floor(Date.now() / 1000));
+    const profile = await this.cognito.adminGetUser(claims.username);
+    const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
+    const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
+    if (!created && user.status !== 'withdrawn') {
+      await this.users.updateProfile(user.id, fields);
+    }
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokensResponse> {
@@ -64,7 +141,8 @@ export class AuthService {
 
   /** Signs out every session in Cognito and refuses every token issued before now. */
   async logoutAll(user: AuthUser): Promise<void> {
-    await this.cognito.globalSignOut(user.accessToken);
+    // The task role, not the caller's token: GlobalSignOut needs a scope Hosted UI tokens may lack.
+    await this.cognito.adminUserGlobalSignOut(user.account.cognitoUsername);
     await this.users.revokeTokensIssuedBeforeNow(user.id);
   }
 
@@ -78,10 +156,47 @@ export class AuthService {
   }
 
   async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
+    assertSelfServiceScope(user);
     assertPasswordPolicy(dto.newPassword, 'newPassword');
     if (dto.newPassword === dto.currentPassword) {
       throw new ApiError(400, 'INVALID_PASSWORD', 'The new password must differ from the current one');
     }
     await this.cognito.changePassword(user.accessToken, dto.currentPassword, dto.newPassword);
   }
+}
+
+/** The field each code challenge is answered with (RespondToAuthChallenge ChallengeResponses). */
+const CODE_ANSWER: Record<'SOFTWARE_TOKEN_MFA' | 'SMS_MFA' | 'EMAIL_OTP', string> = {
+  SOFTWARE_TOKEN_MFA: 'SOFTWARE_TOKEN_MFA_CODE',
+  SMS_MFA: 'SMS_MFA_CODE',
+  EMAIL_OTP: 'EMAIL_OTP_CODE',
+};
+
+function requireField(value: string | undefined, field: string, challenge: string): string {
+  if (value === undefined) {
+    throw ApiError.validation(`${challenge} is answered with ${field}`, [{ field, message: `${field} is required for ${challenge}` }]);
+  }
+  return value;
+}
+
+function tokenPayload(token: string): Record<string, unknown> {
+  try {
+    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
+      return payload as Record<string, unknown>;
+    }
+  } catch {
+    // falls through: not a JWT
+  }
+  throw ApiError.idpUnavailable('The identity provider answered with a malformed token');
+}
+
+function tokensBody(tokens: CognitoTokens): TokensResponse {
+  return {
+    accessToken: tokens.accessToken,
+    idToken: tokens.idToken,
+    refreshToken: tokens.refreshToken ?? '',
+    expiresIn: tokens.expiresIn,
+    tokenType: 'Bearer',
+  };
 }

@@ -57,12 +57,16 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
   if (payload.jti !== undefined && typeof payload.jti !== 'string') {
     refuse('The token id is malformed');
   }
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') {
+    refuse('The token scope is malformed');
+  }
   const username = typeof payload.username === 'string' && payload.username !== '' ? payload.username : (payload.sub as string);
   return {
     sub: payload.sub as string,
     username,
     groups: (groups as string[] | undefined) ?? [],
     jti: (payload.jti as string | undefined) ?? null,
+    scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
     iat: payload.iat as number,
     exp: payload.exp as number,
   };
@@ -129,7 +133,7 @@ export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt'
   }
 
   private async admit(claims: AccessTokenClaims, accessToken: string): Promise<AuthUser> {
-    const account = await this.gate.admit(claims, accessToken);
+    const account = await this.gate.admit(claims);
     return { ...claims, id: account.id, account, accessToken };
   }
 }

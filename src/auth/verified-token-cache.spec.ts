@@ -1,7 +1,7 @@
 import type { AccessTokenClaims } from './auth-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-const claims = (exp: number): AccessTokenClaims => ({ sub: 's', username: 'u', groups: [], jti: 'j', iat: exp - 3600, exp });
+const claims = (exp: number): AccessTokenClaims => ({ sub: 's', username: 'u', groups: [], jti: 'j', scopes: [], iat: exp - 3600, exp });
 const published = () => true;
 
 describe('VerifiedTokenCache', () => {

@@ -1,9 +1,12 @@
 import {
+  AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
+  DescribeUserPoolClientCommand,
   ForgotPasswordCommand,
   GetTokensFromRefreshTokenCommand,
   InitiateAuthCommand,
+  RespondToAuthChallengeCommand,
   RevokeTokenCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -78,6 +81,53 @@ describe('CognitoService with an app client secret', () => {
   it('answers a refused refresh with 401', async () => {
     sdk.on(GetTokensFromRefreshTokenCommand).rejects(Object.assign(new Error('revoked'), { name: 'NotAuthorizedException' }));
     await expect(service.refresh('refresh-token')).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('answers a challenge with SECRET_HASH, and announces the app client session duration as expiresIn', async () => {
+    sdk.on(InitiateAuthCommand).resolves({ ChallengeName: 'SOFTWARE_TOKEN_MFA', Session: 'session-1' });
+    sdk.on(DescribeUserPoolClientCommand).resolves({ UserPoolClient: { AuthSessionValidity: 10 } });
+    sdk.on(RespondToAuthChallengeCommand).resolves(tokens);
+    await expect(service.login('a@example.com', 'P4ss!word')).resolves.toEqual({
+      challenge: { name: 'SOFTWARE_TOKEN_MFA', session: 'session-1', expiresIn: 600 },
+    });
+    await expect(
+      service.respondToChallenge('a@example.com', 'SOFTWARE_TOKEN_MFA', 'session-1', { SOFTWARE_TOKEN_MFA_CODE: '123456' }),
+    ).resolves.toEqual({
+      tokens: { accessToken: 'a', idToken: 'i', refreshToken: 'r', expiresIn: 3600 },
+    });
+    expect(sdk.commandCalls(DescribeUserPoolClientCommand)[0].args[0].input).toEqual({
+      UserPoolId: 'ap-northeast-2_Abc123',
+      ClientId: 'client123',
+    });
+    expect(sdk.commandCalls(RespondToAuthChallengeCommand)[0].args[0].input).toEqual({
+      ClientId: 'client123',
+      ChallengeName: 'SOFTWARE_TOKEN_MFA',
+      Session: 'session-1',
+      ChallengeResponses: { USERNAME: 'a@example.com', SOFTWARE_TOKEN_MFA_CODE: '123456', SECRET_HASH: hash('a@example.com') },
+    });
+  });
+
+  it('announces the shortest session Cognito allows when the app client cannot be read, and asks again next time', async () => {
+    sdk.on(InitiateAuthCommand).resolves({ ChallengeName: 'NEW_PASSWORD_REQUIRED', Session: 's' });
+    sdk
+      .on(DescribeUserPoolClientCommand)
+      .rejectsOnce(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }))
+      .resolves({
+        UserPoolClient: { AuthSessionValidity: 15 },
+      });
+    await expect(service.login('a@example.com', 'x')).resolves.toMatchObject({ challenge: { expiresIn: 180 } });
+    await expect(service.login('a@example.com', 'x')).resolves.toMatchObject({ challenge: { expiresIn: 900 } });
+    await expect(service.login('a@example.com', 'x')).resolves.toMatchObject({ challenge: { expiresIn: 900 } });
+    expect(sdk.commandCalls(DescribeUserPoolClientCommand)).toHaveLength(2);
+  });
+
+  it('signs a user out everywhere with the task role (AdminUserGlobalSignOut)', async () => {
+    sdk.on(AdminUserGlobalSignOutCommand).resolves({});
+    await service.adminUserGlobalSignOut('user-sub');
+    expect(sdk.commandCalls(AdminUserGlobalSignOutCommand)[0].args[0].input).toEqual({
+      UserPoolId: 'ap-northeast-2_Abc123',
+      Username: 'user-sub',
+    });
   });
 });
 

@@ -1,33 +1,41 @@
 import {
   AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
   AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
+  AdminUserGlobalSignOutCommand,
+  AssociateSoftwareTokenCommand,
   AttributeType,
+  AuthenticationResultType,
+  ChallengeNameType,
   ChangePasswordCommand,
   CognitoIdentityProviderClient,
   ConfirmForgotPasswordCommand,
   ConfirmSignUpCommand,
   CreateGroupCommand,
   DeleteGroupCommand,
+  DescribeUserPoolClientCommand,
   ForgotPasswordCommand,
   GetGroupCommand,
   GetTokensFromRefreshTokenCommand,
   GetUserCommand,
-  GlobalSignOutCommand,
   InitiateAuthCommand,
   ListGroupsCommand,
   ListUsersInGroupCommand,
   ResendConfirmationCodeCommand,
+  RespondToAuthChallengeCommand,
   RevokeTokenCommand,
+  SetUserMFAPreferenceCommand,
   SignUpCommand,
   UpdateUserAttributesCommand,
+  VerifySoftwareTokenCommand,
   VerifyUserAttributeCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import { createHmac } from 'node:crypto';
 import { ApiError } from '../common/api-error';
@@ -45,6 +53,26 @@ export interface CognitoTokens {
   refreshToken?: string;
   expiresIn: number;
 }
+
+/** A second step Cognito asks for before it issues tokens (MFA, an invited user's new password). */
+export interface CognitoChallenge {
+  name: string;
+  session: string;
+  /** Seconds left in the challenge session (the app client's authentication flow session duration). */
+  expiresIn: number;
+}
+
+/** What a login step ends in: tokens, or the next challenge. */
+export type AuthOutcome = { tokens: CognitoTokens } | { challenge: CognitoChallenge };
+
+/** The second factors a user has set up, as AdminGetUser reports them. */
+export interface MfaSettings {
+  totp: boolean;
+  preferred: string | null;
+}
+
+/** Cognito's default authentication flow session duration, when the app client does not say. */
+const DEFAULT_AUTH_SESSION_SECONDS = 180;
 
 /** The Cognito user attributes the API mirrors into `user_mapping`. */
 export interface CognitoProfile {
@@ -92,6 +120,7 @@ function delivery(details: { Destination?: string; DeliveryMedium?: string } | u
  */
 @Injectable()
 export class CognitoService implements OnModuleDestroy {
+  private readonly logger = new Logger(CognitoService.name);
   private readonly client: CognitoIdentityProviderClient;
   private readonly cognito: CognitoConfig;
 
@@ -218,7 +247,7 @@ export class CognitoService implements OnModuleDestroy {
     );
   }
 
-  async login(email: string, password: string): Promise<CognitoTokens> {
+  async login(email: string, password: string): Promise<AuthOutcome> {
     const out = await this.call(
       'InitiateAuth',
       () =>
@@ -237,17 +266,93 @@ export class CognitoService implements OnModuleDestroy {
         InvalidPasswordException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
       },
     );
+    return this.outcome('InitiateAuth', out);
+  }
+
+  /**
+   * Answers a challenge of `login` (or of a previous answer). A session Cognito no longer knows,
+   * or one that belongs to another user, is SESSION_EXPIRED: the client has to log in again.
+   */
+  async respondToChallenge(email: string, name: ChallengeNameType, session: string, answers: Record<string, string>): Promise<AuthOutcome> {
+    const out = await this.call(
+      'RespondToAuthChallenge',
+      () =>
+        this.client.send(
+          new RespondToAuthChallengeCommand({
+            ClientId: this.clientId,
+            ChallengeName: name,
+            Session: session,
+            ChallengeResponses: { USERNAME: email, ...answers, ...this.secretHashParam(email) },
+          }),
+          this.deadline(),
+        ),
+      { NotAuthorizedException: sessionExpired, UserNotFoundException: sessionExpired },
+    );
+    return this.outcome('RespondToAuthChallenge', out);
+  }
+
+  /** MFA_SETUP during login: the TOTP secret for the challenge session (no access token yet). */
+  async associateSoftwareTokenForSession(session: string): Promise<{ secretCode: string; session: string }> {
+    const out = await this.call(
+      'AssociateSoftwareToken',
+      () => this.client.send(new AssociateSoftwareTokenCommand({ Session: session }), this.deadline()),
+      { NotAuthorizedException: sessionExpired },
+    );
+    return { secretCode: out.SecretCode ?? '', session: out.Session ?? session };
+  }
+
+  /** MFA_SETUP during login: proves the authenticator app, and returns the session to answer MFA_SETUP with. */
+  async verifySoftwareTokenForSession(session: string, code: string): Promise<string> {
+    const out = await this.call(
+      'VerifySoftwareToken',
+      () => this.client.send(new VerifySoftwareTokenCommand({ Session: session, UserCode: code }), this.deadline()),
+      { NotAuthorizedException: sessionExpired, EnableSoftwareTokenMFAException: codeMismatch },
+    );
+    return out.Session ?? session;
+  }
+
+  private async outcome(
+    operation: string,
+    out: { AuthenticationResult?: AuthenticationResultType; ChallengeName?: string; Session?: string },
+  ): Promise<AuthOutcome> {
     const result = out.AuthenticationResult;
-    if (result?.AccessToken === undefined || result.IdToken === undefined) {
-      // A challenge (MFA, NEW_PASSWORD_REQUIRED) is not supported by this API.
-      throw mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth');
+    if (result?.AccessToken !== undefined && result.IdToken !== undefined) {
+      return {
+        tokens: {
+          accessToken: result.AccessToken,
+          idToken: result.IdToken,
+          refreshToken: result.RefreshToken,
+          expiresIn: result.ExpiresIn ?? 3600,
+        },
+      };
     }
-    return {
-      accessToken: result.AccessToken,
-      idToken: result.IdToken,
-      refreshToken: result.RefreshToken,
-      expiresIn: result.ExpiresIn ?? 3600,
-    };
+    if (out.ChallengeName !== undefined && out.Session !== undefined) {
+      return { challenge: { name: out.ChallengeName, session: out.Session, expiresIn: await this.challengeSessionSeconds() } };
+    }
+    // Neither tokens nor a challenge: not something Cognito documents, so not the client's fault.
+    throw mapCognitoError({ name: 'UnexpectedAnswer', $fault: 'server' }, operation);
+  }
+
+  private authSessionValidity?: Promise<number>;
+
+  /**
+   * The app client's authentication flow session duration (3..15 min), read once: Cognito does not
+   * say in a challenge how long its session lives. If it cannot be read, the shortest Cognito
+   * allows is announced, so a client never relies on a session that is already gone.
+   */
+  challengeSessionSeconds(): Promise<number> {
+    this.authSessionValidity ??= this.client
+      .send(new DescribeUserPoolClientCommand({ UserPoolId: this.cognito.userPoolId, ClientId: this.clientId }), this.deadline())
+      .then((out) => {
+        const minutes = out.UserPoolClient?.AuthSessionValidity;
+        return minutes === undefined ? DEFAULT_AUTH_SESSION_SECONDS : minutes * 60;
+      })
+      .catch((error: unknown) => {
+        this.logger.warn({ errorName: errorName(error) ?? 'unknown' }, 'could not read the app client session duration');
+        this.authSessionValidity = undefined;
+        return DEFAULT_AUTH_SESSION_SECONDS;
+      });
+    return this.authSessionValidity;
   }
 
   private secretHashParam(username: string): { SECRET_HASH?: string } {
@@ -317,10 +422,6 @@ export class CognitoService implements OnModuleDestroy {
         ),
       ['NotAuthorizedException', 'UnsupportedTokenTypeException', 'InvalidParameterException'],
     );
-  }
-
-  async globalSignOut(accessToken: string): Promise<void> {
-    await this.call('GlobalSignOut', () => this.client.send(new GlobalSignOutCommand({ AccessToken: accessToken }), this.deadline()));
   }
 
   // ---- passwords ----------------------------------------------------------------------------
@@ -398,7 +499,92 @@ export class CognitoService implements OnModuleDestroy {
     );
   }
 
+  /** Starts TOTP enrolment: a new secret for the caller's authenticator app. */
+  async associateSoftwareToken(accessToken: string): Promise<string> {
+    const out = await this.call('AssociateSoftwareToken', () =>
+      this.client.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }), this.deadline()),
+    );
+    return out.SecretCode ?? '';
+  }
+
+  /** Proves the authenticator app with one of its codes; a wrong code is CODE_MISMATCH. */
+  async verifySoftwareToken(accessToken: string, code: string): Promise<void> {
+    const out = await this.call(
+      'VerifySoftwareToken',
+      () => this.client.send(new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code }), this.deadline()),
+      {
+        EnableSoftwareTokenMFAException: codeMismatch,
+        // Verify before Associate: there is no secret to check the code against.
+        InvalidParameterException: () => ApiError.conflict('Start TOTP enrolment first (POST /v1/users/me/mfa/totp)'),
+      },
+    );
+    if (out.Status !== undefined && out.Status !== 'SUCCESS') {
+      throw codeMismatch();
+    }
+  }
+
+  /** TOTP on (and preferred) or off as the caller's second step. */
+  async setSoftwareTokenMfa(accessToken: string, enabled: boolean): Promise<void> {
+    await this.call(
+      'SetUserMFAPreference',
+      () =>
+        this.client.send(
+          new SetUserMFAPreferenceCommand({
+            AccessToken: accessToken,
+            SoftwareTokenMfaSettings: { Enabled: enabled, PreferredMfa: enabled },
+          }),
+          this.deadline(),
+        ),
+      { InvalidParameterException: () => ApiError.conflict('TOTP is not verified for this account') },
+    );
+  }
+
   // ---- administration -----------------------------------------------------------------------
+
+  /**
+   * An invitation: Cognito creates the user with a temporary password and emails it. The first
+   * login then answers NEW_PASSWORD_REQUIRED.
+   */
+  async adminCreateUser(input: { email: string; nickname: string; phoneNumber?: string }): Promise<CognitoProfile> {
+    const attributes: AttributeType[] = [
+      { Name: 'email', Value: input.email },
+      // The address is the one the admin typed and the invitation goes to: mark it verified, so
+      // a forgotten-password code can reach it.
+      { Name: 'email_verified', Value: 'true' },
+      { Name: 'nickname', Value: input.nickname },
+    ];
+    if (input.phoneNumber !== undefined) {
+      attributes.push({ Name: 'phone_number', Value: input.phoneNumber });
+    }
+    const out = await this.call('AdminCreateUser', () =>
+      this.client.send(
+        new AdminCreateUserCommand({
+          UserPoolId: this.cognito.userPoolId,
+          Username: input.email,
+          UserAttributes: attributes,
+          DesiredDeliveryMediums: ['EMAIL'],
+        }),
+        this.deadline(),
+      ),
+    );
+    return toProfile(out.User?.Username ?? input.email, out.User?.Attributes, out.User?.Enabled ?? true);
+  }
+
+  /** The second factors of a user, read with the task role (works whatever the caller's token scopes). */
+  async adminGetMfa(username: string): Promise<MfaSettings> {
+    const out = await this.call('AdminGetUser', () =>
+      this.client.send(new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
+    );
+    const preferred = out.PreferredMfaSetting ?? null;
+    return { totp: (out.UserMFASettingList ?? []).includes('SOFTWARE_TOKEN_MFA'), preferred: preferred === '' ? null : preferred };
+  }
+
+  /** Signs every session of the user out (refresh tokens stop working), with the task role. */
+  async adminUserGlobalSignOut(username: string): Promise<void> {
+    await this.call('AdminUserGlobalSignOut', () =>
+      this.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
+    );
+  }
 
   async adminGetUser(username: string): Promise<CognitoProfile> {
     const out = await this.call('AdminGetUser', () =>
@@ -530,6 +716,14 @@ export class CognitoService implements OnModuleDestroy {
     } while (nextToken !== undefined);
     return users;
   }
+}
+
+function sessionExpired(): ApiError {
+  return new ApiError(401, 'SESSION_EXPIRED', 'The login session has expired or is not yours; log in again');
+}
+
+function codeMismatch(): ApiError {
+  return new ApiError(400, 'CODE_MISMATCH', 'The code is wrong');
 }
 
 function refreshRefused(): ApiError {

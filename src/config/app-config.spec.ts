@@ -72,8 +72,24 @@ describe('loadConfig', () => {
     [{ REDIS_URL: 'http://redis' }, 'REDIS_URL must use redis:'],
     [{ COGNITO_USER_POOL_ID: 'nounderscore' }, 'COGNITO_USER_POOL_ID must look like'],
     [{ COGNITO_ISSUER: 'not a url' }, 'COGNITO_ISSUER must be a URL'],
+    [{ COGNITO_DOMAIN: 'ftp://auth.example.com' }, 'COGNITO_DOMAIN must use https: or http:'],
+    [{ COGNITO_DOMAIN: 'https://auth.example.com' }, 'OAUTH_REDIRECT_URIS is required with COGNITO_DOMAIN'],
+    [{ COGNITO_DOMAIN: 'https://auth.example.com', OAUTH_REDIRECT_URIS: 'https://app.example.com/cb,cb' }, 'OAUTH_REDIRECT_URIS must list'],
   ])('refuses %o with a message naming the variable', (override, message) => {
     expect(() => loadConfig({ ...base, ...override })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, ...override })).toThrow(message);
+  });
+
+  it('turns the Hosted UI code exchange on only with COGNITO_DOMAIN', () => {
+    expect(loadConfig(base).cognito.hostedUi).toBeUndefined();
+    const config = loadConfig({
+      ...base,
+      COGNITO_DOMAIN: 'https://auth.example.com/',
+      OAUTH_REDIRECT_URIS: 'https://app.example.com/callback, myapp://callback',
+    });
+    expect(config.cognito.hostedUi).toEqual({
+      domain: 'https://auth.example.com',
+      redirectUris: ['https://app.example.com/callback', 'myapp://callback'],
+    });
   });
 });

@@ -22,6 +22,15 @@ export interface CognitoConfig {
   endpoint?: string;
   issuer: string;
   jwksUri: string;
+  /** The Hosted UI (managed login): absent when the pool has no domain, and the code exchange is off. */
+  hostedUi?: HostedUiConfig;
+}
+
+export interface HostedUiConfig {
+  /** Base URL of the pool's domain, without a trailing slash: `{domain}/oauth2/token` is the token endpoint. */
+  domain: string;
+  /** The redirect URIs the code exchange accepts (the app client's callback URLs), exactly as registered. */
+  redirectUris: string[];
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -37,6 +46,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   readonly swaggerEnabled: boolean;
   readonly logLevel: LogLevel;
+  /** The issuer an authenticator app shows next to a TOTP entry. */
+  readonly totpIssuer: string;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -103,6 +114,27 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(`${name} must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+function hostedUiConfig(env: Env): HostedUiConfig | undefined {
+  const domain = url(env, 'COGNITO_DOMAIN', ['https:', 'http:']);
+  const redirectUris = (present(env, 'OAUTH_REDIRECT_URIS') ?? '')
+    .split(',')
+    .map((uri) => uri.trim())
+    .filter((uri) => uri !== '');
+  if (domain === undefined) {
+    return undefined;
+  }
+  if (redirectUris.length === 0) {
+    throw new ConfigError('OAUTH_REDIRECT_URIS is required with COGNITO_DOMAIN');
+  }
+  for (const uri of redirectUris) {
+    // Cognito accepts https callback URLs, http only for localhost, and app schemes (myapp://cb).
+    if (!URL.canParse(uri) || new URL(uri).hash !== '') {
+      throw new ConfigError(`OAUTH_REDIRECT_URIS must list absolute URIs without a fragment (got "${uri}")`);
+    }
+  }
+  return { domain: domain.replace(/\/+$/, ''), redirectUris };
 }
 
 /** The database part alone: what the migration runner needs. */
@@ -173,6 +205,7 @@ function cognitoConfig(env: Env): CognitoConfig {
     endpoint: url(env, 'COGNITO_ENDPOINT', ['https:', 'http:']),
     issuer,
     jwksUri: url(env, 'COGNITO_JWKS_URI', ['https:', 'http:']) ?? `${issuer}/.well-known/jwks.json`,
+    hostedUi: hostedUiConfig(env),
   };
 }
 
@@ -203,6 +236,7 @@ export function loadConfig(env: Env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
+    totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',
   });
 }
 

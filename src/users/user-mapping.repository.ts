@@ -69,15 +69,20 @@ export class UserMappingRepository {
    * Creates the row for a Cognito user unless it exists; concurrent callers get the same row.
    * Returns whether this call inserted it.
    */
-  async ensure(sub: string, username: string, fields: ProfileFields = {}): Promise<{ user: UserMapping; created: boolean }> {
-    const inserted: Array<{ id: string }> = await this.dataSource.query(
+  async ensure(
+    sub: string,
+    username: string,
+    fields: ProfileFields = {},
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ user: UserMapping; created: boolean }> {
+    const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO user_mapping (cognito_sub, cognito_username, email, phone_number, nickname)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (cognito_sub) DO NOTHING
        RETURNING id`,
       [sub, username, fields.email ?? null, fields.phoneNumber ?? null, fields.nickname ?? null],
     );
-    const user = await this.dataSource.getRepository(UserMapping).findOneByOrFail({ cognitoSub: sub });
+    const user = await manager.getRepository(UserMapping).findOneByOrFail({ cognitoSub: sub });
     return { user, created: inserted.length > 0 };
   }
 

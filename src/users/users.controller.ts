@@ -1,17 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../common/validation';
+import { MfaStatusResponse, TotpSecretResponse } from './dto/mfa.response';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
-import { ChangeEmailDto, UpdateProfileDto, VerifyEmailDto } from './dto/users.dto';
+import { ChangeEmailDto, UpdateProfileDto, VerifyEmailDto, VerifyTotpDto } from './dto/users.dto';
+import { MfaService } from './mfa.service';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
 @ApiBearerAuth()
 @Controller('v1/users')
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly mfa: MfaService,
+  ) {}
 
   @Get('me')
   me(@CurrentUser() caller: AuthUser): UserProfileResponse {
@@ -33,6 +38,33 @@ export class UsersController {
   @HttpCode(200)
   verifyEmailChange(@CurrentUser() caller: AuthUser, @Body() dto: VerifyEmailDto): Promise<UserProfileResponse> {
     return this.users.verifyEmailChange(caller, dto.code);
+  }
+
+  @Get('me/mfa')
+  @ApiOperation({ summary: 'The second steps of the caller' })
+  mfaStatus(@CurrentUser() caller: AuthUser): Promise<MfaStatusResponse> {
+    return this.mfa.status(caller);
+  }
+
+  @Post('me/mfa/totp')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Start TOTP enrolment: a secret for an authenticator app' })
+  startTotp(@CurrentUser() caller: AuthUser): Promise<TotpSecretResponse> {
+    return this.mfa.startTotp(caller);
+  }
+
+  @Post('me/mfa/totp/verify')
+  @HttpCode(204)
+  @ApiOperation({ summary: "Verify an authenticator app code: TOTP becomes the caller's second step" })
+  verifyTotp(@CurrentUser() caller: AuthUser, @Body() dto: VerifyTotpDto): Promise<void> {
+    return this.mfa.verifyTotp(caller, dto.code);
+  }
+
+  @Delete('me/mfa/totp')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Stop asking for TOTP at login' })
+  removeTotp(@CurrentUser() caller: AuthUser): Promise<void> {
+    return this.mfa.removeTotp(caller);
   }
 
   @Delete('me')

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuthUser } from '../auth/auth-user';
+import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
 import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
@@ -23,6 +23,7 @@ export class UsersService {
 
   /** Cognito first; the row follows only if Cognito accepted the change. */
   async updateMe(caller: AuthUser, dto: UpdateProfileDto): Promise<UserProfileResponse> {
+    assertSelfServiceScope(caller);
     const attributes: Record<string, string> = {};
     if (dto.nickname !== undefined) {
       attributes.nickname = dto.nickname;
@@ -40,11 +41,13 @@ export class UsersService {
 
   /** Cognito sends a code to the new address; the row keeps the old email until it is verified. */
   async requestEmailChange(caller: AuthUser, email: string): Promise<CodeDeliveryEnvelope> {
+    assertSelfServiceScope(caller);
     const codeDelivery = await this.cognito.updateUserAttributes(caller.accessToken, { email });
     return { codeDelivery: codeDelivery ?? { destination: email, medium: 'EMAIL' } };
   }
 
   async verifyEmailChange(caller: AuthUser, code: string): Promise<UserProfileResponse> {
+    assertSelfServiceScope(caller);
     await this.cognito.verifyUserAttribute(caller.accessToken, 'email', code);
     const profile = await this.cognito.getUser(caller.accessToken);
     const updated = await this.users.updateProfile(caller.id, { email: profile.email });

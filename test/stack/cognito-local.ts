@@ -3,6 +3,8 @@ import {
   CreateGroupCommand,
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
+  SetUserPoolMfaConfigCommand,
+  UpdateUserPoolClientCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -74,8 +76,12 @@ export function emulatorClient(endpoint: string): CognitoIdentityProviderClient 
   });
 }
 
-/** A user pool like production's: email as username, email verified by code, groups admin and moderator. */
-export async function createUserPool(endpoint: string, name: string): Promise<UserPool> {
+/**
+ * A user pool like production's: email as username, email verified by code, groups admin and
+ * moderator, TOTP allowed as an optional second step, and an app client that may use the Hosted
+ * UI's authorization-code flow with the given callback URLs.
+ */
+export async function createUserPool(endpoint: string, name: string, options: { callbackUrls?: string[] } = {}): Promise<UserPool> {
   const client = emulatorClient(endpoint);
   try {
     const pool = await client.send(
@@ -93,6 +99,12 @@ export async function createUserPool(endpoint: string, name: string): Promise<Us
         ExplicitAuthFlows: ['ALLOW_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
       }),
     );
+    await allowSecondStepsAndHostedUi(
+      client,
+      userPoolId,
+      app.UserPoolClient?.ClientId ?? '',
+      options.callbackUrls ?? ['http://127.0.0.1/callback'],
+    );
     for (const group of ['admin', 'moderator']) {
       await client.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName: group, Description: `${group} group` }));
     }
@@ -101,6 +113,37 @@ export async function createUserPool(endpoint: string, name: string): Promise<Us
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * TOTP as an optional second step for the pool, and the authorization-code flow (PKCE) of the
+ * Hosted UI for the app client, redirecting to `callbackUrls`. Idempotent: `npm run dev` applies
+ * it to a pool it created on an earlier run too.
+ */
+export async function allowSecondStepsAndHostedUi(
+  client: CognitoIdentityProviderClient,
+  userPoolId: string,
+  clientId: string,
+  callbackUrls: string[],
+): Promise<void> {
+  await client.send(
+    new UpdateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientId: clientId,
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      SupportedIdentityProviders: ['COGNITO'],
+      CallbackURLs: callbackUrls,
+    }),
+  );
+  await client.send(
+    new SetUserPoolMfaConfigCommand({
+      UserPoolId: userPoolId,
+      MfaConfiguration: 'OPTIONAL',
+      SoftwareTokenMfaConfiguration: { Enabled: true },
+    }),
+  );
 }
 
 interface StoredUser {

@@ -55,7 +55,14 @@ export function uniqueEmail(prefix = 'user'): string {
 
 /** The real application, on real HTTP, against its own database copy and its own user pool. */
 export async function startTestApp(
-  options: { env?: Record<string, string>; proxyDatabase?: boolean; waitForReady?: boolean; captureLogs?: boolean } = {},
+  options: {
+    env?: Record<string, string>;
+    proxyDatabase?: boolean;
+    waitForReady?: boolean;
+    captureLogs?: boolean;
+    /** The app client's Hosted UI callback URLs. */
+    callbackUrls?: string[];
+  } = {},
 ): Promise<TestApp> {
   const adminUrl = required('TEST_PG_ADMIN_URL');
   const name = `${required('TEST_RUN_ID')}_${randomUUID().slice(0, 8)}`;
@@ -74,7 +81,7 @@ export async function startTestApp(
   }
   const endpoint = required('TEST_COGNITO_ENDPOINT');
   const stateDir = required('TEST_COGNITO_STATE_DIR');
-  const pool = await createUserPool(endpoint, name);
+  const pool = await createUserPool(endpoint, name, { callbackUrls: options.callbackUrls });
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: appDbUrl,

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { EmailField, NicknameField, PhoneNumberField } from '../../common/fields';
 import { PageQueryDto } from '../../common/pagination';
 import { USER_STATUSES, UserStatus } from '../../users/entities/user-mapping.entity';
 
@@ -39,4 +40,18 @@ export class CreateGroupDto {
   @Min(0)
   @Max(2147483647)
   precedence?: number;
+}
+
+export class InviteUserDto {
+  @EmailField() email: string;
+  @NicknameField() nickname: string;
+  @PhoneNumberField() phoneNumber?: string;
+
+  @ApiPropertyOptional({ type: [String], example: ['moderator'], description: 'Existing groups to put the new user in' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(25)
+  @IsString({ each: true })
+  @Matches(GROUP_NAME, { each: true, message: 'each group must be 1-128 letters, digits or _.+=@-' })
+  groups?: string[];
 }

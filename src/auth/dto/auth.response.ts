@@ -1,4 +1,5 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { TotpSecretResponse } from '../../users/dto/mfa.response';
 import { CodeDeliveryResponse } from '../../users/dto/user-profile.response';
 
 export class SignupResponse {
@@ -21,3 +22,18 @@ export class RefreshedTokensResponse {
   @ApiProperty() expiresIn: number;
   @ApiProperty({ enum: ['Bearer'] }) tokenType: 'Bearer';
 }
+
+export class ChallengeResponse {
+  @ApiProperty({ example: 'SOFTWARE_TOKEN_MFA', description: "Cognito's challenge name" }) name: string;
+  @ApiProperty({ description: 'Send it back with the answer to POST /v1/auth/challenge' }) session: string;
+  @ApiProperty({ description: 'Seconds left to answer before the client has to log in again' }) expiresIn: number;
+}
+
+export class ChallengeEnvelope {
+  @ApiProperty({ type: ChallengeResponse }) challenge: ChallengeResponse;
+  @ApiPropertyOptional({ type: TotpSecretResponse, description: 'MFA_SETUP only: the secret to enrol before answering with a code' })
+  totp?: TotpSecretResponse;
+}
+
+/** A login step ends in tokens or in the next challenge. */
+export type LoginResponse = TokensResponse | ChallengeEnvelope;

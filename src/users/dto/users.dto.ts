@@ -1,3 +1,5 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Matches } from 'class-validator';
 import { CodeField, EmailField, NicknameField, PhoneNumberField } from '../../common/fields';
 
 export class UpdateProfileDto {
@@ -11,4 +13,11 @@ export class ChangeEmailDto {
 
 export class VerifyEmailDto {
   @CodeField() code: string;
+}
+
+export class VerifyTotpDto {
+  @ApiProperty({ example: '123456', description: 'The current 6-digit code of the authenticator app' })
+  @IsString()
+  @Matches(/^[0-9]{6}$/, { message: '$property must be the 6-digit code' })
+  code: string;
 }
