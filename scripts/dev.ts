@@ -1,6 +1,6 @@
 /**
- * `npm run dev`: the whole service locally with nothing configured. Embedded PostgreSQL and
- * cognito-local keep their state in .local/, so a second run reuses the same data. Dev-only:
+ * `npm run dev`: the whole service locally with nothing configured. Embedded PostgreSQL,
+ * cognito-local and s3rver keep their state in .local/, so a second run reuses the same data. Dev-only:
  * this file and test/stack use devDependencies and are not part of the production image.
  */
 import { spawn } from 'node:child_process';
@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { createUserPool, EMULATOR_AWS_ENV, startCognitoLocal, UserPool } from '../test/stack/cognito-local';
 import { applyMigrations } from '../test/stack/migrations';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
+import { startS3rver } from '../test/stack/s3rver';
 import { seedUser } from '../test/stack/seed';
 
 const ROOT = resolve(__dirname, '..');
@@ -18,6 +19,8 @@ const STATE_FILE = join(LOCAL, 'dev-state.json');
 const PG_PORT = 54329;
 const COGNITO_PORT = 9229;
 const API_PORT = 3000;
+const S3_PORT = 4568;
+const S3_BUCKET = 'dev-uploads';
 
 interface DevState {
   pool: UserPool;
@@ -34,6 +37,8 @@ async function main(): Promise<void> {
   const pg = await startPostgres({ dataDir: join(LOCAL, 'postgres'), port: PG_PORT });
   log('starting cognito-local (.local/cognito)');
   const cognito = await startCognitoLocal({ stateDir: join(LOCAL, 'cognito'), port: COGNITO_PORT });
+  log('starting s3rver (.local/s3)');
+  const s3 = await startS3rver({ directory: join(LOCAL, 's3'), bucket: S3_BUCKET, port: S3_PORT });
 
   let child: ReturnType<typeof spawn> | null = null;
   let stopping = false;
@@ -52,6 +57,7 @@ async function main(): Promise<void> {
       await new Promise((r) => child?.once('exit', r));
     }
     await cognito.stop();
+    await s3.stop();
     await pg.stop();
     process.exit(code);
   };
@@ -96,6 +102,8 @@ async function main(): Promise<void> {
       COGNITO_ISSUER: state.pool.issuer,
       COGNITO_JWKS_URI: state.pool.jwksUri,
       SWAGGER_ENABLED: 'true',
+      S3_BUCKET,
+      S3_ENDPOINT: s3.endpoint,
     };
     log('starting the API (nest start --watch)');
     child = spawn(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'start', '--watch', '--preserveWatchOutput'], {
@@ -107,6 +115,7 @@ async function main(): Promise<void> {
     child.once('exit', (code) => void stop(code ?? 0));
     log(`API:     http://localhost:${API_PORT}  (Swagger: http://localhost:${API_PORT}/docs)`);
     log(`Cognito: ${cognito.endpoint}  pool ${state.pool.userPoolId}  client ${state.pool.clientId}`);
+    log(`S3:      ${s3.endpoint}  bucket ${S3_BUCKET}`);
     log(`Seeded admin: ${state.admin.email} / ${state.admin.password}`);
     log('Ctrl-C stops everything.');
   } catch (error) {
