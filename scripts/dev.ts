@@ -1,6 +1,6 @@
 /**
- * `npm run dev`: the whole service locally with nothing configured. Embedded PostgreSQL and
- * cognito-local keep their state in .local/, so a second run reuses the same data. Dev-only:
+ * `npm run dev`: the whole service locally with nothing configured. Embedded PostgreSQL,
+ * cognito-local and s3rver keep their state in .local/, so a second run reuses the same data. Dev-only:
  * this file and test/stack use devDependencies and are not part of the production image.
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +18,7 @@ import {
 } from '../test/stack/cognito-local';
 import { applyMigrations } from '../test/stack/migrations';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
+import { startS3rver } from '../test/stack/s3rver';
 import { seedUser } from '../test/stack/seed';
 
 const ROOT = resolve(__dirname, '..');
@@ -29,6 +30,8 @@ const API_PORT = 3000;
 /** The stand-in for a web app's callback page: it shows the code and the curl that exchanges it. */
 const CALLBACK_PORT = 3001;
 const CALLBACK_URL = `http://localhost:${CALLBACK_PORT}/callback`;
+const S3_PORT = 4568;
+const S3_BUCKET = 'dev-uploads';
 
 interface DevState {
   pool: UserPool;
@@ -73,6 +76,8 @@ async function main(): Promise<void> {
   const pg = await startPostgres({ dataDir: join(LOCAL, 'postgres'), port: PG_PORT });
   log('starting cognito-local (.local/cognito)');
   const cognito = await startCognitoLocal({ stateDir: join(LOCAL, 'cognito'), port: COGNITO_PORT });
+  log('starting s3rver (.local/s3)');
+  const s3 = await startS3rver({ directory: join(LOCAL, 's3'), bucket: S3_BUCKET, port: S3_PORT });
 
   let child: ReturnType<typeof spawn> | null = null;
   let callbackPage: Server | null = null;
@@ -93,6 +98,7 @@ async function main(): Promise<void> {
     }
     callbackPage?.close();
     await cognito.stop();
+    await s3.stop();
     await pg.stop();
     process.exit(code);
   };
@@ -156,6 +162,8 @@ async function main(): Promise<void> {
       COGNITO_DOMAIN: cognito.endpoint,
       OAUTH_REDIRECT_URIS: CALLBACK_URL,
       SWAGGER_ENABLED: 'true',
+      S3_BUCKET,
+      S3_ENDPOINT: s3.endpoint,
     };
     log('starting the API (nest start --watch)');
     child = spawn(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'start', '--watch', '--preserveWatchOutput'], {
@@ -167,6 +175,7 @@ async function main(): Promise<void> {
     child.once('exit', (code) => void stop(code ?? 0));
     log(`API:     http://localhost:${API_PORT}  (Swagger: http://localhost:${API_PORT}/docs)`);
     log(`Cognito: ${cognito.endpoint}  pool ${state.pool.userPoolId}  client ${state.pool.clientId}`);
+    log(`S3:      ${s3.endpoint}  bucket ${S3_BUCKET}`);
     log(`Seeded admin: ${state.admin.email} / ${state.admin.password}`);
     log(`Hosted UI login (open in a browser; the page it lands on prints the curl for the code exchange):`);
     log(`  ${authorize.toString()}`);

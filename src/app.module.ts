@@ -28,7 +28,7 @@ export class AppModule {
         CognitoModule,
         AuthModule,
         UsersModule,
-        PostsModule,
+        PostsModule.register(config),
         AdminModule,
         HealthModule,
       ],

@@ -80,6 +80,7 @@ describe('posts and comments', () => {
         body: 'First post',
         author: { id: alice.id, nickname: 'Alice', status: 'active' },
         commentCount: 0,
+        attachments: [],
         createdAt: expect.stringMatching(ISO_UTC),
         updatedAt: expect.stringMatching(ISO_UTC),
       });
@@ -445,7 +446,7 @@ describe('posts and comments', () => {
     );
     const schemas = doc.body.components.schemas;
     expect(Object.keys(schemas.PostResponse.properties).sort()).toEqual(
-      ['author', 'body', 'commentCount', 'createdAt', 'id', 'title', 'updatedAt'].sort(),
+      ['attachments', 'author', 'body', 'commentCount', 'createdAt', 'id', 'title', 'updatedAt'].sort(),
     );
     expect(schemas.PostPageResponse.properties.items.items.$ref).toBe('#/components/schemas/PostResponse');
     expect(schemas.CreatePostDto.required).toEqual(['title', 'body']);

@@ -52,6 +52,20 @@ describe('loadConfig', () => {
     });
   });
 
+  it('leaves uploads off without S3_BUCKET, and takes the S3 region from Cognito by default', () => {
+    expect(loadConfig(base).s3).toBeUndefined();
+    expect(loadConfig({ ...base, S3_BUCKET: 'media.example' }).s3).toEqual({
+      bucket: 'media.example',
+      region: 'ap-northeast-2',
+      endpoint: undefined,
+      uploadMaxBytes: 10 * 1024 * 1024,
+    });
+    expect(
+      loadConfig({ ...base, S3_BUCKET: 'media', S3_REGION: 'eu-west-1', S3_ENDPOINT: 'http://127.0.0.1:4568', UPLOAD_MAX_BYTES: '1024' })
+        .s3,
+    ).toEqual({ bucket: 'media', region: 'eu-west-1', endpoint: 'http://127.0.0.1:4568', uploadMaxBytes: 1024 });
+  });
+
   it('turns Swagger off by default in production', () => {
     expect(loadConfig({ ...base, NODE_ENV: 'production' }).swaggerEnabled).toBe(false);
     expect(loadConfig({ ...base, NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }).swaggerEnabled).toBe(true);
@@ -75,6 +89,11 @@ describe('loadConfig', () => {
     [{ COGNITO_DOMAIN: 'ftp://auth.example.com' }, 'COGNITO_DOMAIN must use https: or http:'],
     [{ COGNITO_DOMAIN: 'https://auth.example.com' }, 'OAUTH_REDIRECT_URIS is required with COGNITO_DOMAIN'],
     [{ COGNITO_DOMAIN: 'https://auth.example.com', OAUTH_REDIRECT_URIS: 'https://app.example.com/cb,cb' }, 'OAUTH_REDIRECT_URIS must list'],
+    [{ S3_BUCKET: 'Not_A_Bucket' }, 'S3_BUCKET must be an S3 bucket name'],
+    [{ S3_BUCKET: 'media', S3_REGION: 'earth' }, 'S3_REGION must look like'],
+    [{ S3_BUCKET: 'media', S3_ENDPOINT: 'ftp://s3' }, 'S3_ENDPOINT must use https: or http:'],
+    [{ UPLOAD_MAX_BYTES: '0' }, 'UPLOAD_MAX_BYTES must be an integer'],
+    [{ UPLOAD_MAX_BYTES: '10MB' }, 'UPLOAD_MAX_BYTES must be an integer'],
   ])('refuses %o with a message naming the variable', (override, message) => {
     expect(() => loadConfig({ ...base, ...override })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, ...override })).toThrow(message);

@@ -33,6 +33,15 @@ export interface HostedUiConfig {
   redirectUris: string[];
 }
 
+/** Presigned uploads (S3). Absent when `S3_BUCKET` is unset: the upload routes do not exist. */
+export interface S3Config {
+  bucket: string;
+  region: string;
+  /** An emulator (s3rver): addressed path-style. */
+  endpoint?: string;
+  uploadMaxBytes: number;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export class AppConfig {
@@ -44,6 +53,7 @@ export class AppConfig {
   readonly trustProxy: boolean;
   readonly rateLimitAuthPerMinute: number;
   readonly redisUrl?: string;
+  readonly s3?: S3Config;
   readonly swaggerEnabled: boolean;
   readonly logLevel: LogLevel;
   /** The issuer an authenticator app shows next to a TOTP entry. */
@@ -209,6 +219,26 @@ function cognitoConfig(env: Env): CognitoConfig {
   };
 }
 
+/** S3 accepts at most 5 GiB in one POST upload. */
+const UPLOAD_MAX_BYTES_LIMIT = 5 * 1024 ** 3;
+
+function s3Config(env: Env, cognitoRegion: string): S3Config | undefined {
+  const uploadMaxBytes = integer(env, 'UPLOAD_MAX_BYTES', 10 * 1024 * 1024, 1, UPLOAD_MAX_BYTES_LIMIT);
+  const bucket = present(env, 'S3_BUCKET');
+  if (bucket === undefined) {
+    return undefined;
+  }
+  // S3's bucket naming rules (3..63 lowercase letters, digits, dots and hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`S3_BUCKET must be an S3 bucket name (got "${bucket}")`);
+  }
+  const region = present(env, 'S3_REGION') ?? cognitoRegion;
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region) && region !== 'local') {
+    throw new ConfigError(`S3_REGION must look like ap-northeast-2 (got "${region}")`);
+  }
+  return { bucket, region, endpoint: url(env, 'S3_ENDPOINT', ['https:', 'http:']), uploadMaxBytes };
+}
+
 /** Reads and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = present(env, 'NODE_ENV') ?? 'development';
@@ -225,15 +255,17 @@ export function loadConfig(env: Env): AppConfig {
       throw new ConfigError(`CORS_ORIGINS must list origins like https://app.example.com (got "${origin}")`);
     }
   }
+  const cognito = cognitoConfig(env);
   return new AppConfig({
     nodeEnv,
     port: integer(env, 'PORT', 3000, 1, 65535),
     database: loadDatabaseConfig(env),
-    cognito: cognitoConfig(env),
+    cognito,
     corsOrigins,
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     rateLimitAuthPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 100000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    s3: s3Config(env, cognito.region),
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
     totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',

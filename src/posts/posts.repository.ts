@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 
@@ -65,8 +65,8 @@ export class PostsRepository {
     return rows[0] ?? null;
   }
 
-  async insert(authorId: string, title: string, body: string): Promise<PostRow> {
-    const rows: PostRow[] = await this.dataSource.query(
+  async insert(authorId: string, title: string, body: string, manager: EntityManager = this.dataSource.manager): Promise<PostRow> {
+    const rows: PostRow[] = await manager.query(
       `WITH p AS (
          INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
        )
@@ -95,9 +95,9 @@ export class PostsRepository {
    * Soft-deletes a live post if the caller wrote it, or of anyone's when `anyAuthor` (moderation).
    * Its comments are left as they are: every comment read joins the live post.
    */
-  async softDelete(id: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
+  async softDelete(id: string, callerId: string, anyAuthor: boolean, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
     // TypeORM answers an UPDATE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
+    const [, affected]: [unknown[], number] = await manager.query(
       `UPDATE posts SET deleted_at = clock_timestamp()
         WHERE id = $1 AND deleted_at IS NULL AND ($3 OR author_id = $2)`,
       [id, callerId, anyAuthor],

@@ -1,24 +1,32 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { AuthUser, canModerate } from '../auth/auth-user';
 import { ApiError } from '../common/api-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../common/pagination';
 import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
-import { PostsRepository } from './posts.repository';
+import { UploadsService } from '../uploads/uploads.service';
+import { PostRow, PostsRepository } from './posts.repository';
 
 /** Cursor kind of GET /v1/posts: a cursor of another list is refused. */
 export const POSTS_CURSOR = 'posts';
 
 @Injectable()
 export class PostsService {
-  constructor(private readonly posts: PostsRepository) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly posts: PostsRepository,
+    private readonly uploads: UploadsService,
+  ) {}
 
   async list(query: ListPostsQueryDto): Promise<PostPageResponse> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor === undefined ? null : decodeCursor(POSTS_CURSOR, query.cursor);
     // One row more than the page: it only says whether a next page exists.
     const rows = await this.posts.list({ limit: limit + 1, after, authorId: query.authorId ?? null });
-    return toPage(POSTS_CURSOR, rows, limit, PostResponse.from);
+    // The whole page's attachments in one statement, whatever the page size.
+    const attachments = await this.uploads.attachmentsOf(rows.slice(0, limit).map((row) => row.id));
+    return toPage(POSTS_CURSOR, rows, limit, (row) => PostResponse.from(row, attachments.get(row.id) ?? []));
   }
 
   async get(id: string): Promise<PostResponse> {
@@ -26,11 +34,19 @@ export class PostsService {
     if (row === null) {
       throw ApiError.notFound('No such post');
     }
-    return PostResponse.from(row);
+    return this.withAttachments(row);
   }
 
+  /**
+   * The attachments are checked in S3 first (no transaction held open over the network), then
+   * the post and their attachment commit together: any failure leaves neither.
+   */
   async create(caller: AuthUser, dto: CreatePostDto): Promise<PostResponse> {
-    return PostResponse.from(await this.posts.insert(caller.id, dto.title, dto.body));
+    const checked = await this.uploads.check(caller.id, dto.attachmentIds ?? []);
+    return this.dataSource.transaction(async (manager) => {
+      const row = await this.posts.insert(caller.id, dto.title, dto.body, manager);
+      return PostResponse.from(row, await this.uploads.attach(manager, row.id, caller.id, checked));
+    });
   }
 
   /** Only the author edits a post; moderators and admins may delete it but not rewrite it. */
@@ -42,13 +58,26 @@ export class PostsService {
     if (row === null) {
       throw await this.whyNot(id);
     }
-    return PostResponse.from(row);
+    return this.withAttachments(row);
   }
 
+  /** The post and its images go together: the sweep deletes the objects once this commits. */
   async remove(caller: AuthUser, id: string): Promise<void> {
-    if (!(await this.posts.softDelete(id, caller.id, canModerate(caller)))) {
+    const deleted = await this.dataSource.transaction(async (manager) => {
+      if (!(await this.posts.softDelete(id, caller.id, canModerate(caller), manager))) {
+        return false;
+      }
+      await this.uploads.orphanPost(manager, id);
+      return true;
+    });
+    if (!deleted) {
       throw await this.whyNot(id);
     }
+  }
+
+  private async withAttachments(row: PostRow): Promise<PostResponse> {
+    const attachments = await this.uploads.attachmentsOf([row.id]);
+    return PostResponse.from(row, attachments.get(row.id) ?? []);
   }
 
   /** A write matched no row: 404 when there is no live post, else 403 (someone else's). */

@@ -1,13 +1,15 @@
 import type { CognitoLocalHandle } from './cognito-local';
 import { PostgresHandle, withClient } from './postgres';
+import type { S3rverHandle } from './s3rver';
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__TEST_STACK__ as
-    { pg: PostgresHandle; cognito: CognitoLocalHandle; runId: string } | undefined;
+    { pg: PostgresHandle; cognito: CognitoLocalHandle; s3: S3rverHandle; runId: string } | undefined;
   if (stack === undefined) {
     return;
   }
   await stack.cognito.stop();
+  await stack.s3.stop();
   if (process.env.TEST_DATABASE_URL !== undefined && process.env.TEST_DATABASE_URL !== '') {
     // An external server outlives the run: drop the scratch databases this run made.
     await withClient(stack.pg.adminUrl, async (client) => {

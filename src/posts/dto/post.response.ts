@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageResponse } from '../../common/pagination';
+import { AttachmentResponse } from '../../uploads/dto/upload.response';
 import { PublicProfileResponse } from '../../users/dto/user-profile.response';
 import type { UserStatus } from '../../users/entities/user-mapping.entity';
 import type { PostRow } from '../posts.repository';
@@ -16,16 +17,19 @@ export class PostResponse {
   @ApiProperty({ type: PublicProfileResponse, description: 'status "withdrawn" (nickname null) for a withdrawn author' })
   author: PublicProfileResponse;
   @ApiProperty() commentCount: number;
+  @ApiProperty({ type: [AttachmentResponse], description: 'Images, in the order given at creation' })
+  attachments: AttachmentResponse[];
   @ApiProperty({ format: 'date-time' }) createdAt: string;
   @ApiProperty({ format: 'date-time' }) updatedAt: string;
 
-  static from(this: void, row: PostRow): PostResponse {
+  static from(this: void, row: PostRow, attachments: AttachmentResponse[]): PostResponse {
     return {
       id: row.id,
       title: row.title,
       body: row.body,
       author: authorOf(row),
       commentCount: row.comment_count,
+      attachments,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
     };

@@ -1,0 +1,174 @@
+import { DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl, S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
+import { OnModuleDestroy } from '@nestjs/common';
+import { HttpRequest } from '@smithy/core/protocols';
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { ApiError } from '../common/api-error';
+import { S3Config } from '../config/app-config';
+
+/** The presigned POST lives this long: long enough for a phone on a slow network, no longer. */
+export const UPLOAD_URL_TTL_SECONDS = 5 * 60;
+/** A post's image URLs live this long; a client re-reads the post for fresh ones. */
+export const DOWNLOAD_URL_TTL_SECONDS = 15 * 60;
+/** One S3 call's deadline, so an unreachable S3 is a fast 503 rather than a hung request. */
+const S3_CALL_DEADLINE_MS = 3_000;
+
+export interface PresignedPost {
+  url: string;
+  fields: Record<string, string>;
+  expiresAt: Date;
+}
+
+/** Where GET URLs point: the bucket's endpoint as the SDK resolves it (virtual-host or path style). */
+interface BucketEndpoint {
+  protocol: string;
+  hostname: string;
+  port?: number;
+  /** The path before the key: '' for virtual-host style, '/<bucket>' for path style. */
+  prefix: string;
+}
+
+export interface StoredObject {
+  contentType: string | undefined;
+  size: number;
+}
+
+/** S3 is unreachable or refusing us: the client may retry; the cause is logged, never sent. */
+export function storageUnavailable(cause: unknown): ApiError {
+  return new ApiError(503, 'SERVICE_UNAVAILABLE', 'File storage is unavailable, try again shortly', {
+    headers: { 'Retry-After': '1' },
+    cause,
+  });
+}
+
+function isNotFound(error: unknown): boolean {
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * The one place that talks to S3. Signing (POST policies, GET URLs) is local CPU; HEAD and
+ * DELETE are network calls whose failures become 503 `SERVICE_UNAVAILABLE`. Built by
+ * UploadsModule only when `S3_BUCKET` is set.
+ */
+export class ObjectStorage implements OnModuleDestroy {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly presigner: S3RequestPresigner;
+  private bucketEndpoint: Promise<BucketEndpoint> | null = null;
+
+  constructor(config: S3Config) {
+    this.bucket = config.bucket;
+    this.client = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      // An emulator has no virtual-host DNS: address the bucket in the path.
+      forcePathStyle: config.endpoint !== undefined,
+      // The SDK's default would sign the empty body's CRC32 into presigned URLs, which real S3
+      // then refuses for the browser's upload or download.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      retryStrategy: new ConfiguredRetryStrategy(2, (attempt) => 100 * 2 ** attempt),
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: S3_CALL_DEADLINE_MS, throwOnRequestTimeout: true },
+    });
+    // The client's own signer settings (credentials, region, hashing), without its middleware.
+    this.presigner = new S3RequestPresigner({ ...this.client.config });
+  }
+
+  onModuleDestroy(): void {
+    this.client.destroy();
+  }
+
+  /** A POST policy for exactly this key and type, and a body of 1..`maxBytes` bytes. */
+  async presignPost(key: string, contentType: string, maxBytes: number): Promise<PresignedPost> {
+    try {
+      const { url, fields } = await createPresignedPost(this.client, {
+        Bucket: this.bucket,
+        Key: key,
+        // Fields become exact-match conditions too (bucket, key and Content-Type).
+        Fields: { 'Content-Type': contentType },
+        Conditions: [['content-length-range', 1, maxBytes]],
+        Expires: UPLOAD_URL_TTL_SECONDS,
+      });
+      // The policy's own expiration, so that what the client is told is what S3 enforces.
+      const policy = JSON.parse(Buffer.from(fields.Policy, 'base64').toString('utf8')) as { expiration: string };
+      return { url, fields, expiresAt: new Date(policy.expiration) };
+    } catch (error) {
+      // Only credentials can fail here (the task role's could not be fetched).
+      throw storageUnavailable(error);
+    }
+  }
+
+  /** What S3 holds under `key`, or null when nothing was uploaded there. */
+  async head(key: string): Promise<StoredObject | null> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { contentType: head.ContentType, size: head.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) {
+        return null;
+      }
+      throw storageUnavailable(error);
+    }
+  }
+
+  /**
+   * A GET URL for one object, valid `DOWNLOAD_URL_TTL_SECONDS`. A page of posts signs up to 400
+   * of these: `getSignedUrl` runs a command's whole middleware stack (endpoint rules included)
+   * for each and costs several times the signature itself, so the bucket's endpoint is resolved
+   * once through the SDK and each URL is only signed (SigV4 query signing, the SDK's own).
+   */
+  async presignGet(key: string): Promise<string> {
+    try {
+      const endpoint = await (this.bucketEndpoint ??= this.resolveBucketEndpoint());
+      const host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
+      const signed = await this.presigner.presign(
+        new HttpRequest({
+          method: 'GET',
+          protocol: endpoint.protocol,
+          hostname: endpoint.hostname,
+          port: endpoint.port,
+          // Our keys are uploads/<uuid>/<uuid>: nothing in them needs escaping.
+          path: `${endpoint.prefix}/${key}`,
+          headers: { host },
+        }),
+        { expiresIn: DOWNLOAD_URL_TTL_SECONDS },
+      );
+      const query = new URLSearchParams(signed.query as Record<string, string>).toString();
+      return `${endpoint.protocol}//${host}${signed.path}?${query}`;
+    } catch (error) {
+      this.bucketEndpoint = null;
+      throw storageUnavailable(error);
+    }
+  }
+
+  private async resolveBucketEndpoint(): Promise<BucketEndpoint> {
+    const probe = 'k';
+    const url = new URL(await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: probe }), { expiresIn: 60 }));
+    return {
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port === '' ? undefined : Number(url.port),
+      prefix: url.pathname.slice(0, -(probe.length + 1)),
+    };
+  }
+
+  /**
+   * Deletes up to 1,000 objects in one call; a key already gone counts as deleted (S3 answers so).
+   * Returns the keys S3 could not delete; throws when S3 could not be asked at all.
+   */
+  async deleteMany(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) {
+      return new Set();
+    }
+    try {
+      const result = await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      return new Set((result.Errors ?? []).map((e) => e.Key ?? ''));
+    } catch (error) {
+      throw storageUnavailable(error);
+    }
+  }
+}

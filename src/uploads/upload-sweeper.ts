@@ -1,0 +1,91 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { ObjectStorage } from './object-storage';
+import { OBJECT_STORAGE } from './uploads.service';
+import { UploadsRepository } from './uploads.repository';
+
+/** How often each instance looks for objects to delete. */
+export const UPLOAD_SWEEP_INTERVAL_MS = 60_000;
+/** Objects per S3 DeleteObjects call (S3 takes up to 1,000) and per transaction. */
+const SWEEP_BATCH = 100;
+/** Bounds one sweep; the rest waits for the next tick. */
+const SWEEP_MAX_BATCHES = 20;
+
+export interface SweepResult {
+  deleted: number;
+  /** Objects S3 refused to delete (kept for the next sweep). */
+  failed: number;
+}
+
+/**
+ * Deletes from S3 the objects of deleted posts and of uploads never attached within 24 h, then
+ * their rows. Each batch holds its rows locked (FOR UPDATE SKIP LOCKED) while S3 deletes them, so
+ * sweepers on several instances never take the same row, and a row is only deleted once S3 has
+ * deleted its object: S3 down, or a crash mid-batch, rolls back and the next sweep retries.
+ */
+@Injectable()
+export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(UploadSweeper.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly uploads: UploadsRepository,
+    @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage | null,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.storage === null) {
+      return;
+    }
+    this.timer = setInterval(() => void this.sweepQuietly(), UPLOAD_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
+
+  /** One sweep; throws when S3 or the database fails (what is left waits for the next one). */
+  async sweep(): Promise<SweepResult> {
+    const storage = this.storage;
+    const result: SweepResult = { deleted: 0, failed: 0 };
+    if (storage === null) {
+      return result;
+    }
+    for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch += 1) {
+      const took = await this.dataSource.transaction(async (manager) => {
+        const due = await this.uploads.lockDue(manager, SWEEP_BATCH);
+        if (due.length === 0) {
+          return 0;
+        }
+        const refused = await storage.deleteMany(due.map((row) => row.object_key));
+        const done = due.filter((row) => !refused.has(row.object_key)).map((row) => row.id);
+        await this.uploads.deleteRows(manager, done);
+        result.deleted += done.length;
+        result.failed += refused.size;
+        return due.length;
+      });
+      // A short batch, or one S3 refused entirely, means there is nothing more to do now.
+      if (took < SWEEP_BATCH || result.failed > 0) {
+        break;
+      }
+    }
+    return result;
+  }
+
+  private async sweepQuietly(): Promise<void> {
+    try {
+      const { deleted, failed } = await this.sweep();
+      if (deleted > 0 || failed > 0) {
+        this.logger.log({ deleted, failed }, 'upload sweep deleted objects');
+      }
+    } catch (error) {
+      // An ApiError (S3 unavailable) carries the SDK's error as its cause: log that, once.
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      this.logger.warn({ err: String(cause) }, 'upload sweep failed; will retry');
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../auth/auth-user';
+import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { UploadResponse } from './dto/upload.response';
+import { CreateUploadDto } from './dto/uploads.dto';
+import { UploadsService } from './uploads.service';
+
+@ApiTags('uploads')
+@ApiBearerAuth()
+@Controller('v1/uploads')
+export class UploadsController {
+  constructor(private readonly uploads: UploadsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiCreatedResponse({ type: UploadResponse, description: 'A presigned S3 POST for one image, valid 5 minutes' })
+  create(@CurrentUser() caller: AuthUser, @Body() dto: CreateUploadDto): Promise<UploadResponse> {
+    return this.uploads.create(caller, dto);
+  }
+}

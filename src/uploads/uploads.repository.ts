@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import type { UploadContentType } from './entities/upload.entity';
+
+/** A pending upload may be attached for this long after it was handed out. */
+export const ATTACH_WITHIN = '24 hours';
+/**
+ * The sweep leaves pending uploads alone for a while longer than they can be attached, so that a
+ * post being created at the 24 h mark never races the sweep for the same row.
+ */
+const SWEEP_PENDING_AFTER = '24 hours 10 minutes';
+
+export interface UploadRow {
+  id: string;
+  owner_id: string;
+  object_key: string;
+  content_type: UploadContentType;
+  /** bigint: the driver returns it as a string. */
+  size: string;
+}
+
+export interface AttachmentRow {
+  id: string;
+  post_id: string;
+  object_key: string;
+  content_type: UploadContentType;
+  size: string;
+}
+
+/** The queries over `uploads` (STYLE.md: each table has one owner). */
+@Injectable()
+export class UploadsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async insert(upload: { id: string; ownerId: string; objectKey: string; contentType: UploadContentType; size: number }): Promise<void> {
+    await this.dataSource.query(`INSERT INTO uploads (id, owner_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
+      upload.id,
+      upload.ownerId,
+      upload.objectKey,
+      upload.contentType,
+      upload.size,
+    ]);
+  }
+
+  /** The caller's uploads among `ids` that can still be attached (pending, not too old). */
+  attachable(ownerId: string, ids: string[]): Promise<UploadRow[]> {
+    return this.dataSource.query(
+      `SELECT id, owner_id, object_key, content_type, size FROM uploads
+        WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending'
+          AND created_at > now() - interval '${ATTACH_WITHIN}'`,
+      [ids, ownerId],
+    );
+  }
+
+  /**
+   * Attaches the caller's pending uploads to a post, in the given order, in the caller's
+   * transaction. Returns how many were attached: fewer than `ids` means one was taken meanwhile
+   * (by another post, or the sweep), and the caller rolls back.
+   */
+  async attach(manager: EntityManager, postId: string, ownerId: string, ids: string[]): Promise<number> {
+    // TypeORM answers an UPDATE with [rows, affected].
+    const [, affected]: [unknown[], number] = await manager.query(
+      `UPDATE uploads u
+          SET state = 'attached', post_id = $1, position = o.position - 1, attached_at = clock_timestamp()
+         FROM unnest($2::uuid[]) WITH ORDINALITY AS o(id, position)
+        WHERE u.id = o.id AND u.owner_id = $3 AND u.state = 'pending'
+          AND u.created_at > now() - interval '${ATTACH_WITHIN}'`,
+      [postId, ids, ownerId],
+    );
+    return affected;
+  }
+
+  /** The attachments of these posts, in order: one statement for a whole page. */
+  attachmentsOf(postIds: string[]): Promise<AttachmentRow[]> {
+    return this.dataSource.query(
+      `SELECT id, post_id, object_key, content_type, size FROM uploads
+        WHERE post_id = ANY($1::uuid[]) AND state = 'attached'
+        ORDER BY post_id, position`,
+      [postIds],
+    );
+  }
+
+  /** A deleted post's uploads are due for the sweep (in the transaction that deletes the post). */
+  async orphanPost(manager: EntityManager, postId: string): Promise<void> {
+    await manager.query(`UPDATE uploads SET state = 'orphaned' WHERE post_id = $1 AND state = 'attached'`, [postId]);
+  }
+
+  /**
+   * Locks up to `limit` uploads due for deletion (orphaned, or pending and expired) for the
+   * caller's transaction. SKIP LOCKED: sweepers on other instances take other rows, so each
+   * object is deleted by exactly one of them.
+   */
+  lockDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string }>> {
+    return manager.query(
+      `SELECT id, object_key FROM uploads
+        WHERE state = 'orphaned' OR (state = 'pending' AND created_at < now() - interval '${SWEEP_PENDING_AFTER}')
+        ORDER BY created_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+  }
+
+  async deleteRows(manager: EntityManager, ids: string[]): Promise<void> {
+    await manager.query(`DELETE FROM uploads WHERE id = ANY($1::uuid[])`, [ids]);
+  }
+}
