@@ -8,10 +8,21 @@
  * CPU time each server spent per request (from /proc, the figure that stays stable on a busy
  * machine). Prints the tables and writes bench/results.json.
  *
+ * Variants compare the app with itself (their own table rows, `variants` in results.json): a
+ * scenario against the same scenario sent differently, or served by a second app server started
+ * with other env. Add one to VARIANTS below, e.g.
+ *   { name: 'POST /v1/posts, with an Idempotency-Key', scenario: 'POST /v1/posts',
+ *     request: { setupRequest: (r) => ({ ...r, headers: { ...r.headers, 'idempotency-key': randomUUID() } }) } }
+ *   { name: 'GET /v1/users/me, telemetry exporting', scenario: 'GET /v1/users/me',
+ *     env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } }
+ * (`setupRequest` is autocannon's per-request hook, for a value that must differ on every request.)
+ * The variant must still answer the scenario's status; a variant with `env` gets its own app
+ * process (one per distinct env), started and stopped with the others.
+ *
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION
  * (seconds per measurement, default 5), BENCH_ROUNDS (default 3), BENCH_SKIP_BUILD=1,
  * BENCH_GROWTH_POSTS (default 1000000), BENCH_ONLY (a substring: run only the matching scenarios
- * and skip the growth part and results.json), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
+ * and variants, and skip the growth part and results.json), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
  * --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_APP_LOG=1 (count what the servers write to stdout).
  */
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -58,6 +69,14 @@ interface Scenario extends Request {
   expect: number;
   /** A write: the ids and times it creates differ between servers and are masked when comparing. */
   creates?: boolean;
+}
+
+/** The app compared with itself: the same scenario sent differently, or served with other env. */
+interface Variant {
+  name: string;
+  scenario: string;
+  request?: Partial<Request>;
+  env?: Record<string, string>;
 }
 
 interface Measurement {
@@ -273,6 +292,11 @@ async function main(): Promise<void> {
       },
       { name: 'unauthenticated 401', path: '/v1/users/me', expect: 401 },
     ];
+    const VARIANTS: Variant[] = [
+      { name: 'GET /v1/posts?limit=100', scenario: 'GET /v1/posts?limit=20', request: { path: '/v1/posts?limit=100' } },
+      // The image logs at info: one access-log line per request, here written to a pipe we drain.
+      { name: 'GET /v1/users/me, LOG_LEVEL=info', scenario: 'GET /v1/users/me', env: { LOG_LEVEL: 'info' } },
+    ];
 
     if (process.env.BENCH_SKIP_BUILD !== '1') {
       log('building (npm run build)');
@@ -297,12 +321,41 @@ async function main(): Promise<void> {
 
     const only = process.env.BENCH_ONLY;
     const picked = <T extends { name: string }>(items: T[]): T[] => items.filter((x) => only === undefined || x.name.includes(only));
+    const variants = picked(VARIANTS);
+    const variantServers = new Map<string, Server>();
+    for (const v of variants.filter((x) => x.env !== undefined)) {
+      const key = JSON.stringify(v.env);
+      if (!variantServers.has(key)) {
+        const server = await startServer(`app ${key}`, [...appArgs, 'dist/main.js'], { ...env, ...v.env }, 'drain');
+        servers.push(server);
+        variantServers.set(key, server);
+      }
+    }
     await new Promise((r) => setTimeout(r, 2_000));
     const idleRss = rssMb(app.child.pid ?? 0);
     log(`app ready in ${app.readyMs} ms, idle RSS ${idleRss} MB; baseline ready in ${baseline.readyMs} ms`);
 
     await checkSameAnswers(scenarios, app, [baseline, uncached]);
     log('every scenario: the same status, headers and body from the app and both baselines');
+    const scenarioNamed = (name: string): Scenario => {
+      const s = scenarios.find((x) => x.name === name);
+      if (s === undefined) {
+        throw new Error(`variant of an unknown scenario: ${name}`);
+      }
+      return s;
+    };
+    for (const v of variants) {
+      const s = scenarioNamed(v.scenario);
+      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
+      const res = await fetch(`${server.url}${v.request?.path ?? s.path}`, {
+        method: v.request?.method ?? s.method ?? 'GET',
+        headers: v.request?.headers ?? s.headers,
+        body: v.request?.body ?? s.body,
+      });
+      if (res.status !== s.expect) {
+        throw new Error(`variant ${v.name} answered ${res.status}: ${await res.text()}`);
+      }
+    }
 
     log(`warm-up, then ${ROUNDS} alternating rounds of ${DURATION} s per server and scenario at ${CONNECTIONS} connections`);
     for (const server of servers) {
@@ -332,6 +385,17 @@ async function main(): Promise<void> {
         `${s.name}: app ${a.rps} req/s (p99 ${a.p99} ms, ${a.cpuUs} µs CPU), baseline ${b.rps} (p99 ${b.p99} ms, ${b.cpuUs} µs), ratio ${round2(a.rps / b.rps)}`,
       );
     }
+    const variantResults: Array<{ variant: string; scenario: string; reference: Measurement; variant_: Measurement; ratio: number }> = [];
+    for (const v of variants) {
+      const s = scenarioNamed(v.scenario);
+      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
+      const [r, m] = await interleaved([
+        { server: app, request: s },
+        { server, request: { ...s, ...v.request } },
+      ]);
+      variantResults.push({ variant: v.name, scenario: s.name, reference: r, variant_: m, ratio: round2(m.rps / r.rps) });
+      log(`${v.name}: ${m.rps} req/s (${m.cpuUs} µs CPU) vs ${s.name} ${r.rps} req/s (${r.cpuUs} µs), ratio ${round2(m.rps / r.rps)}`);
+    }
     const loadedRss = rssMb(app.child.pid ?? 0);
 
     console.table(
@@ -347,6 +411,20 @@ async function main(): Promise<void> {
         'app non2xx': r.app.non2xx,
       })),
     );
+    if (variantResults.length > 0) {
+      console.table(
+        variantResults.map((r) => ({
+          variant: r.variant,
+          against: r.scenario,
+          'req/s': r.variant_.rps,
+          'ref req/s': r.reference.rps,
+          ratio: r.ratio,
+          'p99 ms': r.variant_.p99,
+          'ref p99 ms': r.reference.p99,
+          'CPU µs / ref': `${r.variant_.cpuUs} / ${r.reference.cpuUs}`,
+        })),
+      );
+    }
     if (only !== undefined) {
       log(`idle RSS ${idleRss} MB, after load ${loadedRss} MB (BENCH_ONLY: growth and results.json skipped)`);
       return;
@@ -392,6 +470,7 @@ async function main(): Promise<void> {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10 },
       scenarios: results,
+      variants: variantResults.map(({ variant_, ...r }) => ({ ...r, measured: variant_ })),
       growth: {
         posts10k: { p50: atSmall.p50, p99: atSmall.p99 },
         posts1M: { p50: atLarge.p50, p99: atLarge.p99 },
