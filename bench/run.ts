@@ -1,11 +1,28 @@
 /**
- * `npm run bench` (issue 6): the app against a bare node:http baseline doing the same work,
- * on the same Node, database and pool size. Prints one table and writes bench/results.json.
+ * `npm run bench`: the app against a bare node:http baseline doing exactly the same work
+ * (bench/baseline.mts), on the same Node, database and pool size. Before measuring, every scenario
+ * is sent once to each server and the answers must be the same bytes (status, headers but Date,
+ * body; ids and times masked where a write creates them). The baseline runs twice: with the
+ * verified-token cache the app has (the reference of every ratio and target) and without it.
+ * Measurements alternate between the servers round by round; medians are reported, with the
+ * CPU time each server spent per request (from /proc, the figure that stays stable on a busy
+ * machine). Prints the tables and writes bench/results.json.
+ *
+ * Variants compare the app with itself (their own table rows, `variants` in results.json): a
+ * scenario against the same scenario sent differently, or served by a second app server started
+ * with other env. Add one to VARIANTS below, e.g.
+ *   { name: 'POST /v1/posts, with an Idempotency-Key', scenario: 'POST /v1/posts',
+ *     request: { setupRequest: (r) => ({ ...r, headers: { ...r.headers, 'idempotency-key': randomUUID() } }) } }
+ *   { name: 'GET /v1/users/me, telemetry exporting', scenario: 'GET /v1/users/me',
+ *     env: { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url } }
+ * (`setupRequest` is autocannon's per-request hook, for a value that must differ on every request.)
+ * The variant must still answer the scenario's status; a variant with `env` gets its own app
+ * process (one per distinct env), started and stopped with the others.
  *
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION
  * (seconds per measurement, default 5), BENCH_ROUNDS (default 3), BENCH_SKIP_BUILD=1,
  * BENCH_GROWTH_POSTS (default 1000000), BENCH_ONLY (a substring: run only the matching scenarios
- * and skip the growth part), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
+ * and variants, and skip the growth part and results.json), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
  * --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_APP_LOG=1 (count what the servers write to stdout).
  */
 import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
@@ -27,6 +44,8 @@ const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 3));
 const CONNECTIONS = 32;
 const GROWTH_POSTS = Number(process.env.BENCH_GROWTH_POSTS ?? 1_000_000);
 const PASSWORD = 'Bench!Passw0rd';
+/** Linux reports process CPU time in clock ticks of 10 ms (`getconf CLK_TCK` = 100). */
+const TICK_US = 10_000;
 
 interface Server {
   name: string;
@@ -35,16 +54,44 @@ interface Server {
   readyMs: number;
 }
 
+/** One kind of request, as autocannon sends it. */
+interface Request {
+  method?: 'GET' | 'POST';
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** autocannon's per-request hook (a value that must differ on every request). */
+  setupRequest?: (request: autocannon.Request, context: object) => autocannon.Request;
+}
+
+interface Scenario extends Request {
+  name: string;
+  expect: number;
+  /** A write: the ids and times it creates differ between servers and are masked when comparing. */
+  creates?: boolean;
+}
+
+/** The app compared with itself: the same scenario sent differently, or served with other env. */
+interface Variant {
+  name: string;
+  scenario: string;
+  request?: Partial<Request>;
+  env?: Record<string, string>;
+}
+
 interface Measurement {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU time (user + system) the server process spent per request, in µs. */
+  cpuUs: number;
   non2xx: number;
   errors: number;
 }
 
 const log = (message: string): void => void process.stdout.write(`[bench] ${message}\n`);
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -52,22 +99,30 @@ function rssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
-async function startServer(name: string, args: string[], env: Record<string, string>): Promise<Server> {
+/** utime + stime of a process, in clock ticks (/proc/<pid>/stat fields 14 and 15). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+async function startServer(name: string, args: string[], env: Record<string, string>, stdout: 'inherit' | 'drain'): Promise<Server> {
   const port = await freePort();
   const started = Date.now();
+  const counted = process.env.BENCH_APP_LOG !== undefined;
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
-    stdio: ['ignore', process.env.BENCH_APP_LOG === undefined ? 'inherit' : 'pipe', 'inherit'],
+    stdio: ['ignore', counted || stdout === 'drain' ? 'pipe' : 'inherit', 'inherit'],
   });
-  if (process.env.BENCH_APP_LOG !== undefined) {
-    let bytes = 0;
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (bytes < 2000) {
-        process.stdout.write(`[${name} stdout] ${chunk.toString().slice(0, 500)}\n`);
-      }
-      bytes += chunk.length;
-    });
+  let bytes = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    if (counted && bytes < 2000) {
+      process.stdout.write(`[${name} stdout] ${chunk.toString().slice(0, 500)}\n`);
+    }
+    bytes += chunk.length;
+  });
+  if (counted) {
     child.once('exit', () => log(`${name} wrote ${bytes} bytes to stdout`));
   }
   const url = `http://127.0.0.1:${port}`;
@@ -87,19 +142,96 @@ async function startServer(name: string, args: string[], env: Record<string, str
   return { name, url, child, readyMs: Date.now() - started };
 }
 
-async function load(
-  url: string,
-  options: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; duration?: number },
-): Promise<Measurement> {
+async function load(server: Server, request: Request, duration = DURATION): Promise<Measurement> {
+  const pid = server.child.pid ?? 0;
+  const before = cpuTicks(pid);
   const result = await autocannon({
-    url,
-    method: options.method ?? 'GET',
-    headers: options.headers,
-    body: options.body,
+    url: `${server.url}${request.path}`,
+    method: request.method ?? 'GET',
+    headers: request.headers,
+    body: request.body,
+    requests: request.setupRequest === undefined ? undefined : [{ setupRequest: request.setupRequest }],
     connections: CONNECTIONS,
-    duration: options.duration ?? DURATION,
+    duration,
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  const cpuUs = ((cpuTicks(pid) - before) * TICK_US) / Math.max(1, result.requests.total);
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    cpuUs,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/**
+ * Runs `ROUNDS` rounds over the servers, each server in turn within a round (so a burst of load
+ * from another process on the machine hits them alike), and returns the median of each.
+ */
+async function interleaved(targets: Array<{ server: Server; request: Request }>): Promise<Measurement[]> {
+  const runs: Measurement[][] = targets.map(() => []);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const [i, t] of targets.entries()) {
+      runs[i].push(await load(t.server, t.request));
+    }
+  }
+  return runs.map((ms) => ({
+    rps: Math.round(median(ms.map((m) => m.rps))),
+    p50: median(ms.map((m) => m.p50)),
+    p99: median(ms.map((m) => m.p99)),
+    cpuUs: Math.round(median(ms.map((m) => m.cpuUs))),
+    non2xx: ms.reduce((n, m) => n + m.non2xx, 0),
+    errors: ms.reduce((n, m) => n + m.errors, 0),
+  }));
+}
+
+interface Answer {
+  status: number;
+  headers: string[];
+  body: string;
+}
+
+/** One answer as bytes to compare: the status, the headers but Date (sorted), the body. */
+async function answer(server: Server, s: Scenario): Promise<Answer> {
+  const res = await fetch(`${server.url}${s.path}`, {
+    method: s.method ?? 'GET',
+    headers: { ...s.headers, 'x-request-id': 'bench-check' },
+    body: s.body,
+  });
+  let body = await res.text();
+  const headers = [...res.headers.entries()].filter(([name]) => name !== 'date').map(([name, value]) => `${name}: ${value}`);
+  if (s.creates === true) {
+    const mask = (text: string): string =>
+      text
+        .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+        .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, '<time>');
+    body = mask(body);
+    return { status: res.status, headers: headers.map(mask).sort(), body };
+  }
+  return { status: res.status, headers: headers.sort(), body };
+}
+
+/** Refuses to measure servers that do not answer every scenario with the same bytes. */
+async function checkSameAnswers(scenarios: Scenario[], reference: Server, others: Server[]): Promise<void> {
+  for (const s of scenarios) {
+    const expected = await answer(reference, s);
+    if (expected.status !== s.expect) {
+      throw new Error(`${reference.name} answered ${expected.status} to ${s.name}: ${expected.body}`);
+    }
+    for (const other of others) {
+      const got = await answer(other, s);
+      const missing = expected.headers.filter((h) => !got.headers.includes(h));
+      const extra = got.headers.filter((h) => !expected.headers.includes(h));
+      if (got.status !== expected.status || got.body !== expected.body || missing.length > 0 || extra.length > 0) {
+        throw new Error(
+          `${other.name} does not answer ${s.name} as ${reference.name} does:\n` +
+            `  status ${got.status} vs ${expected.status}\n  missing headers: ${missing.join(' | ')}\n  extra headers: ${extra.join(' | ')}\n` +
+            `  body:     ${got.body}\n  expected: ${expected.body}`,
+        );
+      }
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -143,35 +275,12 @@ async function main(): Promise<void> {
       return rows[0].id;
     });
 
-    if (process.env.BENCH_SKIP_BUILD !== '1') {
-      log('building (npm run build)');
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-    }
-    // The image's environment, NODE_OPTIONS included, for both servers (same Node, same heap bounds).
-    const env: Record<string, string> = { ...productionEnv(url, pool, cognito.endpoint), DB_POOL_MAX: '10' };
-    const appArgs = (process.env.BENCH_APP_ARGS ?? '').split(' ').filter((a) => a !== '');
-    log(`app runs as in the image: NODE_OPTIONS="${env.NODE_OPTIONS}" node dist/main.js`);
-    const app = await startServer('app', [...appArgs, 'dist/main.js'], env);
-    const baseArgs = (process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const baseline = await startServer('baseline', [...baseArgs, 'bench/baseline.mts'], env);
-    servers.push(app, baseline);
-    await new Promise((r) => setTimeout(r, 2_000));
-    const idleRss = rssMb(app.child.pid ?? 0);
-    log(`app ready in ${app.readyMs} ms, idle RSS ${idleRss} MB; baseline ready in ${baseline.readyMs} ms`);
-
     const auth = { authorization: `Bearer ${token}` };
-    const scenarios: Array<{
-      name: string;
-      path: string;
-      method?: 'GET' | 'POST';
-      headers?: Record<string, string>;
-      body?: string;
-      expect: number;
-    }> = [
-      { name: 'GET /v1/posts?limit=20', path: '/v1/posts?limit=20', headers: auth, expect: 200 },
+    const scenarios: Scenario[] = [
       { name: 'GET /v1/users/me', path: '/v1/users/me', headers: auth, expect: 200 },
+      { name: 'GET /v1/posts?limit=20', path: '/v1/posts?limit=20', headers: auth, expect: 200 },
+      { name: 'GET /v1/posts/:id', path: `/v1/posts/${targetPost}`, headers: auth, expect: 200 },
       { name: 'GET /v1/posts/:id/comments?limit=20', path: `/v1/posts/${targetPost}/comments?limit=20`, headers: auth, expect: 200 },
-      { name: 'unauthenticated 401', path: '/v1/users/me', expect: 401 },
       {
         name: 'POST /v1/posts',
         path: '/v1/posts',
@@ -179,55 +288,150 @@ async function main(): Promise<void> {
         headers: { ...auth, 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'Benchmark post', body: 'A body of a reasonable size for a post. '.repeat(5) }),
         expect: 201,
+        creates: true,
       },
+      { name: 'unauthenticated 401', path: '/v1/users/me', expect: 401 },
+    ];
+    const VARIANTS: Variant[] = [
+      { name: 'GET /v1/posts?limit=100', scenario: 'GET /v1/posts?limit=20', request: { path: '/v1/posts?limit=100' } },
+      // The image logs at info: one access-log line per request, here written to a pipe we drain.
+      { name: 'GET /v1/users/me, LOG_LEVEL=info', scenario: 'GET /v1/users/me', env: { LOG_LEVEL: 'info' } },
     ];
 
-    // Check that both servers answer every scenario the same way before measuring.
-    for (const s of scenarios) {
-      for (const server of [app, baseline]) {
-        const res = await fetch(`${server.url}${s.path}`, { method: s.method ?? 'GET', headers: s.headers, body: s.body });
-        if (res.status !== s.expect) {
-          throw new Error(`${server.name} answered ${res.status} to ${s.name}: ${await res.text()}`);
-        }
+    if (process.env.BENCH_SKIP_BUILD !== '1') {
+      log('building (npm run build)');
+      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+    }
+    // The image's environment, NODE_OPTIONS included, for every server (same Node, same heap bounds).
+    const env: Record<string, string> = { ...productionEnv(url, pool, cognito.endpoint), DB_POOL_MAX: '10' };
+    const appArgs = (process.env.BENCH_APP_ARGS ?? '').split(' ').filter((a) => a !== '');
+    const baseArgs = (process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter((a) => a !== '');
+    log(`app runs as in the image: NODE_OPTIONS="${env.NODE_OPTIONS}" node dist/main.js`);
+    const app = await startServer('app', [...appArgs, 'dist/main.js'], env, 'inherit');
+    servers.push(app);
+    const baseline = await startServer('baseline', [...baseArgs, 'bench/baseline.mts'], env, 'inherit');
+    servers.push(baseline);
+    const uncached = await startServer(
+      'baseline-uncached',
+      [...baseArgs, 'bench/baseline.mts'],
+      { ...env, BASELINE_VERIFY_CACHE: 'off' },
+      'inherit',
+    );
+    servers.push(uncached);
+
+    const only = process.env.BENCH_ONLY;
+    const picked = <T extends { name: string }>(items: T[]): T[] => items.filter((x) => only === undefined || x.name.includes(only));
+    const variants = picked(VARIANTS);
+    const variantServers = new Map<string, Server>();
+    for (const v of variants.filter((x) => x.env !== undefined)) {
+      const key = JSON.stringify(v.env);
+      if (!variantServers.has(key)) {
+        const server = await startServer(`app ${key}`, [...appArgs, 'dist/main.js'], { ...env, ...v.env }, 'drain');
+        servers.push(server);
+        variantServers.set(key, server);
+      }
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    const idleRss = rssMb(app.child.pid ?? 0);
+    log(`app ready in ${app.readyMs} ms, idle RSS ${idleRss} MB; baseline ready in ${baseline.readyMs} ms`);
+
+    await checkSameAnswers(scenarios, app, [baseline, uncached]);
+    log('every scenario: the same status, headers and body from the app and both baselines');
+    const scenarioNamed = (name: string): Scenario => {
+      const s = scenarios.find((x) => x.name === name);
+      if (s === undefined) {
+        throw new Error(`variant of an unknown scenario: ${name}`);
+      }
+      return s;
+    };
+    for (const v of variants) {
+      const s = scenarioNamed(v.scenario);
+      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
+      const res = await fetch(`${server.url}${v.request?.path ?? s.path}`, {
+        method: v.request?.method ?? s.method ?? 'GET',
+        headers: v.request?.headers ?? s.headers,
+        body: v.request?.body ?? s.body,
+      });
+      if (res.status !== s.expect) {
+        throw new Error(`variant ${v.name} answered ${res.status}: ${await res.text()}`);
       }
     }
 
     log(`warm-up, then ${ROUNDS} alternating rounds of ${DURATION} s per server and scenario at ${CONNECTIONS} connections`);
-    for (const server of [app, baseline]) {
-      await load(`${server.url}/v1/posts?limit=20`, { headers: auth, duration: 3 });
+    for (const server of servers) {
+      await load(server, scenarios[1], 3);
     }
-    const results: Array<{ scenario: string; app: Measurement; baseline: Measurement; ratio: number }> = [];
-    const only = process.env.BENCH_ONLY;
-    for (const s of scenarios.filter((x) => only === undefined || x.name.includes(only))) {
-      const runs: Record<string, Measurement[]> = { app: [], baseline: [] };
-      for (let round = 0; round < ROUNDS; round += 1) {
-        for (const server of [app, baseline]) {
-          runs[server.name].push(await load(`${server.url}${s.path}`, { method: s.method, headers: s.headers, body: s.body }));
-        }
-      }
-      const summarize = (ms: Measurement[]): Measurement => ({
-        rps: Math.round(median(ms.map((m) => m.rps))),
-        p50: median(ms.map((m) => m.p50)),
-        p99: median(ms.map((m) => m.p99)),
-        non2xx: ms.reduce((n, m) => n + m.non2xx, 0),
-        errors: ms.reduce((n, m) => n + m.errors, 0),
+    const results: Array<{
+      scenario: string;
+      app: Measurement;
+      baseline: Measurement;
+      baselineUncached: Measurement;
+      ratio: number;
+      ratioUncached: number;
+      p99Ratio: number;
+    }> = [];
+    for (const s of picked(scenarios)) {
+      const [a, b, u] = await interleaved([app, baseline, uncached].map((server) => ({ server, request: s })));
+      results.push({
+        scenario: s.name,
+        app: a,
+        baseline: b,
+        baselineUncached: u,
+        ratio: round2(a.rps / b.rps),
+        ratioUncached: round2(a.rps / u.rps),
+        p99Ratio: round2(a.p99 / Math.max(b.p99, 1)),
       });
-      const a = summarize(runs.app);
-      const b = summarize(runs.baseline);
-      results.push({ scenario: s.name, app: a, baseline: b, ratio: Math.round((a.rps / b.rps) * 100) / 100 });
-      log(`${s.name}: app ${a.rps} req/s (p99 ${a.p99} ms), baseline ${b.rps} req/s, ratio ${(a.rps / b.rps).toFixed(2)}`);
+      log(
+        `${s.name}: app ${a.rps} req/s (p99 ${a.p99} ms, ${a.cpuUs} µs CPU), baseline ${b.rps} (p99 ${b.p99} ms, ${b.cpuUs} µs), ratio ${round2(a.rps / b.rps)}`,
+      );
+    }
+    const variantResults: Array<{ variant: string; scenario: string; reference: Measurement; variant_: Measurement; ratio: number }> = [];
+    for (const v of variants) {
+      const s = scenarioNamed(v.scenario);
+      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
+      const [r, m] = await interleaved([
+        { server: app, request: s },
+        { server, request: { ...s, ...v.request } },
+      ]);
+      variantResults.push({ variant: v.name, scenario: s.name, reference: r, variant_: m, ratio: round2(m.rps / r.rps) });
+      log(`${v.name}: ${m.rps} req/s (${m.cpuUs} µs CPU) vs ${s.name} ${r.rps} req/s (${r.cpuUs} µs), ratio ${round2(m.rps / r.rps)}`);
     }
     const loadedRss = rssMb(app.child.pid ?? 0);
-    if (only !== undefined) {
+
+    console.table(
+      results.map((r) => ({
+        scenario: r.scenario,
+        'app req/s': r.app.rps,
+        'base req/s': r.baseline.rps,
+        'app/base': r.ratio,
+        'app/uncached': r.ratioUncached,
+        'app p99 ms': r.app.p99,
+        'base p99 ms': r.baseline.p99,
+        'CPU µs app/base': `${r.app.cpuUs} / ${r.baseline.cpuUs}`,
+        'app non2xx': r.app.non2xx,
+      })),
+    );
+    if (variantResults.length > 0) {
       console.table(
-        results.map((r) => ({ scenario: r.scenario, app: r.app.rps, baseline: r.baseline.rps, ratio: r.ratio, 'app p99': r.app.p99 })),
+        variantResults.map((r) => ({
+          variant: r.variant,
+          against: r.scenario,
+          'req/s': r.variant_.rps,
+          'ref req/s': r.reference.rps,
+          ratio: r.ratio,
+          'p99 ms': r.variant_.p99,
+          'ref p99 ms': r.reference.p99,
+          'CPU µs / ref': `${r.variant_.cpuUs} / ${r.reference.cpuUs}`,
+        })),
       );
+    }
+    if (only !== undefined) {
       log(`idle RSS ${idleRss} MB, after load ${loadedRss} MB (BENCH_ONLY: growth and results.json skipped)`);
       return;
     }
 
     log('growth: GET /v1/posts with 10k posts, then with 1M; page 1 vs a cursor 500k rows deep');
-    const listP = async (path: string): Promise<Measurement> => load(`${app.url}${path}`, { headers: auth });
+    const listP = async (path: string): Promise<Measurement> => load(app, { path, headers: auth });
     const atSmall = await listP('/v1/posts?limit=20');
     await withClient(url, async (c) => {
       const { rows } = await c.query<{ count: number }>(`SELECT count(*)::int AS count FROM posts`);
@@ -259,16 +463,18 @@ async function main(): Promise<void> {
         return 'unknown';
       }
     })();
+    const growthRatio = round2(atLarge.p50 / Math.max(atSmall.p50, 0.01));
     const report = {
       date: new Date().toISOString(),
       commit,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
       settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10 },
       scenarios: results,
+      variants: variantResults.map(({ variant_, ...r }) => ({ ...r, measured: variant_ })),
       growth: {
         posts10k: { p50: atSmall.p50, p99: atSmall.p99 },
         posts1M: { p50: atLarge.p50, p99: atLarge.p99 },
-        p50Ratio1Mvs10k: Math.round((atLarge.p50 / Math.max(atSmall.p50, 0.01)) * 100) / 100,
+        p50Ratio1Mvs10k: growthRatio,
         page1: { p50: firstPage.p50, p99: firstPage.p99, rps: Math.round(firstPage.rps) },
         cursor500k: { p50: deepPage.p50, p99: deepPage.p99, rps: Math.round(deepPage.rps) },
       },
@@ -276,22 +482,19 @@ async function main(): Promise<void> {
         startToReadyMs: app.readyMs,
         rssIdleMb: idleRss,
         rssAfterLoadMb: loadedRss,
-        rssGrowth: Math.round((loadedRss / idleRss) * 100) / 100,
+        rssGrowth: round2(loadedRss / idleRss),
+      },
+      // The targets, each against the cached baseline of this same run.
+      targets: {
+        authenticatedRoutesAtLeast08: results.filter((r) => r.scenario !== 'unauthenticated 401').every((r) => r.ratio >= 0.8),
+        unauthenticatedAtLeast06: results.filter((r) => r.scenario === 'unauthenticated 401').every((r) => r.ratio >= 0.6),
+        p99AtMost2xBaseline: results.every((r) => r.p99Ratio <= 2),
+        rssAfterLoadAtMost160Mb: loadedRss <= 160,
+        startToReadyUnder1s: app.readyMs < 1_000,
+        listFlat1Mvs10kAtMost115: growthRatio <= 1.15,
       },
     };
     writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-
-    const rows = results.map((r) => ({
-      scenario: r.scenario,
-      'app req/s': r.app.rps,
-      'base req/s': r.baseline.rps,
-      'app/base': r.ratio,
-      'app p50 ms': r.app.p50,
-      'app p99 ms': r.app.p99,
-      'base p99 ms': r.baseline.p99,
-      'app non2xx': r.app.non2xx,
-    }));
-    console.table(rows);
     console.table({
       'GET /v1/posts, 10k posts': { p50: atSmall.p50, p99: atSmall.p99 },
       'GET /v1/posts, 1M posts': { p50: atLarge.p50, p99: atLarge.p99 },
@@ -299,6 +502,7 @@ async function main(): Promise<void> {
       'cursor 500k deep': { p50: deepPage.p50, p99: deepPage.p99 },
     });
     console.table({ app: report.footprint });
+    console.table(report.targets);
     log('wrote bench/results.json');
   } finally {
     for (const server of servers) {

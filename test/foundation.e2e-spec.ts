@@ -23,6 +23,23 @@ describe('foundation: cross-cutting HTTP contract', () => {
     expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it.each([
+    ['a public route', '/health/live', 200],
+    ['a refused request', '/v1/users/me', 401],
+    ['an unknown route', '/v1/nowhere', 404],
+  ])('sets the security headers on %s', async (_what, path, status) => {
+    const res = await t.http.get(path);
+    expect(res.status).toBe(status);
+    expect(res.headers).toMatchObject({
+      'content-security-policy': expect.stringContaining("default-src 'self'") as unknown,
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-resource-policy': 'same-origin',
+    });
+  });
+
   it('renders a bad body as problem details with code, requestId and field errors', async () => {
     const res = await t.http.post('/v1/auth/login').set('X-Request-Id', 'req-1').send({ email: 42, password: 'x' });
     expect(res.status).toBe(400);

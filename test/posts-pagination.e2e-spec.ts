@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
+import { FailFastClient } from '../src/database/database-options';
 
 interface Item {
   id: string;
@@ -191,13 +192,16 @@ describe('posts and comments: keyset pages and query count', () => {
       await t.db.query(`UPDATE comments SET author_id = body::uuid WHERE post_id = $1`, [postId]);
     });
 
-    /** Every SQL statement the app sends while serving one request (through TypeORM's logger). */
+    /**
+     * Every SQL statement the app sends while serving one request, counted on the pg connection
+     * itself: through TypeORM or straight on its pool (poolQuery), each one is a client query.
+     */
     async function statementsOf(path: string): Promise<{ statements: string[]; items: Item[] }> {
-      const spy = jest.spyOn(t.db.logger, 'logQuery');
+      const spy = jest.spyOn(FailFastClient.prototype, 'query');
       try {
         const res = await t.http.get(path).set(bearer(viewer.accessToken));
         expectStatus(res, 200);
-        return { statements: spy.mock.calls.map(([query]) => query), items: res.body.items as Item[] };
+        return { statements: spy.mock.calls.map(([query]) => String(query)), items: res.body.items as Item[] };
       } finally {
         spy.mockRestore();
       }

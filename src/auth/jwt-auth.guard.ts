@@ -39,8 +39,11 @@ export class JwtAuthGuard implements CanActivate {
     }
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
     const token = bearerToken(request);
-    const remembered = token === null ? null : await this.strategy.authenticateRemembered(token);
-    request.user = remembered ?? (await this.authenticate(request));
+    if (token === null) {
+      // What passport-jwt would conclude too, without its Error and the strategy run.
+      throw ApiError.unauthenticated();
+    }
+    request.user = (await this.strategy.authenticateRemembered(token)) ?? (await this.authenticate(request));
     return true;
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
+import { poolQuery } from '../database/pool-query';
 
 /** A live comment with its author, as every comment query returns it. */
 export interface CommentRow {
@@ -41,7 +42,8 @@ export class CommentsRepository {
       params.push(after.createdAt, after.id);
       keyset = 'AND (c.created_at, c.id) > ($3::timestamptz, $4::uuid)';
     }
-    const rows: Array<CommentListRow | { id: null }> = await this.dataSource.query(
+    const rows = await poolQuery<CommentListRow | { id: null }>(
+      this.dataSource,
       `SELECT page.*
          FROM posts p
          LEFT JOIN (

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import { poolQuery } from '../database/pool-query';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 
 /** A live post with its author, as every post query returns it. */
@@ -43,7 +44,8 @@ export class PostsRepository {
       where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(options.limit);
-    return this.dataSource.query(
+    return poolQuery<PostListRow>(
+      this.dataSource,
       `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts
          FROM posts p
          JOIN user_mapping u ON u.id = p.author_id
@@ -55,7 +57,8 @@ export class PostsRepository {
   }
 
   async findLive(id: string): Promise<PostRow | null> {
-    const rows: PostRow[] = await this.dataSource.query(
+    const rows = await poolQuery<PostRow>(
+      this.dataSource,
       `SELECT ${POST_COLUMNS}
          FROM posts p
          JOIN user_mapping u ON u.id = p.author_id

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { poolQuery } from '../database/pool-query';
 import { UserMapping, UserStatus } from './entities/user-mapping.entity';
 
 /** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
@@ -53,7 +54,9 @@ export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
-    const rows: Array<UserMappingRow & { jti_revoked: boolean }> = await this.dataSource.query(
+    // On every authenticated request: straight on the pool, no QueryRunner.
+    const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean }>(
+      this.dataSource,
       `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
          FROM user_mapping u
         WHERE u.cognito_sub = $1`,
