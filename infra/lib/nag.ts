@@ -1,0 +1,16 @@
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges one AwsSolutions-IAM5 finding (a wildcard in one resource of a policy), not the
+ * rule: another wildcard added later to the same policy is still reported.
+ */
+export function acknowledgeWildcard(scope: IConstruct, resource: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+}
+
+/** How cdk-nag writes the ARN of a resource of this stack in a finding: `<LogicalId.Arn>`. */
+export function nagArn(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild as CfnElement;
+  return `<${Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+}
