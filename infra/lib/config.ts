@@ -148,7 +148,7 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
   for (const u of [...callbackUrls, ...logoutUrls]) {
     checkRedirectUrl(u);
   }
-  const corsOrigins = list(read, 'corsOrigins', unique([...callbackUrls, ...logoutUrls].map((u) => new URL(u).origin)));
+  const corsOrigins = list(read, 'corsOrigins', webOrigins([...callbackUrls, ...logoutUrls]));
   for (const o of corsOrigins) {
     if (!/^https?:\/\/[^/]+$/.test(o)) {
       throw new ConfigError(`context "corsOrigins": "${o}" is not an origin (scheme://host[:port], no path)`);
@@ -277,7 +277,7 @@ export function checkTokenLifetimes(t: TokenLifetimes): void {
   }
 }
 
-/** Cognito accepts https redirect URLs, and http only for localhost. */
+/** Cognito accepts https, a native app's own scheme (myapp://cb), and http only for localhost. */
 function checkRedirectUrl(value: string): void {
   let url: URL;
   try {
@@ -285,8 +285,8 @@ function checkRedirectUrl(value: string): void {
   } catch {
     throw new ConfigError(`"${value}" in callbackUrls/logoutUrls is not a URL`);
   }
-  const localhost = url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
-  if (url.protocol !== 'https:' && !localhost) {
+  const localhost = url.hostname === 'localhost' || url.hostname === '127.0.0.1';
+  if (url.protocol === 'http:' && !localhost) {
     throw new ConfigError(`"${value}" in callbackUrls/logoutUrls: Cognito requires https (http only for localhost)`);
   }
   if (url.hash !== '') {
@@ -376,8 +376,16 @@ function retentionDays(read: ContextReader, fallback: number): number {
   return days;
 }
 
-function unique(values: string[]): string[] {
-  return [...new Set(values)];
+/** The browser origins among redirect URLs (a native app's scheme has none). */
+function webOrigins(urls: string[]): string[] {
+  return [
+    ...new Set(
+      urls
+        .map((u) => new URL(u))
+        .filter((u) => u.protocol === 'https:' || u.protocol === 'http:')
+        .map((u) => u.origin),
+    ),
+  ];
 }
 
 function round(n: number): number {

@@ -39,16 +39,19 @@ export class Storage extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.logs,
       serverAccessLogsPrefix: 's3-uploads/',
-      cors: [
-        {
-          // Presigned POST from the browser, presigned GET read by fetch().
-          allowedOrigins: config.corsOrigins,
-          allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
-          allowedHeaders: ['*'],
-          exposedHeaders: ['ETag'],
-          maxAge: 3600,
-        },
-      ],
+      cors:
+        config.corsOrigins.length === 0
+          ? undefined
+          : [
+              {
+                // Presigned POST from the browser, presigned GET read by fetch().
+                allowedOrigins: config.corsOrigins,
+                allowedMethods: [s3.HttpMethods.POST, s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                allowedHeaders: ['*'],
+                exposedHeaders: ['ETag'],
+                maxAge: 3600,
+              },
+            ],
       lifecycleRules: [
         {
           // S3 cannot tell an orphaned upload from an attached one (same key); the API's sweep
