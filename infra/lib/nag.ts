@@ -1,4 +1,4 @@
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -13,4 +13,10 @@ export function acknowledgeWildcard(scope: IConstruct, resource: string, reason:
 export function nagArn(resource: IConstruct): string {
   const cfn = resource.node.defaultChild as CfnElement;
   return `<${Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+}
+
+/** How cdk-nag writes this stack's partition: `<AWS::Partition>`, or the literal when CDK knows it. */
+export function nagPartition(scope: IConstruct): string {
+  const partition = Stack.of(scope).partition;
+  return Token.isUnresolved(partition) ? '<AWS::Partition>' : partition;
 }

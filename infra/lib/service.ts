@@ -15,7 +15,7 @@ import { DATABASE_NAME, Database } from './database';
 import { Identity } from './identity';
 import { CONTAINER_PORT, Network, REDIS_PORT } from './network';
 import { COGNITO_IAM_ACTIONS, UPLOADS_PREFIX } from './permissions';
-import { acknowledgeWildcard, nagArn } from './nag';
+import { acknowledgeWildcard, nagArn, nagPartition } from './nag';
 import { Storage } from './storage';
 
 /** The repository root: its Dockerfile builds the image. */
@@ -293,7 +293,7 @@ export class ApiService extends Construct {
 
     acknowledgeWildcard(
       this.reconcileTask,
-      `arn:<AWS::Partition>:ecs:${region}:*:task/<${Stack.of(this).getLogicalId(this.cluster.node.defaultChild as CfnElement)}>/*`,
+      `arn:${nagPartition(this)}:ecs:${region}:*:task/<${Stack.of(this).getLogicalId(this.cluster.node.defaultChild as CfnElement)}>/*`,
       "CDK's scheduled-task role: it may tag the tasks it starts in this cluster (task ids are not known before).",
     );
     for (const def of [this.taskDefinition, this.migrationTask, this.reconcileTask]) {
@@ -413,7 +413,7 @@ export class ApiService extends Construct {
     );
     acknowledgeWildcard(
       def.taskRole,
-      `arn:<AWS::Partition>:logs:${stack.region}:${stack.account}:log-group:${EMF_LOG_GROUP}:*`,
+      `arn:${nagPartition(this)}:logs:${stack.region}:${stack.account}:log-group:${EMF_LOG_GROUP}:*`,
       "The collector's log streams in its one EMF metrics log group (stream names are made at run time).",
     );
   }

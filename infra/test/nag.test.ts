@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { buildApp } from '../lib/app';
 import { IMAGE_ASSET_EXCLUDE } from '../lib/service';
-import { synth } from './support/synth';
+import { appProps, synth } from './support/synth';
 
 /**
  * Every AwsSolutions acknowledgment in the tree (CDK records them as `Annotation::<rule>`), with
@@ -35,7 +35,7 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('fails synth for a finding nobody acknowledged (the check is live)', () => {
-    const { app, stack } = buildApp({ context: {}, outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'infra-nag-')) });
+    const { app, stack } = buildApp(appProps());
     new s3.Bucket(stack, 'Unchecked');
     expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
   });

@@ -18,6 +18,16 @@ export interface Synth {
 
 const cache = new Map<string, Synth>();
 
+/** The context `cdk` itself passes from cdk.json (the feature flags), under the test's own. */
+const CDK_JSON_CONTEXT = (
+  JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
+
+/** The app as `cdk synth -c ...` builds it. */
+export function appProps(context: Record<string, string> = {}, outdir?: string) {
+  return { context: { ...CDK_JSON_CONTEXT, ...context }, outdir: outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-')) };
+}
+
 /**
  * Synthesizes one stage as `cdk synth -c ...` would (same app, cdk-nag included: a finding
  * without an acknowledgment throws here). Cached per context within a test file.
@@ -28,8 +38,9 @@ export function synth(context: Record<string, string> = {}): Synth {
   if (hit) {
     return hit;
   }
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-'));
-  const { stack } = buildApp({ context, outdir });
+  const props = appProps(context);
+  const outdir = props.outdir;
+  const { stack } = buildApp(props);
   const template = Template.fromStack(stack);
   const id = (construct: IConstruct) => stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement);
   const result = { stack, template, outdir, id };
