@@ -13,6 +13,10 @@ const transform = {
   ],
 };
 
+// infra/ is its own package (the CDK app, with its own jest); its synth output (cdk.out) holds a
+// copy of this package.json, which would collide with this package in Jest's module map.
+const modulePathIgnorePatterns = ['<rootDir>/infra/'];
+
 module.exports = {
   // A global option: Jest ignores it inside a project.
   testTimeout: 30_000,
@@ -24,12 +28,14 @@ module.exports = {
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
+      modulePathIgnorePatterns,
     },
     {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      modulePathIgnorePatterns,
       slowTestThreshold: 30,
     },
   ],

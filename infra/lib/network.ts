@@ -1,0 +1,87 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DeploymentConfig } from './config';
+
+export const CONTAINER_PORT = 3000;
+export const POSTGRES_PORT = 5432;
+export const REDIS_PORT = 6379;
+
+/** Rate-limit counters are per process without Redis: a shared store once several tasks may run. */
+export function needsRedis(config: DeploymentConfig): boolean {
+  return config.service.maxTasks > 1;
+}
+
+/**
+ * The VPC and the security groups between its tiers: internet -> ALB (443, 80 to redirect),
+ * ALB -> tasks (container port only), tasks -> RDS (5432) and Redis (6379) only.
+ */
+export class Network extends Construct {
+  readonly vpc: ec2.Vpc;
+  readonly albSecurityGroup: ec2.SecurityGroup;
+  readonly taskSecurityGroup: ec2.SecurityGroup;
+  readonly databaseSecurityGroup: ec2.SecurityGroup;
+  /** Only when more than one task may run: Redis then holds the shared rate-limit counters. */
+  readonly redisSecurityGroup?: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, config: DeploymentConfig) {
+    super(scope, id);
+
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(config.vpcCidr),
+      // Named zones, not a count: a count makes CDK look the region's zones up (no offline synth).
+      availabilityZones: config.availabilityZones,
+      natGateways: config.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'app', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      restrictDefaultSecurityGroup: true,
+    });
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: config.stage === 'prod' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSg', {
+      vpc: this.vpc,
+      description: 'Load balancer: HTTPS (and HTTP to redirect) from the internet',
+      allowAllOutbound: false,
+    });
+    this.taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSg', {
+      vpc: this.vpc,
+      description: 'API tasks: the container port from the load balancer only',
+      allowAllOutbound: false,
+    });
+    this.databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSg', {
+      vpc: this.vpc,
+      description: 'PostgreSQL: 5432 from the API tasks only',
+      allowAllOutbound: false,
+    });
+    if (needsRedis(config)) {
+      this.redisSecurityGroup = new ec2.SecurityGroup(this, 'RedisSg', {
+        vpc: this.vpc,
+        description: 'Redis: 6379 from the API tasks only',
+        allowAllOutbound: false,
+      });
+      this.taskSecurityGroup.addEgressRule(this.redisSecurityGroup, ec2.Port.tcp(REDIS_PORT), 'to Redis');
+      this.redisSecurityGroup.addIngressRule(this.taskSecurityGroup, ec2.Port.tcp(REDIS_PORT), 'from the API tasks');
+    }
+
+    this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS from the internet');
+    this.albSecurityGroup.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'HTTP from the internet, redirected to HTTPS');
+    this.albSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(CONTAINER_PORT), 'to the API tasks');
+    this.taskSecurityGroup.addIngressRule(this.albSecurityGroup, ec2.Port.tcp(CONTAINER_PORT), 'from the load balancer');
+
+    // Cognito, S3, ECR, Secrets Manager, CloudWatch, X-Ray and the RDS CA bundle: all HTTPS.
+    this.taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (through the NAT gateway)');
+    this.taskSecurityGroup.addEgressRule(this.databaseSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'to PostgreSQL');
+    this.databaseSecurityGroup.addIngressRule(this.taskSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'from the API tasks');
+  }
+}
