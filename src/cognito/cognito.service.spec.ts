@@ -1,4 +1,5 @@
 import {
+  AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
   ConfirmSignUpCommand,
   ForgotPasswordCommand,
@@ -73,6 +74,18 @@ describe('CognitoService with an app client secret', () => {
       ClientSecret: 's3cr3t',
       Token: 'refresh-token',
     });
+  });
+
+  it('signs a user out everywhere with AdminUserGlobalSignOut on the pool, and maps its failures', async () => {
+    sdk
+      .on(AdminUserGlobalSignOutCommand)
+      .resolvesOnce({})
+      .rejects(Object.assign(new Error('down'), { name: 'InternalErrorException', $fault: 'server' }));
+    await service.adminUserGlobalSignOut('user-1');
+    expect(sdk.commandCalls(AdminUserGlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([
+      { UserPoolId: 'ap-northeast-2_Abc123', Username: 'user-1' },
+    ]);
+    await expect(service.adminUserGlobalSignOut('user-1')).rejects.toMatchObject({ status: 503, code: 'IDP_UNAVAILABLE' });
   });
 
   it('answers a refused refresh with 401', async () => {

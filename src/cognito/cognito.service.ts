@@ -6,6 +6,7 @@ import {
   AdminGetUserCommand,
   AdminListGroupsForUserCommand,
   AdminRemoveUserFromGroupCommand,
+  AdminUserGlobalSignOutCommand,
   AttributeType,
   ChangePasswordCommand,
   CognitoIdentityProviderClient,
@@ -420,6 +421,17 @@ export class CognitoService implements OnModuleDestroy {
     const input = { UserPoolId: this.cognito.userPoolId, Username: username };
     await this.call(enabled ? 'AdminEnableUser' : 'AdminDisableUser', () =>
       this.client.send(enabled ? new AdminEnableUserCommand(input) : new AdminDisableUserCommand(input), this.deadline()),
+    );
+  }
+
+  /**
+   * Signs the user out of every session with the task role: every refresh token of the user stops
+   * working (access tokens are refused by our own cut-off). Works for tokens without the
+   * self-service scope, unlike GlobalSignOut.
+   */
+  async adminUserGlobalSignOut(username: string): Promise<void> {
+    await this.call('AdminUserGlobalSignOut', () =>
+      this.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
     );
   }
 
