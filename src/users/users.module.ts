@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountChangesService } from './account-changes.service';
 import { UserMappingRepository } from './user-mapping.repository';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
@@ -7,7 +8,7 @@ import { WithdrawalService } from './withdrawal.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [UserMappingRepository, UsersService, WithdrawalService, WithdrawalHandler],
-  exports: [UserMappingRepository, WithdrawalService],
+  providers: [AccountChangesService, UserMappingRepository, UsersService, WithdrawalService, WithdrawalHandler],
+  exports: [AccountChangesService, UserMappingRepository, WithdrawalService],
 })
 export class UsersModule {}
