@@ -1,4 +1,4 @@
-import { AdminDeleteUserCommand, ResendConfirmationCodeCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminDeleteUserCommand, InitiateAuthCommand, ResendConfirmationCodeCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoService } from '../src/cognito/cognito.service';
 import { WithdrawalService } from '../src/users/withdrawal.service';
@@ -167,6 +167,26 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
           detail: 'Wrong email or password',
         });
       }
+    });
+    it('answers a login that needs a password reset exactly as a wrong password, so it reveals no account (emulator state set at the SDK boundary)', async () => {
+      const user = await t.given.user();
+      const resetRequired = interceptCommands(t, (command) =>
+        command instanceof InitiateAuthCommand
+          ? Promise.reject(
+              Object.assign(new Error('Password reset required'), { name: 'PasswordResetRequiredException', $fault: 'client' }),
+            )
+          : undefined,
+      );
+      let res;
+      try {
+        res = await t.http.post('/v1/auth/login').send({ email: user.email, password: 'Wr0ng!Password' });
+      } finally {
+        resetRequired.restore();
+      }
+      const unknown = await t.http.post('/v1/auth/login').send({ email: uniqueEmail('ghost'), password: 'Wr0ng!Password' });
+      const shape = (r: typeof unknown) => ({ status: r.status, body: { ...r.body, requestId: undefined } });
+      expect(shape(res)).toEqual(shape(unknown));
+      expect(unknown.body.code).toBe('INVALID_CREDENTIALS');
     });
     it('refuses a garbage refresh token with 401', async () => {
       const res = await t.http.post('/v1/auth/refresh').send({ refreshToken: 'garbage' });
@@ -454,6 +474,13 @@ describe('rate limiting of public auth routes', () => {
       // Only the hop the load balancer added counts: a client cannot pick its own bucket by
       // writing addresses at the left of the header.
       expect((await forIp('6.6.6.6, 198.51.100.1')).status).toBe(429);
+      // An IPv6 client is counted by its /64: hopping addresses inside it does not reset the count.
+      expect([
+        (await forIp('2001:db8:5:6::1')).status,
+        (await forIp('2001:db8:5:6::2')).status,
+        (await forIp('2001:db8:5:6:ff::3')).status,
+      ]).toEqual([202, 202, 429]);
+      expect((await forIp('2001:db8:5:7::1')).status).toBe(202);
     } finally {
       await t.close();
     }

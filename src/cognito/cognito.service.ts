@@ -236,6 +236,10 @@ export class CognitoService implements OnModuleDestroy {
         UserNotFoundException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
         // cognito-local reports a wrong password as InvalidPasswordException; Cognito says NotAuthorized.
         InvalidPasswordException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
+        // Cognito says so before it checks the password: answering it would tell anyone that the
+        // account exists. The user recovers the way anyone with a wrong password does, through
+        // password/forgot (which works for an account in this state).
+        PasswordResetRequiredException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
       },
     );
     const result = out.AuthenticationResult;
