@@ -19,9 +19,17 @@
 #
 # Stages: build (full install + compile; also the image of the local Cognito emulator in
 # docker-compose.yml), deps (production dependencies only), runtime (what ships).
+#
+# Base image: node:24-bookworm-slim, pinned by digest so a rebuild gets the same base and a moved
+# tag cannot change what ships. The digest is the one public deployments pinned for that tag in
+# July 2026 (recorded 2026-07-19 as Node 24.18.0); it was looked up, not pulled, since the build
+# machines have no registry access. To update: `docker buildx imagetools inspect
+# node:24-bookworm-slim`, then replace the digest in all three FROM lines. The offline CI check
+# (scripts/container-check-ci.sh) builds from a copy without the digest, on its local stand-in.
 
 # ---- build: every dependency (incl. devDependencies) and the compiled app ---------------------
-FROM node:24-bookworm-slim AS build
+# node:24-bookworm-slim (Node 24.18.0)
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS build
 WORKDIR /app
 # The lock file alone decides what is installed. Install scripts run as approved by the
 # "allowScripts" field of package.json (the `node` devDependency fetches its Node 24 binary here;
@@ -38,7 +46,8 @@ RUN npm run build \
     && test -f dist/main.js && test -f dist/database/migrate.js
 
 # ---- deps: production dependencies only ------------------------------------------------------
-FROM node:24-bookworm-slim AS deps
+# node:24-bookworm-slim (Node 24.18.0)
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --omit=dev: no devDependencies (the `node` binary package, nest CLI, jest, cognito-local, ...).
@@ -55,7 +64,8 @@ RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
     && rm -rf node_modules/@types
 
 # ---- runtime ---------------------------------------------------------------------------------
-FROM node:24-bookworm-slim AS runtime
+# node:24-bookworm-slim (Node 24.18.0)
+FROM node:24-bookworm-slim@sha256:6f7b03f7c2c8e2e784dcf9295400527b9b1270fd37b7e9a7285cf83b6951452d AS runtime
 # V8 heap bounds: the live heap is a few tens of MB, but with the host's memory V8 lets the heap
 # grow to hundreds of MB under load before collecting. Small young-generation semi-spaces and a
 # 192 MB old-space cap keep RSS near its idle size (measured by npm run bench, which starts the

@@ -8,7 +8,8 @@
 #    (CONTAINER_CHECK_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres, trust auth),
 #    dropped at the end.
 # 2. Cognito: cognito-local with a fresh user pool (scripts/ci-cognito-pool.ts), stopped at the end.
-# 3. ../shared/tools/container-check.sh (beside the repository): builds the image with buildah,
+# 3. ../shared/tools/container-check.sh (beside the repository): builds the image with buildah
+#    (from a copy of the Dockerfile without the base image digest, see step 3 below),
 #    runs the migrations as a one-off task (node dist/database/migrate.js run), starts the
 #    service with only environment variables (host network), waits for GET /health/ready = 200,
 #    checks the runtime user is not root and that no devDependency is in the image, sends
@@ -111,9 +112,15 @@ ENV_ARGS=(
     "${COGNITO_ENV[@]}"
     LOG_LEVEL=warn
 )
-log "container-check: $CHECK (app port $APP_PORT)"
+# The Dockerfile pins its base image by digest (what production builds). This machine has no
+# registry: container-check.sh builds on a local stand-in tagged node:24-bookworm-slim, which
+# cannot have the upstream digest. So the check builds from a copy whose FROM lines name the tag
+# alone; every other line is the production Dockerfile's.
+sed -E 's/^([[:space:]]*FROM[[:space:]]+node:24-bookworm-slim)@sha256:[0-9a-f]{64}/\1/' Dockerfile >"$TMP/Dockerfile.ci"
+grep -qE '^FROM node:24-bookworm-slim AS ' "$TMP/Dockerfile.ci" || die "Dockerfile: expected FROM node:24-bookworm-slim@sha256:<digest> lines"
+log "container-check: $CHECK (app port $APP_PORT; Dockerfile with the base digest dropped: $TMP/Dockerfile.ci)"
 CHECK_RC=0
-CONTAINER_CHECK_ONESHOT="node dist/database/migrate.js run" \
+CONTAINER_CHECK_DOCKERFILE="$TMP/Dockerfile.ci" CONTAINER_CHECK_ONESHOT="node dist/database/migrate.js run" \
     bash "$CHECK" "$REPO" "${ENV_ARGS[@]}" 2>&1 | tee "$TMP/check.log" || CHECK_RC=$?
 LAST=$(grep -E '^container-check: build=' "$TMP/check.log" | tail -n 1 || true)
 echo

@@ -1,8 +1,8 @@
 import { AdminGetUserCommand, AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AccountChangesService } from '../src/users/account-changes.service';
 import { emulatorClient } from './stack/cognito-local';
 import { CognitoFaultProxy } from './support/cognito-fault-proxy';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
-import { nextSecond } from './support/time';
 
 describe('admin: users, groups and the audit log', () => {
   let t: TestApp;
@@ -105,7 +105,6 @@ describe('admin: users, groups and the audit log', () => {
       const stale = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
       expect({ status: stale.status, code: stale.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
 
-      await nextSecond();
       const refreshed = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken });
       expectStatus(refreshed, 200);
       const me = await t.http.get('/v1/users/me').set(bearer(refreshed.body.accessToken));
@@ -188,9 +187,8 @@ describe('admin: users, groups and the audit log', () => {
       } finally {
         client.destroy();
       }
-      // The token from before the disable stays refused; a new login works.
+      // The token from before the disable stays refused; a new login works at once.
       expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('TOKEN_REVOKED');
-      await nextSecond();
       const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password });
       expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
     });
@@ -202,7 +200,16 @@ describe('admin: users, groups and the audit log', () => {
       expect(row).toEqual({ status: 'withdrawn', email: null });
       expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('ACCOUNT_WITHDRAWN');
       expect((await as(admin).get(`/v1/admin/users/${user.id}`)).body).toMatchObject({ status: 'withdrawn', enabled: false });
-      expect((await as(admin).delete(`/v1/admin/users/${user.id}`)).status).toBe(404);
+    });
+
+    it('answers a second DELETE of a withdrawn user with 204 again and writes no second audit entry', async () => {
+      const user = await t.given.user();
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      const before = await t.db.query(`SELECT action, outcome FROM audit_log WHERE target_user_id = $1`, [user.id]);
+      expect(before).toEqual([{ action: 'user.delete', outcome: 'succeeded' }]);
+      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      expect(await t.db.query(`SELECT action, outcome FROM audit_log WHERE target_user_id = $1`, [user.id])).toEqual(before);
+      expect((await as(admin).delete('/v1/admin/users/00000000-0000-4000-8000-000000000000')).status).toBe(404);
     });
 
     it('searches email and nickname case-insensitively with % and _ taken literally, and pages', async () => {
@@ -276,16 +283,26 @@ describe('admin: users, groups and the audit log', () => {
       expect(proxy.calls.get('AdminDisableUser')).toBe(3);
     });
 
-    it('answers 429 when Cognito keeps throttling, leaves the database as it was and audits the failure', async () => {
+    it('answers 429 when Cognito keeps throttling, audits the failure, and the sweep completes the disable later', async () => {
       const user = await t.given.user();
       proxy.throttle('AdminDisableUser');
       const res = await as(admin).post(`/v1/admin/users/${user.id}/disable`);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 429, code: 'TOO_MANY_REQUESTS' });
       expect(res.headers['retry-after']).toBeDefined();
-      const [row] = await t.db.query(`SELECT status, tokens_valid_after FROM user_mapping WHERE id = $1`, [user.id]);
-      expect(row).toEqual({ status: 'active', tokens_valid_after: null });
+      const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(row).toEqual({ status: 'active' });
+      // The intent stands: the user's tokens are refused until the change is finished.
+      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('TOKEN_REVOKED');
       const audit = await t.db.query(`SELECT action, outcome, details FROM audit_log WHERE target_user_id = $1`, [user.id]);
       expect(audit).toEqual([{ action: 'user.disable', outcome: 'failed', details: { error: 'TOO_MANY_REQUESTS' } }]);
+
+      proxy.reset();
+      await t.db.query(`UPDATE pending_changes SET requested_at = now() - interval '1 minute' WHERE user_id = $1`, [user.id]);
+      expect(await t.app.get(AccountChangesService).sweep()).toEqual({ completed: 1, failed: 0 });
+      const [after] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [user.id]);
+      expect(after).toEqual({ status: 'disabled' });
+      const outcomes = await t.db.query(`SELECT outcome FROM audit_log WHERE target_user_id = $1 ORDER BY created_at`, [user.id]);
+      expect(outcomes).toEqual([{ outcome: 'failed' }, { outcome: 'succeeded' }]);
     });
   });
 

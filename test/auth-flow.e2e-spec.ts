@@ -1,18 +1,9 @@
-import {
-  AdminUserGlobalSignOutCommand,
-  CognitoIdentityProviderClient,
-  ResendConfirmationCodeCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
+import { AdminDeleteUserCommand, InitiateAuthCommand, ResendConfirmationCodeCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoService } from '../src/cognito/cognito.service';
 import { WithdrawalService } from '../src/users/withdrawal.service';
+import { interceptCommands, mockGlobalSignOut, sdkClientOf } from './support/cognito-sdk';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
-import { nextSecond } from './support/time';
-
-/** cognito-local's SDK client inside the running app, for command-boundary mocks. */
-function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
-  return t.app.get<CognitoService, { client: CognitoIdentityProviderClient }>(CognitoService).client;
-}
 
 describe('auth and the user_mapping lifecycle, end to end', () => {
   let t: TestApp;
@@ -177,6 +168,26 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
         });
       }
     });
+    it('answers a login that needs a password reset exactly as a wrong password, so it reveals no account (emulator state set at the SDK boundary)', async () => {
+      const user = await t.given.user();
+      const resetRequired = interceptCommands(t, (command) =>
+        command instanceof InitiateAuthCommand
+          ? Promise.reject(
+              Object.assign(new Error('Password reset required'), { name: 'PasswordResetRequiredException', $fault: 'client' }),
+            )
+          : undefined,
+      );
+      let res;
+      try {
+        res = await t.http.post('/v1/auth/login').send({ email: user.email, password: 'Wr0ng!Password' });
+      } finally {
+        resetRequired.restore();
+      }
+      const unknown = await t.http.post('/v1/auth/login').send({ email: uniqueEmail('ghost'), password: 'Wr0ng!Password' });
+      const shape = (r: typeof unknown) => ({ status: r.status, body: { ...r.body, requestId: undefined } });
+      expect(shape(res)).toEqual(shape(unknown));
+      expect(unknown.body.code).toBe('INVALID_CREDENTIALS');
+    });
     it('refuses a garbage refresh token with 401', async () => {
       const res = await t.http.post('/v1/auth/refresh').send({ refreshToken: 'garbage' });
       expect(res.status).toBe(401);
@@ -191,30 +202,63 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       expect([known.status, unknown.status]).toEqual([202, 202]);
       expect(known.text).toBe(unknown.text);
     });
-    it('resets the password with the emailed code', async () => {
+    async function usernameOf(userId: string): Promise<string> {
+      const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [userId]);
+      return row.cognito_username as string;
+    }
+
+    it('resets the password with the emailed code and ends every session (AdminUserGlobalSignOut, old tokens TOKEN_REVOKED)', async () => {
       const user = await t.given.user();
       expectStatus(await t.http.post('/v1/auth/password/forgot').send({ email: user.email }), 202);
       const weak = await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword: 'weak' });
       expect(weak.body.code).toBe('INVALID_PASSWORD');
       const newPassword = 'N3w!Passw0rd';
-      expectStatus(await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword }), 204);
-      expectStatus(await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword }), 200);
+      const signOut = mockGlobalSignOut(t);
+      try {
+        expectStatus(await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword }), 204);
+        // What makes Cognito refuse every old refresh token (cognito-local lacks the operation).
+        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user.id) }]);
+      } finally {
+        signOut.restore();
+      }
+      const old = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expect({ status: old.status, code: old.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+      // The new password works at once: no waiting for the next second on the client's side.
+      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword });
+      expectStatus(login, 200);
+      expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
     });
-    it('changes the password only with the right current password', async () => {
+
+    it('changes the password only with the right current password, and then ends every other session', async () => {
       const user = await t.given.user();
+      const other = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      expectStatus(other, 200);
       const wrong = await t.http
         .post('/v1/auth/password/change')
         .set(bearer(user.accessToken))
         .send({ currentPassword: 'Wr0ng!Password', newPassword: 'An0ther!Passw0rd' });
       expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 400, code: 'INVALID_CREDENTIALS' });
-      expectStatus(
-        await t.http
-          .post('/v1/auth/password/change')
-          .set(bearer(user.accessToken))
-          .send({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }),
-        204,
-      );
-      expectStatus(await t.http.post('/v1/auth/login').send({ email: user.email, password: 'An0ther!Passw0rd' }), 200);
+      expectStatus(await t.http.get('/v1/users/me').set(bearer(other.body.accessToken)), 200);
+      const signOut = mockGlobalSignOut(t);
+      try {
+        expectStatus(
+          await t.http
+            .post('/v1/auth/password/change')
+            .set(bearer(user.accessToken))
+            .send({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }),
+          204,
+        );
+        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user.id) }]);
+      } finally {
+        signOut.restore();
+      }
+      for (const token of [user.accessToken, other.body.accessToken as string]) {
+        const res = await t.http.get('/v1/users/me').set(bearer(token));
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
+      }
+      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: 'An0ther!Passw0rd' });
+      expectStatus(login, 200);
+      expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
     });
   });
 
@@ -274,25 +318,21 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       }
     });
 
-    it('logout-all signs the user out with the task role (AdminUserGlobalSignOut, 500 in cognito-local) and refuses every older token', async () => {
+    it('logout-all sends AdminUserGlobalSignOut for the caller and refuses every older token; a new login works at once', async () => {
       const user = await t.given.user();
       const second = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
-      const sdk = mockClient(sdkClientOf(t));
-      sdk.on(AdminUserGlobalSignOutCommand).resolves({});
+      const signOut = mockGlobalSignOut(t);
       try {
         expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
-        // The pool uses email as the username alias: Cognito's username is the sub.
-        expect(sdk.commandCalls(AdminUserGlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([
-          { UserPoolId: t.pool.userPoolId, Username: user.sub },
-        ]);
+        const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [user.id]);
+        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: row.cognito_username }]);
       } finally {
-        sdk.restore();
+        signOut.restore();
       }
       for (const token of [user.accessToken, second.body.accessToken as string]) {
         const res = await t.http.get('/v1/users/me').set(bearer(token));
         expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
       }
-      await nextSecond();
       const fresh = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
       expectStatus(await t.http.get('/v1/users/me').set(bearer(fresh.body.accessToken)), 200);
     });
@@ -350,6 +390,48 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       expect(login.body.code).toBe('INVALID_CREDENTIALS');
     });
 
+    it('backs off a row that keeps failing and completes the others in the same sweep', async () => {
+      const stuck = await t.given.user();
+      const next = await t.given.user();
+      await t.db.query(`UPDATE user_mapping SET withdrawal_requested_at = now() - interval '2 minutes' WHERE id = $1`, [stuck.id]);
+      await backdateIntent(next.id);
+      const [{ cognito_username: stuckName }] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [stuck.id]);
+      const failing = interceptCommands(t, (command) =>
+        command instanceof AdminDeleteUserCommand && command.input.Username === stuckName
+          ? Promise.reject(Object.assign(new Error('internal'), { name: 'InternalErrorException', $fault: 'server' }))
+          : undefined,
+      );
+      try {
+        expect(await t.app.get(WithdrawalService).sweep()).toBeGreaterThanOrEqual(1);
+      } finally {
+        failing.restore();
+      }
+      const rows: Array<{ id: string; status: string; retry_later: boolean }> = await t.db.query(
+        `SELECT id, status, COALESCE(withdrawal_next_attempt_at > now(), false) AS retry_later FROM user_mapping WHERE id = ANY($1) ORDER BY withdrawal_requested_at`,
+        [[stuck.id, next.id]],
+      );
+      expect(rows).toEqual([
+        { id: stuck.id, status: 'active', retry_later: true },
+        { id: next.id, status: 'withdrawn', retry_later: false },
+      ]);
+    });
+
+    it('refuses the last admin leaving through DELETE /v1/users/me with 409, as the admin route does', async () => {
+      const solo = await startTestApp();
+      try {
+        const only = await solo.given.user({ groups: ['admin'] });
+        const res = await solo.http.delete('/v1/users/me').set(bearer(only.accessToken));
+        expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
+        const [row] = await solo.db.query(`SELECT status, withdrawal_requested_at FROM user_mapping WHERE id = $1`, [only.id]);
+        expect(row).toEqual({ status: 'active', withdrawal_requested_at: null });
+        const second = await solo.given.user({ groups: ['admin'] });
+        expectStatus(await solo.http.delete('/v1/users/me').set(bearer(only.accessToken)), 204);
+        expect((await solo.http.get('/v1/users/me').set(bearer(second.accessToken))).status).toBe(200);
+      } finally {
+        await solo.close();
+      }
+    });
+
     it('is idempotent', async () => {
       const user = await t.given.user();
       await t.app.get(WithdrawalService).withdraw(user.id);
@@ -392,6 +474,13 @@ describe('rate limiting of public auth routes', () => {
       // Only the hop the load balancer added counts: a client cannot pick its own bucket by
       // writing addresses at the left of the header.
       expect((await forIp('6.6.6.6, 198.51.100.1')).status).toBe(429);
+      // An IPv6 client is counted by its /64: hopping addresses inside it does not reset the count.
+      expect([
+        (await forIp('2001:db8:5:6::1')).status,
+        (await forIp('2001:db8:5:6::2')).status,
+        (await forIp('2001:db8:5:6:ff::3')).status,
+      ]).toEqual([202, 202, 429]);
+      expect((await forIp('2001:db8:5:7::1')).status).toBe(202);
     } finally {
       await t.close();
     }

@@ -178,6 +178,28 @@ describe('the bearer-token guard', () => {
       const rows: Array<{ jti: string }> = await t.db.query(`SELECT jti FROM revoked_tokens WHERE jti = ANY($1)`, [[expired, live]]);
       expect(rows.map((r) => r.jti)).toEqual([live]);
     });
+    it('keeps refusing a logged-out token after the purge while its exp is within the clock skew', async () => {
+      const victim = await t.given.user();
+      const jti = randomUUID();
+      const exp = Math.floor(Date.now() / 1000) - 2;
+      const token = t.forge({ ...claimsOf(victim), jti, iat: exp - 60, exp });
+      await t.db.query(`INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, to_timestamp($3))`, [jti, victim.id, exp]);
+      await expectRefused(token, 'TOKEN_REVOKED');
+      await t.app.get(RevocationJanitor).purge();
+      await expectRefused(token, 'TOKEN_REVOKED');
+    });
+    it('accepts a token from the second of the cut-off and refuses one from the second before (the same-second rule)', async () => {
+      const victim = await t.given.user();
+      const [{ cut }] = await t.db
+        .query(
+          `UPDATE user_mapping SET tokens_valid_after = date_trunc('second', now()) + interval '1 second' WHERE id = $1
+         RETURNING extract(epoch FROM tokens_valid_after)::int AS cut`,
+          [victim.id],
+        )
+        .then((r: [Array<{ cut: number }>, number]) => r[0]);
+      await expectRefused(t.forge({ ...claimsOf(victim), iat: cut - 1 }), 'TOKEN_REVOKED');
+      expect((await me(bearer(t.forge({ ...claimsOf(victim), iat: cut })))).status).toBe(200);
+    });
 
     it('creates exactly one row just in time for concurrent first requests of an unknown sub', async () => {
       const sub = randomUUID();

@@ -1,4 +1,4 @@
-import { CognitoService } from '../src/cognito/cognito.service';
+import { mockGlobalSignOut } from './support/cognito-sdk';
 import { bearer, startTestApp, TestApp } from './support/test-app';
 
 describe('foundation: cross-cutting HTTP contract', () => {
@@ -74,9 +74,14 @@ describe('foundation: cross-cutting HTTP contract', () => {
 
   it('treats an empty JSON body as no body', async () => {
     const user = await t.given.user();
-    const logoutAll = t.app.get(CognitoService);
-    jest.spyOn(logoutAll, 'adminUserGlobalSignOut').mockResolvedValueOnce();
-    const res = await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)).set('Content-Type', 'application/json').send('');
+    // cognito-local lacks AdminUserGlobalSignOut: answered at the SDK boundary.
+    const signOut = mockGlobalSignOut(t);
+    let res;
+    try {
+      res = await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)).set('Content-Type', 'application/json').send('');
+    } finally {
+      signOut.restore();
+    }
     expect(res.status).toBe(204);
     const login = await t.http.post('/v1/auth/login').set('Content-Type', 'application/json').send('');
     expect({ status: login.status, code: login.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
+import { AdminAuditHandler } from './admin-audit.handler';
 import { AdminGroupsController } from './admin-groups.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminService } from './admin.service';
@@ -9,6 +10,6 @@ import { AuditLogRepository } from './audit-log.repository';
 @Module({
   imports: [UsersModule],
   controllers: [AdminUsersController, AdminGroupsController, AuditLogController],
-  providers: [AdminService, AuditLogRepository],
+  providers: [AdminService, AuditLogRepository, AdminAuditHandler],
 })
 export class AdminModule {}

@@ -5,6 +5,7 @@ import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
 import { cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { UserStatus } from '../users/entities/user-mapping.entity';
+import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { WithdrawalService } from '../users/withdrawal.service';
@@ -12,8 +13,6 @@ import { AuditEntry, AuditLogRepository } from './audit-log.repository';
 import { AdminUserQueryDto, CreateGroupDto, InviteUserDto } from './dto/admin.dto';
 import { AdminUserDetail, AdminUserSummary, GroupMember, GroupResponse } from './dto/admin.response';
 
-/** Serializes every change that could remove the last admin (two admins demoting each other). */
-const ADMIN_MEMBERSHIP_LOCK = 727_002;
 const USERS_CURSOR = 'admin-users';
 
 interface TargetRow {
@@ -30,9 +29,9 @@ function likePattern(q: string): string {
 }
 
 /**
- * User and group administration. Each write changes Cognito and the database together and
- * records itself in the audit log in the transaction of its database effect; a failed Cognito
- * call rolls the database back and is audited as a failure.
+ * User and group administration. Each write records its intent before Cognito is called and
+ * finishes (revocation, status, audit entry) in one transaction after it, so a change cut short
+ * converges on a retry or in the sweep; a failure is audited on its own.
  */
 @Injectable()
 export class AdminService {
@@ -44,6 +43,7 @@ export class AdminService {
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
     private readonly users: UserMappingRepository,
+    private readonly changes: AccountChangesService,
   ) {}
 
   // ---- users ---------------------------------------------------------------------------------
@@ -133,33 +133,44 @@ export class AdminService {
   }
 
   async disable(actor: AuthUser, id: string): Promise<void> {
-    await this.change(actor, 'user.disable', id, {}, async (m, target) => {
-      await this.assertNotLastAdmin(m, target);
-      await m.query(`UPDATE user_mapping SET status = 'disabled', tokens_valid_after = now(), updated_at = now() WHERE id = $1`, [id]);
-      await this.cognito.adminSetEnabled(target.cognito_username, false);
+    await this.changeUser(actor, 'user.disable', id, {}, async (m, target) => {
+      await this.changes.assertNotLastAdmin(m, target.cognito_sub);
+      return true;
     });
   }
 
   async enable(actor: AuthUser, id: string): Promise<void> {
-    await this.change(actor, 'user.enable', id, {}, async (m, target) => {
-      await m.query(`UPDATE user_mapping SET status = 'active', updated_at = now() WHERE id = $1 AND status = 'disabled'`, [id]);
-      await this.cognito.adminSetEnabled(target.cognito_username, true);
-    });
+    await this.changeUser(actor, 'user.enable', id, {}, () => Promise.resolve(true));
   }
 
-  /** Deletion is a withdrawal (the same event and handler as self-service). */
+  /**
+   * Deletion is a withdrawal (the same event and handler as self-service). Idempotent: a user
+   * already withdrawn answers 204 again with no second audit entry, and a withdrawal left
+   * half-done is finished.
+   */
   async deleteUser(actor: AuthUser, id: string): Promise<void> {
-    await this.change(actor, 'user.delete', id, {}, async (m, target) => {
-      await this.assertNotLastAdmin(m, target);
-      await this.withdrawal.recordIntent(m, id);
-    });
-    // The intent is committed: from here the withdrawal converges even if this call fails.
-    try {
-      await this.withdrawal.complete(id);
-    } catch (error) {
-      await this.auditFailure({ actorId: actor.id, action: 'user.delete.complete', targetUserId: id }, error);
-      throw error;
+    const user = await this.users.findById(id);
+    if (user === null) {
+      throw ApiError.notFound('No such user');
     }
+    if (user.status === 'withdrawn') {
+      return;
+    }
+    if (user.withdrawalRequestedAt === null) {
+      await this.audited({ actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} }, () =>
+        this.dataSource.transaction(async (m) => {
+          const target = await this.lockTarget(m, id);
+          if (target === null) {
+            return;
+          }
+          await this.changes.assertNotLastAdmin(m, target.cognito_sub);
+          await this.withdrawal.recordIntent(m, id);
+          await this.audit.record(m, { actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} });
+        }),
+      );
+    }
+    // The intent is committed: from here the withdrawal converges even if this call fails.
+    await this.audited({ actorId: actor.id, action: 'user.delete.complete', targetUserId: id }, () => this.withdrawal.complete(id));
   }
 
   // ---- groups --------------------------------------------------------------------------------
@@ -170,41 +181,40 @@ export class AdminService {
 
   async createGroup(actor: AuthUser, dto: CreateGroupDto): Promise<GroupResponse> {
     const entry: AuditEntry = { actorId: actor.id, action: 'group.create', details: { group: dto.name } };
-    try {
+    return this.audited(entry, async () => {
       // Cognito answers GroupExistsException; cognito-local overwrites silently, so ask first.
       if ((await this.cognito.getGroup(dto.name)) !== null) {
         throw ApiError.conflict(`The group ${dto.name} already exists`, 'GROUP_EXISTS');
       }
-      return await this.dataSource.transaction(async (m) => {
+      return this.dataSource.transaction(async (m) => {
         await this.audit.record(m, entry);
         return this.cognito.createGroup(dto);
       });
-    } catch (error) {
-      await this.auditFailure(entry, error);
-      throw error;
-    }
+    });
   }
 
+  /**
+   * The intent is recorded under the group's lock, so no member joins after the deletion has
+   * listed the members; their tokens (which still list the group) are cut off before Cognito
+   * deletes it and again after. The audit entry is written when the deletion finishes.
+   */
   async deleteGroup(actor: AuthUser, name: string): Promise<void> {
     const entry: AuditEntry = { actorId: actor.id, action: 'group.delete', details: { group: name } };
-    try {
+    await this.audited(entry, async () => {
       if (name === ADMIN_GROUP) {
         throw ApiError.conflict('The admin group cannot be deleted');
       }
+      await this.changes.finishPendingGroupDeletions(name);
       await this.requireGroup(name);
-      const members = await this.cognito.listUsersInGroup(name);
-      await this.dataSource.transaction(async (m) => {
-        // Their tokens still list the group: refuse them so the next refresh drops it.
-        await m.query(`UPDATE user_mapping SET tokens_valid_after = now(), updated_at = now() WHERE cognito_sub = ANY($1::varchar[])`, [
-          members.map((u) => u.sub),
-        ]);
-        await this.audit.record(m, { ...entry, details: { group: name, members: members.length } });
-        await this.cognito.deleteGroup(name);
+      const change = await this.dataSource.transaction(async (m) => {
+        await this.changes.lockGroup(m, name);
+        if (await this.changes.additionsPending(m, name)) {
+          throw ApiError.conflict(`A user is being added to ${name}; try again shortly`);
+        }
+        return this.changes.begin(m, { userId: null, action: 'group.delete', details: { group: name }, actorId: actor.id });
       });
-    } catch (error) {
-      await this.auditFailure(entry, error);
-      throw error;
-    }
+      await this.changes.finish(change);
+    });
   }
 
   async groupMembers(name: string): Promise<GroupMember[]> {
@@ -218,31 +228,23 @@ export class AdminService {
   }
 
   async addToGroup(actor: AuthUser, id: string, group: string): Promise<void> {
-    await this.change(actor, 'group.add_user', id, { group }, async (m, target) => {
+    await this.changeUser(actor, 'group.add_user', id, { group }, async (m, target) => {
       await this.requireGroup(group);
-      const groups = await this.cognito.adminListGroupsForUser(target.cognito_username);
-      if (groups.includes(group)) {
-        return { changed: false };
-      }
-      await this.users.revokeTokensIssuedBeforeNow(id, m);
-      await this.cognito.adminAddUserToGroup(target.cognito_username, group);
-      return { changed: true };
+      await this.changes.lockGroup(m, group);
+      return !(await this.cognito.adminListGroupsForUser(target.cognito_username)).includes(group);
     });
   }
 
   async removeFromGroup(actor: AuthUser, id: string, group: string): Promise<void> {
-    await this.change(actor, 'group.remove_user', id, { group }, async (m, target) => {
+    await this.changeUser(actor, 'group.remove_user', id, { group }, async (m, target) => {
       await this.requireGroup(group);
-      const groups = await this.cognito.adminListGroupsForUser(target.cognito_username);
-      if (!groups.includes(group)) {
-        return { changed: false };
+      if (!(await this.cognito.adminListGroupsForUser(target.cognito_username)).includes(group)) {
+        return false;
       }
       if (group === ADMIN_GROUP) {
-        await this.assertNotLastAdmin(m, target);
+        await this.changes.assertNotLastAdmin(m, target.cognito_sub);
       }
-      await this.users.revokeTokensIssuedBeforeNow(id, m);
-      await this.cognito.adminRemoveUserFromGroup(target.cognito_username, group);
-      return { changed: true };
+      return true;
     });
   }
 
@@ -255,36 +257,57 @@ export class AdminService {
   // ---- helpers -------------------------------------------------------------------------------
 
   /**
-   * Runs `work` in a transaction holding the target's row lock, then records the audit entry in
-   * the same transaction. The Cognito call inside `work` comes last, so a Cognito failure rolls
-   * the database back; the failure is then audited on its own.
+   * A change to one user that Cognito and the database must agree on (AccountChangesService):
+   * a change an earlier attempt left half-done is finished first; then, holding the target's row
+   * lock, `decide` checks the change is allowed and says whether there is anything to do. If not,
+   * the no-op is audited at once; if so, the intent is recorded (and the user's tokens cut off)
+   * before Cognito is called, and the audit entry is written when the change finishes. A failure
+   * is audited on its own.
    */
-  private async change(
+  private async changeUser(
     actor: AuthUser,
-    action: string,
+    action: 'user.disable' | 'user.enable' | 'group.add_user' | 'group.remove_user',
     targetId: string,
     details: Record<string, unknown>,
-    work: (m: EntityManager, target: TargetRow) => Promise<Record<string, unknown> | void>,
+    decide: (m: EntityManager, target: TargetRow) => Promise<boolean>,
   ): Promise<void> {
     const entry: AuditEntry = { actorId: actor.id, action, targetUserId: targetId, details };
-    let targetExists = false;
-    try {
-      await this.dataSource.transaction(async (m) => {
-        const rows: TargetRow[] = await m.query(
-          `SELECT id, cognito_username, cognito_sub, status, withdrawal_requested_at FROM user_mapping WHERE id = $1 FOR UPDATE`,
-          [targetId],
-        );
-        const target = rows[0];
-        if (target === undefined || target.status === 'withdrawn' || target.withdrawal_requested_at !== null) {
-          targetExists = target !== undefined;
+    const exists = (await this.users.findById(targetId)) !== null;
+    await this.audited(exists ? entry : null, async () => {
+      await this.changes.finishPendingFor(targetId);
+      const change = await this.dataSource.transaction(async (m) => {
+        const target = await this.lockTarget(m, targetId);
+        if (target === null) {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');
         }
-        targetExists = true;
-        const result = await work(m, target);
-        await this.audit.record(m, { ...entry, details: { ...details, ...result } });
+        if (!(await decide(m, target))) {
+          await this.audit.record(m, { ...entry, details: { ...details, changed: false } });
+          return null;
+        }
+        return this.changes.begin(m, { userId: targetId, action, details, actorId: actor.id });
       });
+      if (change !== null) {
+        await this.changes.finish(change);
+      }
+    });
+  }
+
+  /** The target's row, locked for the transaction; null when unknown or (being) withdrawn. */
+  private async lockTarget(m: EntityManager, id: string): Promise<TargetRow | null> {
+    const rows: TargetRow[] = await m.query(
+      `SELECT id, cognito_username, cognito_sub, status, withdrawal_requested_at FROM user_mapping WHERE id = $1 FOR UPDATE`,
+      [id],
+    );
+    const target = rows[0];
+    return target === undefined || target.status === 'withdrawn' || target.withdrawal_requested_at !== null ? null : target;
+  }
+
+  /** Runs `work`; if it fails, records the failure in the audit log (when there is a target to name) and rethrows. */
+  private async audited<T>(entry: AuditEntry | null, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
     } catch (error) {
-      if (targetExists) {
+      if (entry !== null) {
         await this.auditFailure(entry, error);
       }
       throw error;
@@ -295,31 +318,13 @@ export class AdminService {
     try {
       await this.audit.recordFailure(entry, error);
     } catch (auditError) {
-      this.logger.error({ err: String(auditError), action: entry.action }, 'could not audit a failed admin action');
+      this.logger.error({ err: auditError, action: entry.action }, 'could not audit a failed admin action');
     }
   }
 
   private async requireGroup(name: string): Promise<void> {
     if ((await this.cognito.getGroup(name)) === null) {
       throw ApiError.notFound(`No group named ${name}`);
-    }
-  }
-
-  /** 409 if the target is the last enabled, active member of the admin group. */
-  private async assertNotLastAdmin(m: EntityManager, target: TargetRow): Promise<void> {
-    await m.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
-    const admins = await this.cognito.listUsersInGroup(ADMIN_GROUP);
-    if (!admins.some((u) => u.sub === target.cognito_sub)) {
-      return;
-    }
-    const others = admins.filter((u) => u.sub !== target.cognito_sub && u.enabled).map((u) => u.sub);
-    const [{ count }]: Array<{ count: number }> = await m.query(
-      `SELECT count(*)::int AS count FROM user_mapping
-        WHERE cognito_sub = ANY($1::varchar[]) AND status = 'active' AND withdrawal_requested_at IS NULL`,
-      [others],
-    );
-    if (count === 0) {
-      throw ApiError.conflict('This is the last admin: promote another admin first');
     }
   }
 }

@@ -38,8 +38,13 @@ export class AccountGateService {
     if (account.status === 'disabled') {
       throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     }
-    // iat has second precision: a token from the same second as the cut-off is refused too.
-    if ((account.tokensValidAfter !== null && claims.iat * 1000 < account.tokensValidAfter.getTime()) || state.jtiRevoked) {
+    // The cut-off is a whole second (UserMappingRepository.cutOffTokens): a token of that second
+    // was issued after the revocation. While a change is in flight every token is refused.
+    if (
+      (account.tokensValidAfter !== null && claims.iat * 1000 < account.tokensValidAfter.getTime()) ||
+      state.jtiRevoked ||
+      state.changePending
+    ) {
       throw new ApiError(401, 'TOKEN_REVOKED', 'This token has been revoked; refresh or log in again', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });

@@ -6,6 +6,8 @@ import { assertPasswordPolicy } from '../common/fields';
 import { AppConfig } from '../config/app-config';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { otpauthUri } from '../users/otpauth-uri';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { assertSelfServiceScope, AuthUser } from './auth-user';
 import {
@@ -27,6 +29,7 @@ export class AuthService {
     private readonly hostedUi: HostedUiService,
     private readonly users: UserMappingRepository,
     private readonly config: AppConfig,
+    private readonly changes: AccountChangesService,
   ) {}
 
   async signup(dto: SignupDto): Promise<SignupResponse> {
@@ -135,15 +138,17 @@ export class AuthService {
     if (user.jti !== null) {
       await this.users.revokeToken(user.id, user.jti, new Date(user.exp * 1000));
     } else {
-      await this.users.revokeTokensIssuedBeforeNow(user.id);
+      const cutOff = await this.users.cutOffTokens([user.id]);
+      await sleep(cutOff?.waitMs ?? 0);
     }
   }
 
-  /** Signs out every session in Cognito and refuses every token issued before now. */
-  async logoutAll(user: AuthUser): Promise<void> {
-    // The task role, not the caller's token: GlobalSignOut needs a scope Hosted UI tokens may lack.
-    await this.cognito.adminUserGlobalSignOut(user.account.cognitoUsername);
-    await this.users.revokeTokensIssuedBeforeNow(user.id);
+  /**
+   * Signs out every session in Cognito with the task role (works for tokens without the
+   * self-service scope) and refuses every token issued before now.
+   */
+  logoutAll(user: AuthUser): Promise<void> {
+    return this.signOutEverywhere(user.id);
   }
 
   async forgotPassword(email: string): Promise<void> {
@@ -153,6 +158,14 @@ export class AuthService {
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     assertPasswordPolicy(dto.newPassword, 'newPassword');
     await this.cognito.confirmForgotPassword(dto.email, dto.code, dto.newPassword);
+    // Account recovery evicts whoever held the old password: every session ends.
+    const profile = await this.cognito.adminGetUser(dto.email);
+    const row = await this.users.findBySub(profile.sub);
+    if (row === null) {
+      await this.cognito.adminUserGlobalSignOut(profile.username);
+    } else {
+      await this.signOutEverywhere(row.id);
+    }
   }
 
   async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
@@ -162,6 +175,19 @@ export class AuthService {
       throw new ApiError(400, 'INVALID_PASSWORD', 'The new password must differ from the current one');
     }
     await this.cognito.changePassword(user.accessToken, dto.currentPassword, dto.newPassword);
+    // Every other session (and this one) ends; the client logs in again with the new password.
+    await this.signOutEverywhere(user.id);
+  }
+
+  /**
+   * Global sign-out as an account change: the intent and a first cut-off are committed before
+   * Cognito is asked, the final cut-off after, so a refresh in between is refused too; if it is cut
+   * short, the sweep finishes it and the guard refuses the user's tokens meanwhile.
+   */
+  private async signOutEverywhere(userId: string): Promise<void> {
+    await this.changes.finishPendingFor(userId);
+    const change = await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
+    await this.changes.finish(change);
   }
 }
 

@@ -7,10 +7,15 @@ import { AppConfig } from '../config/app-config';
 /** An unknown kid triggers at most one JWKS fetch per this interval (contract section 3). */
 export const JWKS_REFETCH_INTERVAL_MS = 10_000;
 const STARTUP_RETRY_MS = 2_000;
+/**
+ * The keys are fetched again this often, so a key the pool stops publishing (rotated out after a
+ * compromise) stops being trusted within minutes even if no token with an unknown kid arrives.
+ */
+export const JWKS_PERIODIC_REFRESH_MS = 5 * 60_000;
 
 /**
- * The user pool's signing keys, fetched with jwks-rsa at start-up and cached as `KeyObject`s
- * (PERFORMANCE.md: a PEM string costs a `createPublicKey` per verification). An unknown kid
+ * The user pool's signing keys, fetched with jwks-rsa at start-up and every 5 minutes, and cached
+ * as `KeyObject`s (a PEM string costs a `createPublicKey` per verification). An unknown kid
  * refetches at most once per 10 s, so a flood of random kids cannot hammer the JWKS endpoint.
  */
 @Injectable()
@@ -21,6 +26,7 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
   private lastFetchAt = 0;
   private inflight: Promise<void> | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
+  private periodicTimer: NodeJS.Timeout | null = null;
   private loaded = false;
 
   constructor(config: AppConfig) {
@@ -35,11 +41,17 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
   /** Fetches at start-up without blocking it: readiness stays 503 until the keys are in. */
   onApplicationBootstrap(): void {
     void this.refresh().catch(() => this.scheduleRetry());
+    // A failed periodic fetch keeps the keys it had (logged in fetch); the next tick tries again.
+    this.periodicTimer = setInterval(() => void this.refresh().catch(() => undefined), JWKS_PERIODIC_REFRESH_MS);
+    this.periodicTimer.unref();
   }
 
   onModuleDestroy(): void {
     if (this.retryTimer !== null) {
       clearTimeout(this.retryTimer);
+    }
+    if (this.periodicTimer !== null) {
+      clearInterval(this.periodicTimer);
     }
   }
 

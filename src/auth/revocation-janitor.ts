@@ -1,11 +1,13 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { UserMappingRepository } from '../users/user-mapping.repository';
+import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * Deletes revoked access tokens once they have expired anyway (a logout row is useless after the
- * token's exp). Idempotent, so every instance may run it.
+ * Deletes revoked access tokens once no check could accept them anyway: the guard accepts a token
+ * until its exp plus the allowed clock skew, so the row stays until then. Idempotent, so every
+ * instance may run it.
  */
 @Injectable()
 export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestroy {
@@ -27,7 +29,7 @@ export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestro
 
   async purge(): Promise<number> {
     try {
-      const purged = await this.users.purgeExpiredRevocations();
+      const purged = await this.users.purgeExpiredRevocations(CLOCK_SKEW_SECONDS);
       if (purged > 0) {
         this.logger.log({ purged }, 'expired token revocations purged');
       }

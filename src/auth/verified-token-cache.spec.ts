@@ -1,3 +1,5 @@
+import jwt from 'jsonwebtoken';
+import { generateKeyPairSync } from 'node:crypto';
 import type { AccessTokenClaims } from './auth-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
@@ -20,6 +22,25 @@ describe('VerifiedTokenCache', () => {
     expect(cache.get(key, 1004, 5, published)).not.toBeNull();
     expect(cache.get(key, 1006, 5, published)).toBeNull();
     expect(cache.size).toBe(0);
+  });
+
+  it('expires a remembered token at the same second as a fresh verification with jsonwebtoken', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const token = jwt.sign({ sub: 's', iat: 0, exp: 1000 }, privateKey, { algorithm: 'RS256' });
+    const freshAccepts = (now: number): boolean => {
+      try {
+        jwt.verify(token, publicKey, { algorithms: ['RS256'], clockTolerance: 5, clockTimestamp: now });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (const now of [1004, 1005, 1006]) {
+      const cache = new VerifiedTokenCache(10);
+      const key = VerifiedTokenCache.keyOf(token);
+      cache.set(key, claims(1000), 'kid');
+      expect({ now, cached: cache.get(key, now, 5, published) !== null }).toEqual({ now, cached: freshAccepts(now) });
+    }
   });
 
   it('forgets a token whose signing key left the JWKS', () => {

@@ -28,7 +28,8 @@ export class VerifiedTokenCache {
     if (entry === undefined) {
       return null;
     }
-    if (entry.claims.exp + skewSeconds < nowSeconds || !keyStillPublished(entry.kid)) {
+    // The same rule as jsonwebtoken's fresh verification: expired once now >= exp + skew.
+    if (nowSeconds >= entry.claims.exp + skewSeconds || !keyStillPublished(entry.kid)) {
       this.entries.delete(key);
       return null;
     }

@@ -78,6 +78,18 @@ describe('CognitoService with an app client secret', () => {
     });
   });
 
+  it('signs a user out everywhere with AdminUserGlobalSignOut on the pool, and maps its failures', async () => {
+    sdk
+      .on(AdminUserGlobalSignOutCommand)
+      .resolvesOnce({})
+      .rejects(Object.assign(new Error('down'), { name: 'InternalErrorException', $fault: 'server' }));
+    await service.adminUserGlobalSignOut('user-1');
+    expect(sdk.commandCalls(AdminUserGlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([
+      { UserPoolId: 'ap-northeast-2_Abc123', Username: 'user-1' },
+    ]);
+    await expect(service.adminUserGlobalSignOut('user-1')).rejects.toMatchObject({ status: 503, code: 'IDP_UNAVAILABLE' });
+  });
+
   it('answers a refused refresh with 401', async () => {
     sdk.on(GetTokensFromRefreshTokenCommand).rejects(Object.assign(new Error('revoked'), { name: 'NotAuthorizedException' }));
     await expect(service.refresh('refresh-token')).rejects.toMatchObject({ status: 401 });

@@ -264,6 +264,10 @@ export class CognitoService implements OnModuleDestroy {
         UserNotFoundException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
         // cognito-local reports a wrong password as InvalidPasswordException; Cognito says NotAuthorized.
         InvalidPasswordException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
+        // Cognito says so before it checks the password: answering it would tell anyone that the
+        // account exists. The user recovers the way anyone with a wrong password does, through
+        // password/forgot (which works for an account in this state).
+        PasswordResetRequiredException: () => mapCognitoError({ name: 'NotAuthorizedException' }, 'InitiateAuth'),
       },
     );
     return this.outcome('InitiateAuth', out);
@@ -579,13 +583,6 @@ export class CognitoService implements OnModuleDestroy {
     return { totp: (out.UserMFASettingList ?? []).includes('SOFTWARE_TOKEN_MFA'), preferred: preferred === '' ? null : preferred };
   }
 
-  /** Signs every session of the user out (refresh tokens stop working), with the task role. */
-  async adminUserGlobalSignOut(username: string): Promise<void> {
-    await this.call('AdminUserGlobalSignOut', () =>
-      this.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
-    );
-  }
-
   async adminGetUser(username: string): Promise<CognitoProfile> {
     const out = await this.call('AdminGetUser', () =>
       this.client.send(new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
@@ -606,6 +603,17 @@ export class CognitoService implements OnModuleDestroy {
     const input = { UserPoolId: this.cognito.userPoolId, Username: username };
     await this.call(enabled ? 'AdminEnableUser' : 'AdminDisableUser', () =>
       this.client.send(enabled ? new AdminEnableUserCommand(input) : new AdminDisableUserCommand(input), this.deadline()),
+    );
+  }
+
+  /**
+   * Signs the user out of every session with the task role: every refresh token of the user stops
+   * working (access tokens are refused by our own cut-off). Works for tokens without the
+   * self-service scope, unlike GlobalSignOut.
+   */
+  async adminUserGlobalSignOut(username: string): Promise<void> {
+    await this.call('AdminUserGlobalSignOut', () =>
+      this.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
     );
   }
 

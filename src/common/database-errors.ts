@@ -25,6 +25,8 @@ const UNAVAILABLE_MESSAGES = [
   'Connection is not established',
   'the database system is',
   'Cannot use a pool after calling end',
+  // TypeORM's QueryRunnerProviderAlreadyReleasedError: the transaction's connection died under it.
+  'Database connection provided by a query runner was already released',
 ];
 
 interface ErrorLike {

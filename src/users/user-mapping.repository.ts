@@ -8,7 +8,20 @@ export interface CallerState {
   account: UserMapping;
   withdrawalRequested: boolean;
   jtiRevoked: boolean;
+  /** An account change (group, disable, sign-out) is between its intent and its end. */
+  changePending: boolean;
 }
+
+/**
+ * The revocation cut-off: the start of the next whole second of the database clock, read when the
+ * statement runs (`clock_timestamp()`, not the transaction's start, `now()`). Token `iat` has
+ * one-second precision, so a cut-off inside a second cannot tell a token issued just before it
+ * from one issued just after. Rounded up, every token issued before the revocation is refused
+ * (its iat is at most the current second) and every token issued from the next second on is
+ * accepted; the request that revokes answers only once that second has begun, so a login the
+ * client makes after the answer works at once (docs/security.md, "the same-second rule").
+ */
+const CUT_OFF_SQL = `date_trunc('second', clock_timestamp()) + interval '1 second'`;
 
 interface UserMappingRow {
   id: string;
@@ -55,9 +68,10 @@ export class UserMappingRepository {
 
   async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
     // On every authenticated request: straight on the pool, no QueryRunner.
-    const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean }>(
+    const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean; change_pending: boolean }>(
       this.dataSource,
-      `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
+      `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
+              EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending
          FROM user_mapping u
         WHERE u.cognito_sub = $1`,
       [sub, jti],
@@ -65,7 +79,12 @@ export class UserMappingRepository {
     const row = rows[0];
     return row === undefined
       ? null
-      : { account: toUserMapping(row), withdrawalRequested: row.withdrawal_requested_at !== null, jtiRevoked: row.jti_revoked };
+      : {
+          account: toUserMapping(row),
+          withdrawalRequested: row.withdrawal_requested_at !== null,
+          jtiRevoked: row.jti_revoked,
+          changePending: row.change_pending,
+        };
   }
 
   /**
@@ -87,6 +106,10 @@ export class UserMappingRepository {
     );
     const user = await manager.getRepository(UserMapping).findOneByOrFail({ cognitoSub: sub });
     return { user, created: inserted.length > 0 };
+  }
+
+  findBySub(sub: string): Promise<UserMapping | null> {
+    return this.dataSource.getRepository(UserMapping).findOneBy({ cognitoSub: sub });
   }
 
   findById(id: string): Promise<UserMapping | null> {
@@ -116,9 +139,23 @@ export class UserMappingRepository {
     return manager.getRepository(UserMapping).findOneBy({ id });
   }
 
-  /** Refuses every token issued before now (logout-all, group change, disable). */
-  async revokeTokensIssuedBeforeNow(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query(`UPDATE user_mapping SET tokens_valid_after = now(), updated_at = now() WHERE id = $1`, [id]);
+  /**
+   * Refuses every token of these users issued before now, as of the next whole second
+   * (CUT_OFF_SQL); never moves a cut-off back. Returns how long until that second begins by the
+   * database clock: the caller waits that long before it answers.
+   */
+  async cutOffTokens(ids: string[], manager: EntityManager = this.dataSource.manager): Promise<{ waitMs: number } | null> {
+    if (ids.length === 0) {
+      return null;
+    }
+    // TypeORM answers an UPDATE ... RETURNING with [rows, affected].
+    const [rows]: [Array<{ wait_ms: number }>, number] = await manager.query(
+      `UPDATE user_mapping SET tokens_valid_after = GREATEST(tokens_valid_after, ${CUT_OFF_SQL}), updated_at = now()
+        WHERE id = ANY($1::uuid[])
+        RETURNING ceil(extract(epoch FROM tokens_valid_after - clock_timestamp()) * 1000)::int AS wait_ms`,
+      [ids],
+    );
+    return { waitMs: Math.max(0, ...rows.map((r) => r.wait_ms)) };
   }
 
   /** Refuses one access token until it would have expired anyway (logout). */
@@ -130,8 +167,15 @@ export class UserMappingRepository {
     ]);
   }
 
-  async purgeExpiredRevocations(): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM revoked_tokens WHERE expires_at < now()`);
+  /**
+   * Deletes revocations of tokens that no check could accept any more: the guard accepts a token
+   * until `exp + skewSeconds`, so the row stays until then.
+   */
+  async purgeExpiredRevocations(skewSeconds: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`,
+      [skewSeconds],
+    );
     return result[1];
   }
 }

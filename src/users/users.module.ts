@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountChangesService } from './account-changes.service';
 import { MfaService } from './mfa.service';
 import { UserMappingRepository } from './user-mapping.repository';
 import { UsersController } from './users.controller';
@@ -8,7 +9,7 @@ import { WithdrawalService } from './withdrawal.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [UserMappingRepository, UsersService, MfaService, WithdrawalService, WithdrawalHandler],
-  exports: [UserMappingRepository, WithdrawalService],
+  providers: [AccountChangesService, UserMappingRepository, UsersService, MfaService, WithdrawalService, WithdrawalHandler],
+  exports: [AccountChangesService, UserMappingRepository, WithdrawalService],
 })
 export class UsersModule {}

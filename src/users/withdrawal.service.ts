@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { CognitoService } from '../cognito/cognito.service';
+import { AccountChangesService, RETRY_BACKOFF_SQL } from './account-changes.service';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
 
 /** How often pending withdrawals (intent recorded, not completed) are retried. */
@@ -26,6 +27,7 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     private readonly dataSource: DataSource,
     private readonly cognito: CognitoService,
     private readonly events: EventEmitter2,
+    private readonly changes: AccountChangesService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -40,9 +42,21 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Withdraws a user (self-service). Idempotent: a withdrawn user stays withdrawn. */
+  /**
+   * Withdraws a user (self-service). Idempotent: a withdrawn user stays withdrawn. The last admin
+   * cannot leave (409), checked under the same lock as the admin routes.
+   */
   async withdraw(userId: string): Promise<void> {
-    await this.recordIntent(this.dataSource.manager, userId);
+    await this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ cognito_sub: string }> = await manager.query(
+        `SELECT cognito_sub FROM user_mapping WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL FOR UPDATE`,
+        [userId],
+      );
+      if (rows.length > 0) {
+        await this.changes.assertNotLastAdmin(manager, rows[0].cognito_sub);
+        await this.recordIntent(manager, userId);
+      }
+    });
     await this.complete(userId);
   }
 
@@ -75,27 +89,46 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * Completes pending withdrawals, one row per transaction so that sweepers on several instances
-   * share the work; each row is taken by exactly one of them (FOR UPDATE SKIP LOCKED).
+   * share the work; each row is taken by exactly one of them (FOR UPDATE SKIP LOCKED). A row that
+   * fails is put back with a growing delay (30 s, doubling, at most an hour) and the sweep goes on
+   * with the next, so one user that keeps failing does not starve the rest.
    */
   async sweep(): Promise<number> {
     let completed = 0;
-    while (completed < SWEEP_MAX_PER_RUN) {
-      const took = await this.dataSource.transaction(async (manager) => {
-        const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
-          `SELECT id, cognito_username FROM user_mapping
-            WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
-              AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
-            ORDER BY withdrawal_requested_at
-            LIMIT 1
-            FOR UPDATE SKIP LOCKED`,
-        );
-        if (rows.length === 0) {
-          return false;
+    for (let tried = 0; tried < SWEEP_MAX_PER_RUN; tried += 1) {
+      let taken: string | null = null;
+      try {
+        taken = await this.dataSource.transaction(async (manager) => {
+          const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
+            `SELECT id, cognito_username FROM user_mapping
+              WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
+                AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
+                AND (withdrawal_next_attempt_at IS NULL OR withdrawal_next_attempt_at <= now())
+              ORDER BY COALESCE(withdrawal_next_attempt_at, withdrawal_requested_at)
+              LIMIT 1
+              FOR UPDATE SKIP LOCKED`,
+          );
+          if (rows.length === 0) {
+            return null;
+          }
+          taken = rows[0].id;
+          await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
+          return rows[0].id;
+        });
+      } catch (error) {
+        if (taken === null) {
+          throw error;
         }
-        await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
-        return true;
-      });
-      if (!took) {
+        await this.dataSource.query(
+          `UPDATE user_mapping SET withdrawal_attempts = withdrawal_attempts + 1,
+                  withdrawal_next_attempt_at = now() + ${RETRY_BACKOFF_SQL('withdrawal_attempts')}
+            WHERE id = $1`,
+          [taken],
+        );
+        this.logger.warn({ err: error, userId: taken }, 'pending withdrawal failed; will retry later');
+        continue;
+      }
+      if (taken === null) {
         break;
       }
       completed += 1;

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 export class CognitoFaultProxy {
   private server: Server | null = null;
   private readonly throttled = new Map<string, number>();
+  private readonly delayed = new Map<string, number>();
   private readonly sockets = new Set<Socket>();
   private readonly held = new Set<ServerResponse>();
   private hanging = false;
@@ -71,8 +72,21 @@ export class CognitoFaultProxy {
     this.throttled.set(operation, times);
   }
 
+  /** Every call of `operation` reaches cognito-local only after `ms` (a slow identity provider). */
+  delay(operation: string, ms: number): void {
+    this.delayed.set(operation, ms);
+  }
+
+  /** Resolves once `operation` has been called `times` times in all (it may still be in flight). */
+  async called(operation: string, times = 1): Promise<void> {
+    while ((this.calls.get(operation) ?? 0) < times) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   reset(): void {
     this.throttled.clear();
+    this.delayed.clear();
     this.calls.clear();
   }
 
@@ -104,6 +118,10 @@ export class CognitoFaultProxy {
         headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'TooManyRequestsException' },
         body: Buffer.from(JSON.stringify({ __type: 'TooManyRequestsException', message: 'Rate exceeded' })),
       };
+    }
+    const delay = this.delayed.get(operation) ?? 0;
+    if (delay > 0) {
+      await new Promise((r) => setTimeout(r, delay));
     }
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(req.headers)) {

@@ -1,0 +1,336 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DataSource, EntityManager } from 'typeorm';
+import { ADMIN_GROUP } from '../auth/auth-user';
+import { CognitoService } from '../cognito/cognito.service';
+import { ApiError } from '../common/api-error';
+import { UserMappingRepository } from './user-mapping.repository';
+import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeAction, ChangeRecord } from './account-change.event';
+
+/** Serializes every change that could remove the last admin (two admins demoting each other). */
+const ADMIN_MEMBERSHIP_LOCK = 727_002;
+/** Serializes group deletion against additions to the same group. */
+const GROUP_LOCK_NAMESPACE = 727_003;
+
+export const CHANGE_SWEEP_INTERVAL_MS = 30_000;
+/** A request in flight finishes its own change; the sweep leaves fresh intents alone. */
+const SWEEP_GRACE = '10 seconds';
+const SWEEP_MAX_PER_RUN = 200;
+
+/** Seconds until a failed change is tried again: 30 s, doubling per attempt, at most an hour. */
+export const RETRY_BACKOFF_SQL = (attempts: string): string => `least(30 * power(2, ${attempts}), 3600) * interval '1 second'`;
+
+export interface PendingChange extends ChangeRecord {
+  id: string;
+}
+
+interface PendingRow {
+  id: string;
+  user_id: string | null;
+  action: ChangeAction;
+  details: Record<string, unknown>;
+  actor_id: string | null;
+}
+
+function toChange(row: PendingRow): PendingChange {
+  return { id: row.id, userId: row.user_id, action: row.action, details: row.details, actorId: row.actor_id };
+}
+
+/**
+ * Account changes that Cognito and the database must agree on, made so that no order of events
+ * and no partial failure leaves a stale token valid (docs/security.md):
+ *
+ * 1. `begin`, in the caller's transaction: the intent is recorded and the user's tokens are cut
+ *    off. While the intent exists the guard refuses every token of the user.
+ * 2. `finish`: Cognito is changed, then one transaction cuts the tokens off again (the cut-off is
+ *    taken after Cognito changed, so a token refreshed in between is refused too), applies the
+ *    status, publishes `account.change.completed` (the audit entry) and deletes the intent.
+ *
+ * A change cut short (database or Cognito gone mid-way, process killed) is finished by the next
+ * change of the same user (`finishPendingFor`) or by the sweep (every 30 s, on any instance, with a
+ * per-row backoff). Every Cognito call here is idempotent, so finishing twice is harmless.
+ */
+@Injectable()
+export class AccountChangesService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(AccountChangesService.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly cognito: CognitoService,
+    private readonly events: EventEmitter2,
+    private readonly users: UserMappingRepository,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweepQuietly(), CHANGE_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
+
+  /** Step 1, in the transaction that checked the change is allowed. */
+  async begin(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
+    const rows: PendingRow[] = await manager.query(
+      `INSERT INTO pending_changes (user_id, action, details, actor_id) VALUES ($1, $2, $3::jsonb, $4)
+       RETURNING id, user_id, action, details, actor_id`,
+      [change.userId, change.action, JSON.stringify(change.details), change.actorId],
+    );
+    // Enabling grants nothing a token could carry: only the status follows, at the end.
+    if (change.userId !== null && change.action !== 'user.enable') {
+      await this.revoke(manager, [change.userId]);
+    }
+    return toChange(rows[0]);
+  }
+
+  /** Step 1 in a transaction of its own, for a change that needs no other check. */
+  start(change: ChangeRecord): Promise<PendingChange> {
+    return this.dataSource.transaction((m) => this.begin(m, change));
+  }
+
+  /** Step 2: Cognito, then the database; answers once tokens of the next second are accepted. */
+  async finish(change: PendingChange): Promise<void> {
+    let members: string[] = [];
+    try {
+      members = await this.applyToCognito(change);
+    } catch (error) {
+      if (isDefinitive(error)) {
+        // Cognito refused the change itself (not an outage): nothing will ever apply it.
+        await this.dataSource.query(`DELETE FROM pending_changes WHERE id = $1`, [change.id]);
+      }
+      throw error;
+    }
+    const cutOff = await this.dataSource.transaction(async (m) => {
+      const [, gone]: [unknown[], number] = await m.query(`DELETE FROM pending_changes WHERE id = $1`, [change.id]);
+      const targets = change.userId === null ? members : [change.userId];
+      const revoked = change.action === 'user.enable' ? null : await this.revoke(m, targets);
+      if (gone === 0) {
+        // Another instance finished it first (and audited it); our cut-off above is harmless.
+        return revoked;
+      }
+      if (change.action === 'user.disable') {
+        await m.query(`UPDATE user_mapping SET status = 'disabled', updated_at = now() WHERE id = $1 AND status = 'active'`, [
+          change.userId,
+        ]);
+      } else if (change.action === 'user.enable') {
+        await m.query(`UPDATE user_mapping SET status = 'active', updated_at = now() WHERE id = $1 AND status = 'disabled'`, [
+          change.userId,
+        ]);
+      }
+      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(change, m, members.length));
+      return revoked;
+    });
+    if (cutOff !== null) {
+      await sleep(cutOff.waitMs);
+    }
+  }
+
+  /** Finishes what an earlier attempt left half-done for this user, before a new change starts. */
+  async finishPendingFor(userId: string): Promise<void> {
+    const rows: PendingRow[] = await this.dataSource.query(
+      `SELECT id, user_id, action, details, actor_id FROM pending_changes WHERE user_id = $1 ORDER BY requested_at, id`,
+      [userId],
+    );
+    for (const row of rows) {
+      await this.finish(toChange(row));
+    }
+  }
+
+  /** Finishes half-done deletions of a group (a deleted group has no members to revoke later). */
+  async finishPendingGroupDeletions(group: string): Promise<void> {
+    const rows: PendingRow[] = await this.dataSource.query(
+      `SELECT id, user_id, action, details, actor_id FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1`,
+      [group],
+    );
+    for (const row of rows) {
+      await this.finish(toChange(row));
+    }
+  }
+
+  /** Cuts the users' tokens off (see UserMappingRepository.cutOffTokens). */
+  revoke(manager: EntityManager, userIds: string[]): Promise<{ waitMs: number } | null> {
+    return this.users.cutOffTokens(userIds, manager);
+  }
+
+  /**
+   * Takes the group's lock for this transaction and refuses a change to a group whose deletion is
+   * in flight (409), so no member can join between the deletion's member list and its end.
+   */
+  async lockGroup(manager: EntityManager, group: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GROUP_LOCK_NAMESPACE, group]);
+    const [{ pending }]: Array<{ pending: boolean }> = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1) AS pending`,
+      [group],
+    );
+    if (pending) {
+      throw ApiError.conflict(`The group ${group} is being deleted`);
+    }
+  }
+
+  /** Whether a change that adds members to the group is in flight (a deletion must wait for it). */
+  async additionsPending(manager: EntityManager, group: string): Promise<boolean> {
+    const [{ pending }]: Array<{ pending: boolean }> = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM pending_changes WHERE action = 'group.add_user' AND details->>'group' = $1) AS pending`,
+      [group],
+    );
+    return pending;
+  }
+
+  /**
+   * 409 if the user is the last enabled, active member of the admin group, counting neither a
+   * member on the way out (withdrawal, disable or removal from admin in flight). Holds the admin
+   * lock for the caller's transaction, which must record its own intent before it commits.
+   */
+  async assertNotLastAdmin(manager: EntityManager, cognitoSub: string): Promise<void> {
+    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
+    const admins = await this.cognito.listUsersInGroup(ADMIN_GROUP);
+    if (!admins.some((u) => u.sub === cognitoSub)) {
+      return;
+    }
+    const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled).map((u) => u.sub);
+    const [{ count }]: Array<{ count: number }> = await manager.query(
+      `SELECT count(*)::int AS count FROM user_mapping u
+        WHERE u.cognito_sub = ANY($1::varchar[]) AND u.status = 'active' AND u.withdrawal_requested_at IS NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM pending_changes p
+             WHERE p.user_id = u.id
+               AND (p.action = 'user.disable' OR (p.action = 'group.remove_user' AND p.details->>'group' = $2))
+          )`,
+      [others, ADMIN_GROUP],
+    );
+    if (count === 0) {
+      throw ApiError.conflict('This is the last admin: promote another admin first');
+    }
+  }
+
+  /**
+   * Finishes changes left half-done, one at a time. Each row is claimed by pushing its next attempt
+   * out (30 s, doubling) before it is tried, so one that keeps failing waits its turn instead of
+   * starving the rest, and two instances never try the same row at once.
+   */
+  async sweep(): Promise<{ completed: number; failed: number }> {
+    let completed = 0;
+    let failed = 0;
+    while (completed + failed < SWEEP_MAX_PER_RUN) {
+      const [rows]: [PendingRow[], number] = await this.dataSource.query(
+        `UPDATE pending_changes SET attempts = attempts + 1, next_attempt_at = now() + ${RETRY_BACKOFF_SQL('attempts')}
+          WHERE id = (
+            SELECT id FROM pending_changes
+             WHERE next_attempt_at <= now() AND requested_at < now() - interval '${SWEEP_GRACE}'
+             ORDER BY next_attempt_at
+             LIMIT 1
+             FOR UPDATE SKIP LOCKED
+          )
+          RETURNING id, user_id, action, details, actor_id`,
+      );
+      if (rows.length === 0) {
+        break;
+      }
+      try {
+        await this.finish(toChange(rows[0]));
+        completed += 1;
+      } catch (error) {
+        failed += 1;
+        this.logger.warn({ err: error, changeId: rows[0].id, action: rows[0].action }, 'pending account change failed; will retry');
+      }
+    }
+    return { completed, failed };
+  }
+
+  private async sweepQuietly(): Promise<void> {
+    try {
+      const { completed, failed } = await this.sweep();
+      if (completed + failed > 0) {
+        this.logger.log({ completed, failed }, 'pending account changes swept');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'account change sweep failed; will retry');
+    }
+  }
+
+  /** The Cognito side of a change; for a group deletion, the members whose tokens it revokes. */
+  private async applyToCognito(change: PendingChange): Promise<string[]> {
+    const group = typeof change.details.group === 'string' ? change.details.group : '';
+    if (change.action === 'group.delete') {
+      return this.deleteGroup(change, group);
+    }
+    const username = await this.usernameOf(change.userId);
+    if (username === null) {
+      return []; // the user was withdrawn meanwhile: nothing left to change
+    }
+    try {
+      switch (change.action) {
+        case 'group.add_user':
+          await this.cognito.adminAddUserToGroup(username, group);
+          break;
+        case 'group.remove_user':
+          await this.cognito.adminRemoveUserFromGroup(username, group);
+          break;
+        case 'user.disable':
+          await this.cognito.adminSetEnabled(username, false);
+          break;
+        case 'user.enable':
+          await this.cognito.adminSetEnabled(username, true);
+          break;
+        case 'user.sign_out':
+          await this.cognito.adminUserGlobalSignOut(username);
+          break;
+      }
+    } catch (error) {
+      // The Cognito user (or group) is gone: there is nothing left to change, only to revoke.
+      if (!(error instanceof ApiError && error.getStatus() === 404)) {
+        throw error;
+      }
+    }
+    return [];
+  }
+
+  /**
+   * The members are listed once (after the intent blocks new members) and kept on the intent, so
+   * a retry after Cognito deleted the group still knows whom to revoke. Their tokens are cut off
+   * before the deletion and again after it.
+   */
+  private async deleteGroup(change: PendingChange, group: string): Promise<string[]> {
+    let members = Array.isArray(change.details.members) ? (change.details.members as string[]) : null;
+    if (members === null) {
+      const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
+      const ids = await this.dataSource.transaction(async (m) => {
+        const rows: Array<{ id: string }> = await m.query(`SELECT id FROM user_mapping WHERE cognito_sub = ANY($1::varchar[])`, [subs]);
+        const found = rows.map((r) => r.id);
+        await m.query(`UPDATE pending_changes SET details = details || jsonb_build_object('members', $2::jsonb) WHERE id = $1`, [
+          change.id,
+          JSON.stringify(found),
+        ]);
+        await this.revoke(m, found);
+        return found;
+      });
+      members = ids;
+    }
+    try {
+      await this.cognito.deleteGroup(group);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.getStatus() === 404)) {
+        throw error;
+      }
+    }
+    return members;
+  }
+
+  private async usernameOf(userId: string | null): Promise<string | null> {
+    const rows: Array<{ cognito_username: string }> = await this.dataSource.query(
+      `SELECT cognito_username FROM user_mapping WHERE id = $1 AND status <> 'withdrawn'`,
+      [userId],
+    );
+    return rows[0]?.cognito_username ?? null;
+  }
+}
+
+/** A refusal by Cognito that a retry cannot turn into success (not an outage, not throttling). */
+function isDefinitive(error: unknown): boolean {
+  return error instanceof ApiError && error.getStatus() < 500 && error.getStatus() !== 429 && error.getStatus() !== 404;
+}

@@ -1,0 +1,44 @@
+import { AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { mockClient } from 'aws-sdk-client-mock';
+import { CognitoService } from '../../src/cognito/cognito.service';
+import type { TestApp } from './test-app';
+
+/** The SDK client inside the running app, for command-boundary mocks. */
+export function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
+  return t.app.get<CognitoService, { client: CognitoIdentityProviderClient }>(CognitoService).client;
+}
+
+interface Intercepted {
+  /** The inputs of the intercepted commands of this class the app sent, for the test to assert. */
+  inputs(command: abstract new (...args: never[]) => unknown): unknown[];
+  restore(): void;
+}
+
+/**
+ * Answers chosen commands at the SDK command boundary (`answer` returns a promise for those,
+ * undefined for the rest) while every other command still goes to cognito-local.
+ */
+export function interceptCommands(t: TestApp, answer: (command: unknown) => Promise<unknown> | undefined): Intercepted {
+  const client = sdkClientOf(t);
+  const original = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  const sdk = mockClient(client);
+  const fake = (command: unknown, options?: unknown): Promise<unknown> => answer(command) ?? original(command, options);
+  (sdk.send as unknown as { callsFake(f: typeof fake): void }).callsFake(fake);
+  return {
+    inputs: (command) =>
+      sdk.send
+        .getCalls()
+        .map((c) => c.args[0] as unknown)
+        .filter((c): c is { input: unknown } => c instanceof command)
+        .map((c) => c.input),
+    restore: () => sdk.restore(),
+  };
+}
+
+/** cognito-local lacks AdminUserGlobalSignOut (HTTP 500): answered here, the rest reaches the emulator. */
+export function mockGlobalSignOut(t: TestApp): { inputs(): unknown[]; restore(): void } {
+  const intercepted = interceptCommands(t, (command) =>
+    command instanceof AdminUserGlobalSignOutCommand ? Promise.resolve({}) : undefined,
+  );
+  return { inputs: () => intercepted.inputs(AdminUserGlobalSignOutCommand), restore: () => intercepted.restore() };
+}
