@@ -3,6 +3,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
+import { countRateLimitRefusal } from '../telemetry/metrics';
 import { RateLimitStore } from './rate-limit.store';
 
 export const RATE_LIMITED_KEY = 'auth:rateLimited';
@@ -33,6 +34,7 @@ export class RateLimitGuard implements CanActivate {
     const route = request.routeOptions.url ?? request.url;
     const { count, resetInMs } = await this.store.hit(`${route}|${request.ip}`, WINDOW_MS);
     if (count > this.config.rateLimitAuthPerMinute) {
+      countRateLimitRefusal(route);
       throw ApiError.tooManyRequests(resetInMs / 1000);
     }
     return true;

@@ -24,6 +24,16 @@ export interface CognitoConfig {
   jwksUri: string;
 }
 
+/**
+ * OpenTelemetry, configured by its own standard env names (the SDK reads them itself); this is
+ * only what the app decides from them. Off unless an OTLP endpoint is set.
+ */
+export interface TelemetryConfig {
+  /** An OTLP endpoint is set and OTEL_SDK_DISABLED is not true: the SDK is loaded and started. */
+  enabled: boolean;
+  serviceName: string;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export class AppConfig {
@@ -37,6 +47,7 @@ export class AppConfig {
   readonly redisUrl?: string;
   readonly swaggerEnabled: boolean;
   readonly logLevel: LogLevel;
+  readonly telemetry: TelemetryConfig;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -176,6 +187,31 @@ function cognitoConfig(env: Env): CognitoConfig {
   };
 }
 
+const OTLP_SIGNALS = ['', 'TRACES_', 'METRICS_'] as const;
+/** The OTLP/HTTP exporters this service ships; gRPC is not offered. */
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'];
+
+/**
+ * The telemetry part alone: read first, before anything else is loaded, so that the SDK's
+ * instrumentations hook in (src/telemetry/preload.ts). The SDK itself reads the same names.
+ */
+export function loadTelemetryConfig(env: Env): TelemetryConfig {
+  let endpointSet = false;
+  for (const signal of OTLP_SIGNALS) {
+    endpointSet = url(env, `OTEL_EXPORTER_OTLP_${signal}ENDPOINT`, ['http:', 'https:']) !== undefined || endpointSet;
+    const protocol = present(env, `OTEL_EXPORTER_OTLP_${signal}PROTOCOL`);
+    if (protocol !== undefined && !OTLP_PROTOCOLS.includes(protocol)) {
+      throw new ConfigError(`OTEL_EXPORTER_OTLP_${signal}PROTOCOL must be one of ${OTLP_PROTOCOLS.join(', ')} (got "${protocol}")`);
+    }
+  }
+  // OpenTelemetry reads booleans case-insensitively; anything but true/false is a typo here.
+  const disabled = present(env, 'OTEL_SDK_DISABLED')?.toLowerCase();
+  if (disabled !== undefined && disabled !== 'true' && disabled !== 'false') {
+    throw new ConfigError(`OTEL_SDK_DISABLED must be true or false (got "${disabled}")`);
+  }
+  return { enabled: endpointSet && disabled !== 'true', serviceName: present(env, 'OTEL_SERVICE_NAME') ?? 'api' };
+}
+
 /** Reads and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = present(env, 'NODE_ENV') ?? 'development';
@@ -203,12 +239,17 @@ export function loadConfig(env: Env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
+    telemetry: loadTelemetryConfig(env),
   });
 }
 
 /** The process environment, read once. Kept here so nothing else touches `process.env`. */
 export function loadConfigFromProcess(): AppConfig {
   return loadConfig(process.env);
+}
+
+export function loadTelemetryConfigFromProcess(): TelemetryConfig {
+  return loadTelemetryConfig(process.env);
 }
 
 export function loadDatabaseConfigFromProcess(): DatabaseConfig {
