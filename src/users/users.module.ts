@@ -3,11 +3,11 @@ import { UserMappingRepository } from './user-mapping.repository';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 import { WithdrawalHandler } from './withdrawal.handler';
-import { WithdrawalService } from './withdrawal.service';
+import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [UserMappingRepository, UsersService, WithdrawalService, WithdrawalHandler],
+  providers: [UserMappingRepository, UsersService, WithdrawalService, WithdrawalSweeper, WithdrawalHandler],
   exports: [UserMappingRepository, WithdrawalService],
 })
 export class UsersModule {}
