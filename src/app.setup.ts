@@ -12,6 +12,7 @@ import { pathOf, requestIdFor } from './common/request-id';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
+import { recordHttpServerMetrics } from './telemetry/http-metrics';
 
 /** Contract section 2: bodies over 64 KiB are refused with 413. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -99,6 +100,9 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     }
     done(null, payload);
   });
+  if (config.telemetry.enabled) {
+    recordHttpServerMetrics(fastify);
+  }
   fastify.addHook('onResponse', (request, reply, done) => {
     if (logger.isLevelEnabled('info')) {
       request.log.info(

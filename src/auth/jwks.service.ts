@@ -3,6 +3,7 @@ import { JwksClient } from 'jwks-rsa';
 import { createPublicKey, KeyObject } from 'node:crypto';
 import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
+import { countJwksFetch } from '../telemetry/metrics';
 
 /** An unknown kid triggers at most one JWKS fetch per this interval (contract section 3). */
 export const JWKS_REFETCH_INTERVAL_MS = 10_000;
@@ -103,8 +104,10 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
       }
       this.keys = keys;
       this.loaded = true;
+      countJwksFetch('ok');
       this.logger.log({ kids: [...keys.keys()] }, 'JWKS loaded');
     } catch (error) {
+      countJwksFetch('error');
       this.logger.warn({ err: String(error) }, 'JWKS fetch failed');
       throw error;
     }

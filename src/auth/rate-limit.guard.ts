@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
+import { countRateLimitRefusal } from '../telemetry/metrics';
 import { RateLimitStore } from './rate-limit.store';
 
 export const RATE_LIMITED_KEY = 'auth:rateLimited';
@@ -51,6 +52,7 @@ export class RateLimitGuard implements CanActivate {
     const route = request.routeOptions.url ?? request.url;
     const { count, resetInMs } = await this.store.hit(`${route}|${rateLimitClientKey(request.ip)}`, WINDOW_MS);
     if (count > this.config.rateLimitAuthPerMinute) {
+      countRateLimitRefusal(route);
       throw ApiError.tooManyRequests(resetInMs / 1000);
     }
     return true;

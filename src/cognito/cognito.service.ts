@@ -25,6 +25,7 @@ import {
   GetUserCommand,
   InitiateAuthCommand,
   ListGroupsCommand,
+  ListUsersCommand,
   ListUsersInGroupCommand,
   ResendConfirmationCodeCommand,
   RespondToAuthChallengeCommand,
@@ -84,6 +85,15 @@ export interface CognitoProfile {
   nickname: string | null;
   enabled: boolean;
 }
+
+/** A user as ListUsers reports it: the profile plus its sign-up state. */
+export interface CognitoListedUser extends CognitoProfile {
+  /** Cognito's UserStatus: UNCONFIRMED, CONFIRMED, FORCE_CHANGE_PASSWORD, ... */
+  status: string;
+}
+
+/** ListUsers returns at most 60 users a call. */
+export const LIST_USERS_PAGE_SIZE = 60;
 
 export interface CognitoGroup {
   name: string;
@@ -588,6 +598,40 @@ export class CognitoService implements OnModuleDestroy {
       this.client.send(new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }), this.deadline()),
     );
     return toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
+  }
+
+  /** Whether the user `username` exists in the pool and is still the one with this `sub`. */
+  async userExists(username: string, sub: string): Promise<boolean> {
+    try {
+      const out = await this.client.send(
+        new AdminGetUserCommand({ UserPoolId: this.cognito.userPoolId, Username: username }),
+        this.deadline(),
+      );
+      return toProfile(out.Username ?? username, out.UserAttributes).sub === sub;
+    } catch (error) {
+      if (errorName(error) === 'UserNotFoundException') {
+        return false;
+      }
+      throw mapCognitoError(error, 'AdminGetUser');
+    }
+  }
+
+  /**
+   * Every user of the pool, one page at a time (at most 60 each), so that a caller walking a
+   * pool of a million users holds one page in memory.
+   */
+  async *listUsers(): AsyncGenerator<CognitoListedUser[]> {
+    let paginationToken: string | undefined;
+    do {
+      const out = await this.call('ListUsers', () =>
+        this.client.send(
+          new ListUsersCommand({ UserPoolId: this.cognito.userPoolId, Limit: LIST_USERS_PAGE_SIZE, PaginationToken: paginationToken }),
+          this.deadline(),
+        ),
+      );
+      yield (out.Users ?? []).map((u) => ({ ...toProfile(u.Username ?? '', u.Attributes, u.Enabled ?? true), status: u.UserStatus ?? '' }));
+      paginationToken = out.PaginationToken;
+    } while (paginationToken !== undefined && paginationToken !== '');
   }
 
   /** Deletes the user; a user that is already gone counts as deleted (idempotent). */

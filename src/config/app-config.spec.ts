@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, loadConfig, loadTelemetryConfig } from './app-config';
 
 const base = {
   DATABASE_URL: 'postgres://user:p%40ss@db.example.com:6543/app',
@@ -94,6 +94,11 @@ describe('loadConfig', () => {
     [{ S3_BUCKET: 'media', S3_ENDPOINT: 'ftp://s3' }, 'S3_ENDPOINT must use https: or http:'],
     [{ UPLOAD_MAX_BYTES: '0' }, 'UPLOAD_MAX_BYTES must be an integer'],
     [{ UPLOAD_MAX_BYTES: '10MB' }, 'UPLOAD_MAX_BYTES must be an integer'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must'],
+    [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://collector:4317' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must use http:'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json'],
+    [{ OTEL_EXPORTER_OTLP_METRICS_PROTOCOL: 'json' }, 'OTEL_EXPORTER_OTLP_METRICS_PROTOCOL must be one of'],
+    [{ OTEL_SDK_DISABLED: 'yes' }, 'OTEL_SDK_DISABLED must be true or false'],
   ])('refuses %o with a message naming the variable', (override, message) => {
     expect(() => loadConfig({ ...base, ...override })).toThrow(ConfigError);
     expect(() => loadConfig({ ...base, ...override })).toThrow(message);
@@ -110,5 +115,26 @@ describe('loadConfig', () => {
       domain: 'https://auth.example.com',
       redirectUris: ['https://app.example.com/callback', 'myapp://callback'],
     });
+  });
+});
+
+describe('loadTelemetryConfig', () => {
+  it('is off when no OTLP endpoint is set, whatever else is', () => {
+    expect(loadTelemetryConfig({ OTEL_SERVICE_NAME: 'x', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toEqual({
+      enabled: false,
+      serviceName: 'x',
+    });
+  });
+
+  it.each(['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'])(
+    'is on when %s is set, with the service name api by default',
+    (name) => {
+      expect(loadTelemetryConfig({ [name]: 'http://127.0.0.1:4318' })).toEqual({ enabled: true, serviceName: 'api' });
+    },
+  );
+
+  it('is off when OTEL_SDK_DISABLED is true (in any case), as the SDK reads it', () => {
+    expect(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'TRUE' }).enabled).toBe(false);
+    expect(loadTelemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'false' }).enabled).toBe(true);
   });
 });

@@ -42,6 +42,16 @@ export interface S3Config {
   uploadMaxBytes: number;
 }
 
+/**
+ * OpenTelemetry, configured by its own standard env names (the SDK reads them itself); this is
+ * only what the app decides from them. Off unless an OTLP endpoint is set.
+ */
+export interface TelemetryConfig {
+  /** An OTLP endpoint is set and OTEL_SDK_DISABLED is not true: the SDK is loaded and started. */
+  enabled: boolean;
+  serviceName: string;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export class AppConfig {
@@ -58,6 +68,7 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** The issuer an authenticator app shows next to a TOTP entry. */
   readonly totpIssuer: string;
+  readonly telemetry: TelemetryConfig;
 
   constructor(values: Omit<AppConfig, never>) {
     Object.assign(this, values);
@@ -239,6 +250,31 @@ function s3Config(env: Env, cognitoRegion: string): S3Config | undefined {
   return { bucket, region, endpoint: url(env, 'S3_ENDPOINT', ['https:', 'http:']), uploadMaxBytes };
 }
 
+const OTLP_SIGNALS = ['', 'TRACES_', 'METRICS_'] as const;
+/** The OTLP/HTTP exporters this service ships; gRPC is not offered. */
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'];
+
+/**
+ * The telemetry part alone: read first, before anything else is loaded, so that the SDK's
+ * instrumentations hook in (src/telemetry/preload.ts). The SDK itself reads the same names.
+ */
+export function loadTelemetryConfig(env: Env): TelemetryConfig {
+  let endpointSet = false;
+  for (const signal of OTLP_SIGNALS) {
+    endpointSet = url(env, `OTEL_EXPORTER_OTLP_${signal}ENDPOINT`, ['http:', 'https:']) !== undefined || endpointSet;
+    const protocol = present(env, `OTEL_EXPORTER_OTLP_${signal}PROTOCOL`);
+    if (protocol !== undefined && !OTLP_PROTOCOLS.includes(protocol)) {
+      throw new ConfigError(`OTEL_EXPORTER_OTLP_${signal}PROTOCOL must be one of ${OTLP_PROTOCOLS.join(', ')} (got "${protocol}")`);
+    }
+  }
+  // OpenTelemetry reads booleans case-insensitively; anything but true/false is a typo here.
+  const disabled = present(env, 'OTEL_SDK_DISABLED')?.toLowerCase();
+  if (disabled !== undefined && disabled !== 'true' && disabled !== 'false') {
+    throw new ConfigError(`OTEL_SDK_DISABLED must be true or false (got "${disabled}")`);
+  }
+  return { enabled: endpointSet && disabled !== 'true', serviceName: present(env, 'OTEL_SERVICE_NAME') ?? 'api' };
+}
+
 /** Reads and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = present(env, 'NODE_ENV') ?? 'development';
@@ -269,12 +305,17 @@ export function loadConfig(env: Env): AppConfig {
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
     totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',
+    telemetry: loadTelemetryConfig(env),
   });
 }
 
 /** The process environment, read once. Kept here so nothing else touches `process.env`. */
 export function loadConfigFromProcess(): AppConfig {
   return loadConfig(process.env);
+}
+
+export function loadTelemetryConfigFromProcess(): TelemetryConfig {
+  return loadTelemetryConfig(process.env);
 }
 
 export function loadDatabaseConfigFromProcess(): DatabaseConfig {

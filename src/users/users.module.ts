@@ -5,11 +5,11 @@ import { UserMappingRepository } from './user-mapping.repository';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 import { WithdrawalHandler } from './withdrawal.handler';
-import { WithdrawalService } from './withdrawal.service';
+import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [AccountChangesService, UserMappingRepository, UsersService, MfaService, WithdrawalService, WithdrawalHandler],
+  providers: [AccountChangesService, UserMappingRepository, UsersService, MfaService, WithdrawalService, WithdrawalSweeper, WithdrawalHandler],
   exports: [AccountChangesService, UserMappingRepository, WithdrawalService],
 })
 export class UsersModule {}

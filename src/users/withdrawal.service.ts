@@ -19,9 +19,8 @@ const SWEEP_MAX_PER_RUN = 500;
  * job; a user already gone from Cognito counts as deleted.
  */
 @Injectable()
-export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestroy {
+export class WithdrawalService {
   private readonly logger = new Logger(WithdrawalService.name);
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -29,18 +28,6 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     private readonly events: EventEmitter2,
     private readonly changes: AccountChangesService,
   ) {}
-
-  onApplicationBootstrap(): void {
-    void this.sweepQuietly();
-    this.timer = setInterval(() => void this.sweepQuietly(), WITHDRAWAL_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
-  }
 
   /**
    * Withdraws a user (self-service). Idempotent: a withdrawn user stays withdrawn. The last admin
@@ -136,19 +123,65 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
     return completed;
   }
 
+  /**
+   * A user deleted from Cognito outside the API (console, admin tool): step 3 alone, under the
+   * row's lock. Returns whether this call withdrew the row. A row with a withdrawal of its own is
+   * left to that withdrawal (the request or the sweeper finishing it), and a row locked right now
+   * is skipped, so the same withdrawal is never done or counted twice.
+   */
+  async withdrawGoneUser(userId: string): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows: Array<{ id: string }> = await manager.query(
+        `SELECT id FROM user_mapping
+          WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL
+          FOR UPDATE SKIP LOCKED`,
+        [userId],
+      );
+      if (rows.length === 0) {
+        return false;
+      }
+      await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));
+      return true;
+    });
+  }
+
   private async completeLocked(manager: EntityManager, userId: string, username: string): Promise<void> {
     await this.cognito.adminDeleteUser(username);
     await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));
   }
+}
+
+/**
+ * Runs the sweep at start-up and every 30 s on each API task. Apart from WithdrawalService so
+ * that a one-off job (reconcile) can withdraw without starting a timer of its own.
+ */
+@Injectable()
+export class WithdrawalSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(WithdrawalSweeper.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly withdrawal: WithdrawalService) {}
+
+  onApplicationBootstrap(): void {
+    void this.sweepQuietly();
+    this.timer = setInterval(() => void this.sweepQuietly(), WITHDRAWAL_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
 
   private async sweepQuietly(): Promise<void> {
     try {
-      const completed = await this.sweep();
+      const completed = await this.withdrawal.sweep();
       if (completed > 0) {
         this.logger.log({ completed }, 'pending withdrawals completed');
       }
     } catch (error) {
-      this.logger.warn({ err: String(error) }, 'withdrawal sweep failed; will retry');
+      this.logger.warn({ err: error }, 'withdrawal sweep failed; will retry');
     }
   }
 }

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CognitoModule } from '../cognito/cognito.module';
+import { AppConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { databaseOptions } from '../database/database-options';
+import { UserMappingRepository } from '../users/user-mapping.repository';
+import { WithdrawalHandler } from '../users/withdrawal.handler';
+import { WithdrawalService } from '../users/withdrawal.service';
+import { ReconcileService } from './reconcile.service';
+
+/**
+ * What the reconcile job needs and nothing more: no HTTP, no sweeper timer. The withdrawal
+ * service and its event handler are the app's own, so a withdrawal here is the same as any.
+ */
+@Module({})
+export class ReconcileModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: ReconcileModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
+        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+        CognitoModule,
+      ],
+      providers: [UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
+    };
+  }
+}
