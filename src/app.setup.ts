@@ -9,6 +9,7 @@ import { AppModule } from './app.module';
 import { ApiError } from './common/api-error';
 import { PinoNestLogger } from './common/logger';
 import { sendProblem } from './common/problem-details.filter';
+import { runInRequest } from './common/request-context';
 import { pathOf, requestIdFor } from './common/request-id';
 import { AppConfig } from './config/app-config';
 import { ShutdownState } from './health/shutdown-state';
@@ -82,9 +83,10 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     done(null, payload);
   });
 
+  // Everything a request runs (services, Cognito, the database) logs with its id.
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
-    done();
+    runInRequest(request.id, done);
   });
   // A body is only accepted as JSON; a body with no or another Content-Type is 415.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {

@@ -255,7 +255,7 @@ export class AdminService {
     try {
       await this.audit.recordFailure(entry, error);
     } catch (auditError) {
-      this.logger.error({ err: String(auditError), action: entry.action }, 'could not audit a failed admin action');
+      this.logger.error({ err: auditError, action: entry.action }, 'could not audit a failed admin action');
     }
   }
 

@@ -93,7 +93,7 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
       this.loaded = true;
       this.logger.log({ kids: [...keys.keys()] }, 'JWKS loaded');
     } catch (error) {
-      this.logger.warn({ err: String(error) }, 'JWKS fetch failed');
+      this.logger.warn({ err: error }, 'JWKS fetch failed');
       throw error;
     }
   }

@@ -115,7 +115,7 @@ export class WithdrawalService implements OnApplicationBootstrap, OnModuleDestro
         this.logger.log({ completed }, 'pending withdrawals completed');
       }
     } catch (error) {
-      this.logger.warn({ err: String(error) }, 'withdrawal sweep failed; will retry');
+      this.logger.warn({ err: error }, 'withdrawal sweep failed; will retry');
     }
   }
 }
