@@ -40,6 +40,13 @@ export class FailFastClient extends Client {
 export const COMPILED_MIGRATIONS = join(__dirname, '..', 'migrations', '*.js');
 
 /**
+ * The migrations that match how this code runs: compiled, the compiled ones (the image); from
+ * its TypeScript source through tsx (`npm run migration:run`), the sources in `migrations/`, so
+ * nothing has to be built first.
+ */
+export const RUNNABLE_MIGRATIONS = __filename.endsWith('.ts') ? join(__dirname, '..', '..', 'migrations', '*.ts') : COMPILED_MIGRATIONS;
+
+/**
  * The one TypeORM configuration, shared by the app, the migration runner and the TypeORM CLI.
  * `synchronize` is never on: the schema only changes through reviewed migrations.
  */
