@@ -1,5 +1,5 @@
 /**
- * The limit to compare the app with (issue 6): a bare node:http server on the same Node,
+ * The limit to compare the app with: a bare node:http server on the same Node,
  * database and pool size doing the same work per request with no framework. It verifies the
  * same RS256 access token with node:crypto and a cached KeyObject (every claim check of the
  * contract), looks up the caller's user_mapping row with the same SQL as the guard, runs the

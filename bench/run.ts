@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 6): the app against a bare node:http baseline doing the same work,
+ * `npm run bench`: the app against a bare node:http baseline doing the same work,
  * on the same Node, database and pool size. Prints one table and writes bench/results.json.
  *
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION

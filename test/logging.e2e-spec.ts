@@ -87,4 +87,3 @@ describe('logs', () => {
     expect(loaded).not.toHaveProperty('requestId');
   });
 });
-

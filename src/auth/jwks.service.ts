@@ -10,7 +10,7 @@ const STARTUP_RETRY_MS = 2_000;
 
 /**
  * The user pool's signing keys, fetched with jwks-rsa at start-up and cached as `KeyObject`s
- * (PERFORMANCE.md: a PEM string costs a `createPublicKey` per verification). An unknown kid
+ * (a PEM string would cost a `createPublicKey` per verification). An unknown kid
  * refetches at most once per 10 s, so a flood of random kids cannot hammer the JWKS endpoint.
  */
 @Injectable()

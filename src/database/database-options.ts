@@ -18,7 +18,7 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 500;
 /**
  * A pooled connection whose query got no answer within QUERY_TIMEOUT_MS is dead (a failover that
  * left it silently stranded) or stuck behind that query, which pg keeps waiting for. It is
- * destroyed then, so the pool drops it instead of handing it to the next request (issue 7).
+ * destroyed then, so the pool drops it instead of handing it to the next request.
  */
 export class FailFastClient extends Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever the pg query() overload returns, returned unchanged

@@ -47,7 +47,7 @@ export interface ProfileFields {
   nickname?: string | null;
 }
 
-/** The queries over `user_mapping` (STYLE.md: queries live next to the entity they read). */
+/** The queries over `user_mapping` (queries live next to the entity they read). */
 @Injectable()
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
