@@ -26,7 +26,7 @@ export class CreateUserMapping1764000000000 implements MigrationInterface {
         )
       )
     `);
-    // Admin search (issue 5) and keyset pages over (created_at, id).
+    // Admin search and keyset pages over (created_at, id).
     await q.query(`CREATE INDEX ix_user_mapping_created ON user_mapping (created_at DESC, id DESC)`);
     await q.query(`CREATE INDEX ix_user_mapping_email ON user_mapping (lower(email))`);
     // The withdrawal sweeper only looks at rows with a pending intent.

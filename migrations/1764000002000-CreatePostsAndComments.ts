@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Posts and comments (issue 4). Authors reference `user_mapping`, whose rows are never deleted
+ * Posts and comments. Authors reference `user_mapping`, whose rows are never deleted
  * (withdrawal only scrubs them), so the foreign keys restrict. Soft delete: `deleted_at`.
  * `created_at` defaults to clock_timestamp() so rows inserted in one transaction still order.
  * Lengths are code points (char_length), the same count the API validates after trimming.

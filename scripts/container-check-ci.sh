@@ -8,7 +8,8 @@
 #    (CONTAINER_CHECK_PG_URL, default postgres://postgres@127.0.0.1:5432/postgres, trust auth),
 #    dropped at the end.
 # 2. Cognito: cognito-local with a fresh user pool (scripts/ci-cognito-pool.ts), stopped at the end.
-# 3. ../shared/tools/container-check.sh (beside the repository): builds the image with buildah
+# 3. the CI machine's container-check tool (CONTAINER_CHECK_SCRIPT; by default
+#    shared/tools/container-check.sh in the folder that holds the repository): builds the image with buildah
 #    (from a copy of the Dockerfile without the base image digest, see step 3 below),
 #    runs the migrations as a one-off task (node dist/database/migrate.js run), starts the
 #    service with only environment variables (host network), waits for GET /health/ready = 200,

@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { ApiError } from './common/api-error';
 import { PinoNestLogger } from './common/logger';
 import { sendProblem } from './common/problem-details.filter';
+import { runInRequest } from './common/request-context';
 import { pathOf, requestIdFor } from './common/request-id';
 import { securityHeaders } from './common/security-headers';
 import { AppConfig } from './config/app-config';
@@ -83,11 +84,12 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     done(null, payload);
   });
 
-  // helmet's headers are constant for our options: computed once, not per request.
+  // helmet's headers are constant for our options: computed once, not per request. Everything a
+  // request runs (services, Cognito, the database) logs with its id.
   const security = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security).header('X-Request-Id', request.id);
-    done();
+    runInRequest(request.id, done);
   });
   // A body is only accepted as JSON; a body with no or another Content-Type is 415.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {

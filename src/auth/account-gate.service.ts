@@ -67,7 +67,7 @@ export class AccountGateService {
       await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.
-      this.logger.warn({ userId: user.id, err: String(error) }, 'could not read attributes for a just-in-time row');
+      this.logger.warn({ userId: user.id, err: error }, 'could not read attributes for a just-in-time row');
     }
   }
 }

@@ -96,7 +96,7 @@ export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt'
           return;
         }
         jwks.keyFor(header.kid).then(
-          // jsonwebtoken accepts a KeyObject (PERFORMANCE.md: no createPublicKey per request);
+          // jsonwebtoken accepts a KeyObject (no createPublicKey per request);
           // @types/passport-jwt only knows string | Buffer.
           (key: KeyObject) => done(null, key as unknown as Buffer),
           (error: unknown) => done(error),

@@ -108,7 +108,7 @@ export class JwksService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log({ kids: [...keys.keys()] }, 'JWKS loaded');
     } catch (error) {
       countJwksFetch('error');
-      this.logger.warn({ err: String(error) }, 'JWKS fetch failed');
+      this.logger.warn({ err: error }, 'JWKS fetch failed');
       throw error;
     }
   }

@@ -79,7 +79,7 @@ export class RateLimitStore implements OnModuleDestroy {
     const now = Date.now();
     if (now - this.lastWarningAt >= WARN_EVERY_MS) {
       this.lastWarningAt = now;
-      this.logger.warn({ err: error instanceof Object && 'message' in error ? String(error.message) : undefined }, message);
+      this.logger.warn({ err: error }, message);
     }
   }
 

@@ -35,7 +35,7 @@ export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestro
       }
       return purged;
     } catch (error) {
-      this.logger.warn({ err: String(error) }, 'purging expired revocations failed; will retry');
+      this.logger.warn({ err: error }, 'purging expired revocations failed; will retry');
       return 0;
     }
   }

@@ -8,7 +8,7 @@ interface Entry {
 
 /**
  * Remembers which access tokens already passed signature and claim verification, so a token
- * presented again skips the RS256 verification (~50 µs of CPU, PERFORMANCE.md), as proxies such
+ * presented again skips the RS256 verification (~50 µs of CPU), as proxies such
  * as Envoy's JWT filter do. It only replaces the cryptographic part: expiry is checked again on
  * every hit, the signing key must still be in the JWKS, and the caller's row (revocation,
  * status) is still read on every request. Keys are SHA-256 digests, so no token is kept in

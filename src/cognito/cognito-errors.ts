@@ -30,7 +30,7 @@ interface SdkErrorLike {
 
 const logger = new Logger('Cognito');
 
-/** Turns an AWS SDK error into the contract's error (issue 3's table). */
+/** Turns an AWS SDK error into the contract's error. */
 export function mapCognitoError(error: unknown, operation: string, overrides: CognitoErrorOverrides = {}): ApiError {
   const e = (error ?? {}) as SdkErrorLike;
   const name = typeof e.name === 'string' ? e.name : '';

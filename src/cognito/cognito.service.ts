@@ -125,7 +125,7 @@ function delivery(details: { Destination?: string; DeliveryMedium?: string } | u
 }
 
 /**
- * The one place that talks to the Cognito API (STYLE.md). Every SDK error leaves this class as an
+ * The one place that talks to the Cognito API. Every SDK error leaves this class as an
  * `ApiError` with the contract's code; callers never see SDK types for failures.
  */
 @Injectable()
@@ -152,7 +152,7 @@ export class CognitoService implements OnModuleDestroy {
 
   /**
    * Options for every SDK call: the whole call, retries and backoff included, is abandoned at
-   * the deadline, so a black-holed Cognito answers 503 IDP_UNAVAILABLE in bounded time (issue 7).
+   * the deadline, so a black-holed Cognito answers 503 IDP_UNAVAILABLE in bounded time.
    */
   private deadline(): { abortSignal: AbortSignal } {
     return { abortSignal: AbortSignal.timeout(COGNITO_CALL_DEADLINE_MS) };

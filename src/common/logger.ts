@@ -1,6 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
 import { LogLevel } from '../config/app-config';
+import { currentRequestId } from './request-context';
 
 /** Anything that could carry a secret is censored before a line is written (contract section 2). */
 const REDACT_PATHS = [
@@ -21,17 +22,29 @@ const REDACT_PATHS = [
   '*.SecretHash',
 ];
 
-/** JSON lines on stdout (or `destination`, for tests), with secrets censored. */
+/**
+ * JSON lines on stdout (or `destination`, for tests), with secrets censored. Log an error as
+ * `{ err: error }`: pino's serialiser writes its type, message and stack.
+ */
 export function createRootLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+  // Lines written on the root logger while a request runs (Nest's Logger in services) get the
+  // request's id. Fastify's per-request child logger already binds it: adding it again would
+  // write the key twice.
   const options: pino.LoggerOptions = {
     level,
+    mixin: (_fields, _level, instance) => {
+      const requestId = instance === root ? currentRequestId() : undefined;
+      // A new object each time: pino merges the line's fields into it.
+      return requestId === undefined ? {} : { requestId };
+    },
     base: { service: 'api' },
     messageKey: 'msg',
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
   };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  const root = destination === undefined ? pino(options) : pino(options, destination);
+  return root;
 }
 
 /** Nest's own log calls (`new Logger('X').warn(...)`) go to the same JSON stream. */

@@ -21,7 +21,7 @@ describe('keyset cursors', () => {
     ['a tampered id', encodeCursor('posts', { ...position, id: "x' OR 1=1 --" })],
     ['a millisecond timestamp', encodeCursor('posts', { ...position, createdAt: '2026-11-26T15:03:20.199Z' })],
     ['an object', Buffer.from(JSON.stringify({ kind: 'posts' })).toString('base64url')],
-    // Found by the issue 7 fuzzer: Date.parse accepts these, PostgreSQL refused them as a 500.
+    // Found by the fuzzer: Date.parse accepts these, PostgreSQL refused them as a 500.
     ['February 30', encodeCursor('posts', { ...position, createdAt: '2024-02-30T00:00:00.000000Z' })],
     ['February 29 of a common year', encodeCursor('posts', { ...position, createdAt: '2023-02-29T10:00:00.000000Z' })],
     ['April 31', encodeCursor('posts', { ...position, createdAt: '2024-04-31T10:00:00.000000Z' })],

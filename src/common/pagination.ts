@@ -60,7 +60,7 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{6}Z$/;
 /**
  * Whether `text` names an instant PostgreSQL accepts as written: a real calendar date (no
  * February 30, no year 0) and time of day. Date.parse is no judge: it rolls 2024-02-30 over to
- * March 1 and takes year 0, where PostgreSQL refuses both and the query failed as a 500 (issue 7).
+ * March 1 and takes year 0, where PostgreSQL refuses both and the query failed as a 500.
  */
 function isCalendarTimestamp(text: string): boolean {
   const parts = TIMESTAMP.exec(text);

@@ -15,7 +15,7 @@ export function sendProblem(error: unknown, request: FastifyRequest, reply: Fast
   void reply.status(body.status).headers(headers).header('content-type', 'application/problem+json; charset=utf-8').send(body);
 }
 
-/** The one place errors become responses (STYLE.md "Errors have one path"). */
+/** The one place errors become responses (errors have one path). */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');

@@ -83,6 +83,12 @@ export function renderProblem(error: unknown, requestId: string): RenderedProble
       unexpected: error.getStatus() >= 500 && error.code !== 'SERVICE_UNAVAILABLE' && error.code !== 'IDP_UNAVAILABLE',
     };
   }
+  // Nest's Fastify adapter wraps Fastify's own 4xx errors (the body parser's, the body limit's)
+  // in an HttpException whose message is Fastify's sentence; the wrapped error is rendered
+  // instead, in our words.
+  if (error instanceof HttpException && error.cause instanceof Error) {
+    return renderProblem(error.cause, requestId);
+  }
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const detail = status === 404 ? 'No such route or resource' : status >= 500 ? 'Internal error' : error.message;

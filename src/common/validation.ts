@@ -4,7 +4,7 @@ import { ApiError, FieldError } from './api-error';
 /**
  * Deeper than any body or query of this API nests (the DTOs are flat). Refused before
  * class-transformer recurses into it: JSON 30,000 levels deep fits in 64 KiB and overflowed the
- * call stack as a 500 (issue 7).
+ * call stack as a 500.
  */
 export const MAX_INPUT_DEPTH = 32;
 
@@ -32,7 +32,7 @@ export function inspectInput(input: unknown): { detail: string; error: FieldErro
       if (LONE_SURROGATE.test(value)) {
         return { detail: 'The request is not valid', error: { field, message: 'must be valid Unicode text' } };
       }
-      // PostgreSQL text cannot hold NUL: a search with one failed as a 500 (issue 7 fuzzing).
+      // PostgreSQL text cannot hold NUL: a search with one failed as a 500 (found by fuzzing).
       if (value.includes('\u0000')) {
         return { detail: 'The request is not valid', error: { field, message: 'must not contain NUL characters' } };
       }

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Typed, validated configuration. The only place that reads `process.env`
- * (see STYLE.md). Every other module injects `AppConfig`.
+ * Typed, validated configuration. The only place that reads `process.env`.
+ * Every other module injects `AppConfig`.
  */
 export interface DatabaseConfig {
   host: string;

@@ -18,7 +18,7 @@ export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 500;
 /**
  * A pooled connection whose query got no answer within QUERY_TIMEOUT_MS is dead (a failover that
  * left it silently stranded) or stuck behind that query, which pg keeps waiting for. It is
- * destroyed then, so the pool drops it instead of handing it to the next request (issue 7).
+ * destroyed then, so the pool drops it instead of handing it to the next request.
  */
 export class FailFastClient extends Client {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever the pg query() overload returns, returned unchanged
@@ -38,6 +38,13 @@ export class FailFastClient extends Client {
 
 /** Compiled migrations (`dist/migrations`), next to the compiled `dist/database`. */
 export const COMPILED_MIGRATIONS = join(__dirname, '..', 'migrations', '*.js');
+
+/**
+ * The migrations that match how this code runs: compiled, the compiled ones (the image); from
+ * its TypeScript source through tsx (`npm run migration:run`), the sources in `migrations/`, so
+ * nothing has to be built first.
+ */
+export const RUNNABLE_MIGRATIONS = __filename.endsWith('.ts') ? join(__dirname, '..', '..', 'migrations', '*.ts') : COMPILED_MIGRATIONS;
 
 /**
  * The one TypeORM configuration, shared by the app, the migration runner and the TypeORM CLI.

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { ConfigError, loadDatabaseConfigFromProcess } from '../config/app-config';
-import { databaseOptions } from './database-options';
+import { databaseOptions, RUNNABLE_MIGRATIONS } from './database-options';
 
 /** Arbitrary but fixed: every migration runner of this service takes the same advisory lock. */
 const MIGRATION_LOCK_KEY = 727_001;
@@ -28,7 +28,7 @@ export async function migrate(dataSource: DataSource, direction: 'run' | 'revert
 
 async function main(): Promise<void> {
   const direction = process.argv[2] === 'revert' ? 'revert' : 'run';
-  const dataSource = new DataSource(databaseOptions(loadDatabaseConfigFromProcess()));
+  const dataSource = new DataSource(databaseOptions(loadDatabaseConfigFromProcess(), [RUNNABLE_MIGRATIONS]));
   await dataSource.initialize();
   try {
     const applied = await migrate(dataSource, direction);

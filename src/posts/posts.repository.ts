@@ -24,7 +24,7 @@ const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.up
        u.id AS author_id, u.nickname AS author_nickname, u.status AS author_status`;
 
 /**
- * The queries over `posts` (STYLE.md: queries live next to the entity they read). Each read
+ * The queries over `posts` (queries live next to the entity they read). Each read
  * joins the author in the same statement; each write enforces ownership in its WHERE clause.
  */
 @Injectable()

@@ -73,7 +73,7 @@ export interface MirroredUser {
 /** The temporary table of the Cognito subs a reconcile run has seen (one connection's session). */
 const SEEN_SUBS = 'reconcile_seen_subs';
 
-/** The queries over `user_mapping` (STYLE.md: queries live next to the entity they read). */
+/** The queries over `user_mapping` (queries live next to the entity they read). */
 @Injectable()
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}

@@ -4,7 +4,7 @@ import { withClient } from '../stack/postgres';
 import { maxOf, call, CallResult, countByStatus, Outcome, percentile, Recorder, report, runLoops, sleep, waitUntil } from '../support/load';
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 
-/** Issue 7, faults 1 and 2: the database vanishes, or is locked from outside, under steady load. */
+/** The database vanishes, or is locked from outside, under steady load. */
 
 /** How long the database is gone (the issue asks for ~10 s; shorten it with FAILOVER_OUTAGE_SECONDS). */
 const OUTAGE_MS = Number(process.env.FAILOVER_OUTAGE_SECONDS ?? 10) * 1_000;
@@ -431,7 +431,7 @@ describe('resilience: the database stops answering without a reset', () => {
 
   let expectedBlackhole: { maxMs: number } | undefined;
 
-  // Regression (issue 7): the client-side query timeout was 6 s, so a query on a connection the
+  // Regression: the client-side query timeout was 6 s, so a query on a connection the
   // network stopped answering failed at 6 s plus the time already spent: over the bound.
   it('never keeps a request longer than 6 s while packets are dropped', () => {
     expect(expectedBlackhole?.maxMs).toBeLessThan(MAX_REQUEST_MS);
@@ -470,7 +470,7 @@ describe('resilience: the database stops answering without a reset', () => {
     AFTER_MS + 40_000,
   );
 
-  // Regression (issue 7): after a query read timeout pg kept the connection, stuck behind the
+  // Regression: after a query read timeout pg kept the connection, stuck behind the
   // unanswered query, and TypeORM handed it back to the pool, so requests kept drawing dead
   // connections for as long as the old server stayed silent; such a connection is now destroyed.
   it('serves only 2xx to requests that start more than 5 s after the switch', () => {

@@ -7,7 +7,7 @@ import { claimsOf, ProductionApp, ProductionUser, startProductionApp } from '../
 import { PASSWORD } from '../support/test-app';
 
 /**
- * Issue 7, abuse 6: property-based fuzzing of every route's path, query and body, with and
+ * Property-based fuzzing of every route's path, query and body, with and
  * without a valid token, against the production process. Properties, for every request:
  * - the answer is never a 5xx (nor no answer at all);
  * - after a 4xx no row of user_mapping, posts, comments, audit_log or revoked_tokens changed
@@ -36,7 +36,7 @@ interface RouteSpec {
   emulatorLacks?: boolean;
 }
 
-/** Every route of the contract (API.md sections 3-7). */
+/** Every route of the contract (docs/api.md). */
 const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/auth/signup', body: { email: 'email', password: 'password', nickname: 'nickname', phoneNumber: 'phone' } },
   { method: 'POST', path: '/v1/auth/confirm', body: { email: 'email', code: 'code' } },

@@ -2,7 +2,7 @@ import { call, CallResult, countByStatus, report } from '../support/load';
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 
 /**
- * Issue 7, abuse 8: headers a client can write do not change who it is or what it does.
+ * Headers a client can write do not change who it is or what it does.
  * X-Forwarded-For (and its cousins) only moves the rate-limit bucket when TRUST_PROXY=true, and
  * then only through the hop the ALB appends; method-override headers are ignored.
  */

@@ -4,7 +4,7 @@ import { maxOf, call, CallResult, countByStatus, percentile, Recorder, report, w
 import { bearer, PASSWORD, startTestApp, TestApp, TestUser } from '../support/test-app';
 
 /**
- * Issue 7, fault 3: Cognito (API and JWKS) becomes unreachable. Routes that only need a verified
+ * Cognito (API and JWKS) becomes unreachable. Routes that only need a verified
  * token keep working on the cached signing keys; routes that must call Cognito answer 503
  * IDP_UNAVAILABLE fast; everything recovers when it returns. Two kinds of outage: connections
  * refused (the endpoint is down) and a black hole (connections accepted, nothing answered).

@@ -4,7 +4,7 @@ import { call, countByStatus, maxOf, percentile, Recorder, report, runLoops, sle
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 
 /**
- * Issue 7, abuse 9: a flood of tokens whose `kid` the pool never published. Each is refused
+ * A flood of tokens whose `kid` the pool never published. Each is refused
  * 401; the JWKS endpoint is fetched at most once per 10 s however many arrive; valid requests
  * interleaved with the flood keep succeeding.
  */

@@ -3,7 +3,7 @@ import { rawExchange } from '../support/raw-http';
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 
 /**
- * Issue 7, abuse 7: hostile payloads get a clear 4xx, never a 5xx, never a crash, never a
+ * Hostile payloads get a clear 4xx, never a 5xx, never a crash, never a
  * prototype polluted, never a row written.
  */
 
@@ -243,7 +243,7 @@ describe('resilience: payload abuse', () => {
 
   const badUrls: CallResult[] = [];
 
-  // Regression (issue 7): Fastify's router answered a malformed URL (FST_ERR_BAD_URL, 400) and an
+  // Regression: Fastify's router answered a malformed URL (FST_ERR_BAD_URL, 400) and an
   // over-long path parameter (FST_ERR_MAX_PARAM_LENGTH, 414) itself, bypassing the problem-details
   // path: plain JSON, the URL echoed back, no X-Request-Id. `frameworkErrors` now routes them.
   it('renders a malformed URL or an over-long path id as problem details with VALIDATION_FAILED and a request id', async () => {
@@ -257,7 +257,7 @@ describe('resilience: payload abuse', () => {
     }
   });
 
-  // Regression (issue 7): the JSON parser decoded the body with replacement characters, so invalid
+  // Regression: the JSON parser decoded the body with replacement characters, so invalid
   // UTF-8 was stored as U+FFFD and answered 201; the body is now decoded strictly.
   it('answers invalid UTF-8 bytes in a JSON body with 400', () => {
     expect(invalidUtf8?.status).toBe(400);

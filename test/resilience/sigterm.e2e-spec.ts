@@ -6,7 +6,7 @@ import { ProductionApp, startProductionApp } from '../support/production-app';
 import { RawResult, rawRequest } from '../support/raw-http';
 
 /**
- * Issue 7, fault 4: SIGTERM reaches the production process while requests are waiting on a slow
+ * SIGTERM reaches the production process while requests are waiting on a slow
  * database (a lock held from outside). Contract section 7: stop accepting, finish in-flight
  * requests, readiness 503 at once, close the pool, exit 0 within 10 s.
  */
@@ -129,7 +129,7 @@ describe('resilience: SIGTERM during slow requests', () => {
     exit = { code, signal, afterReleaseMs: exitedAt - releasedAt };
   }, 60_000);
 
-  // Regression (issue 7): server.close() only reaps connections idle at that moment; a kept-alive
+  // Regression: server.close() only reaps connections idle at that moment; a kept-alive
   // connection whose request was in flight stayed open (keepAliveTimeout 65 s), so draining never
   // completed and the 9 s deadline exited 1. Responses sent while draining now close their connection.
   it('exits 0 once the drained requests are answered, not at the 9 s deadline', () => {

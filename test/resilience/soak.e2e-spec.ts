@@ -3,7 +3,7 @@ import { maxOf, call, CallResult, countByStatus, percentile, Recorder, report, r
 import { ProductionApp, ProductionUser, startProductionApp } from '../support/production-app';
 
 /**
- * Issue 7, fault 5: a steady mixed load at fixed concurrency against the production process.
+ * A steady mixed load at fixed concurrency against the production process.
  * Zero 5xx, and the resident set grows less than 20 % after warm-up (a leak per request shows
  * up as steady growth; V8 settling its heap does not pass 20 %).
  */

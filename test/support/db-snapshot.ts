@@ -1,6 +1,6 @@
 import type { Client } from 'pg';
 
-/** The tables whose rows a refused request must leave exactly as they were (issue 7). */
+/** The tables whose rows a refused request must leave exactly as they were. */
 export const SNAPSHOT_TABLES = ['user_mapping', 'posts', 'comments', 'audit_log', 'revoked_tokens'] as const;
 
 export type Snapshot = Record<string, Map<string, boolean>>;
