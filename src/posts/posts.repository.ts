@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 
 /** A live post with its author, as every post query returns it. */
@@ -28,7 +29,10 @@ const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.up
  */
 @Injectable()
 export class PostsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+  ) {}
 
   /** Live posts, newest first, after `after` (keyset on (created_at, id), served by ix_posts_*). */
   list(options: { limit: number; after: KeysetPosition | null; authorId: string | null }): Promise<PostListRow[]> {
@@ -65,8 +69,9 @@ export class PostsRepository {
     return rows[0] ?? null;
   }
 
+  /** In the request's transaction when there is one (an idempotency key commits with the post). */
   async insert(authorId: string, title: string, body: string): Promise<PostRow> {
-    const rows: PostRow[] = await this.dataSource.query(
+    const rows: PostRow[] = await this.transactions.manager.query(
       `WITH p AS (
          INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
        )
