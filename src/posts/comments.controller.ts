@@ -4,6 +4,7 @@ import { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { PageQueryDto } from '../common/pagination';
 import { UuidParam } from '../common/validation';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { CommentsService } from './comments.service';
 import { CommentPageResponse, CommentResponse } from './dto/comment.response';
 import { CommentBodyDto } from './dto/comments.dto';
@@ -22,6 +23,7 @@ export class CommentsController {
 
   @Post()
   @HttpCode(201)
+  @Idempotent()
   @ApiCreatedResponse({ type: CommentResponse })
   create(@CurrentUser() caller: AuthUser, @UuidParam('postId') postId: string, @Body() dto: CommentBodyDto): Promise<CommentResponse> {
     return this.comments.create(caller, postId, dto.body);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 import { poolQuery } from '../database/pool-query';
 
@@ -29,7 +30,10 @@ const COMMENT_COLUMNS = `c.id, c.post_id, c.body, c.created_at, c.updated_at,
  */
 @Injectable()
 export class CommentsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+  ) {}
 
   /**
    * A live post's comments, oldest first, after `after`; null when the post is missing or deleted.
@@ -67,10 +71,11 @@ export class CommentsRepository {
   /**
    * Adds a comment to a live post and counts it, in one statement (one transaction). The post row
    * is locked by the counter update, so a concurrent post deletion either precedes it (null: 404)
-   * or follows it.
+   * or follows it. In the request's transaction when there is one (an idempotency key commits
+   * with the comment).
    */
   async insert(postId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const rows: CommentRow[] = await this.dataSource.query(
+    const rows: CommentRow[] = await this.transactions.manager.query(
       `WITH post AS (
          UPDATE posts SET comment_count = comment_count + 1
           WHERE id = $1 AND deleted_at IS NULL

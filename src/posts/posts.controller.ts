@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { UuidParam } from '../common/validation';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
 import { PostsService } from './posts.service';
@@ -22,6 +23,7 @@ export class PostsController {
 
   @Post()
   @HttpCode(201)
+  @Idempotent()
   @ApiCreatedResponse({ type: PostResponse, description: 'Location: /v1/posts/{id}' })
   async create(
     @CurrentUser() caller: AuthUser,

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
 import { poolQuery } from '../database/pool-query';
+import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 
 /** A live post with its author, as every post query returns it. */
@@ -29,7 +30,10 @@ const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.up
  */
 @Injectable()
 export class PostsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+  ) {}
 
   /** Live posts, newest first, after `after` (keyset on (created_at, id), served by ix_posts_*). */
   list(options: { limit: number; after: KeysetPosition | null; authorId: string | null }): Promise<PostListRow[]> {
@@ -68,7 +72,8 @@ export class PostsRepository {
     return rows[0] ?? null;
   }
 
-  async insert(authorId: string, title: string, body: string, manager: EntityManager = this.dataSource.manager): Promise<PostRow> {
+  /** In the given transaction, else the request's (an idempotency key commits with the post). */
+  async insert(authorId: string, title: string, body: string, manager: EntityManager = this.transactions.manager): Promise<PostRow> {
     const rows: PostRow[] = await manager.query(
       `WITH p AS (
          INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *

@@ -5,6 +5,7 @@ import { ApiError } from '../common/api-error';
 import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../common/pagination';
 import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
+import { Transactions } from '../database/transactions';
 import { UploadsService } from '../uploads/uploads.service';
 import { PostRow, PostsRepository } from './posts.repository';
 
@@ -15,6 +16,7 @@ export const POSTS_CURSOR = 'posts';
 export class PostsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly posts: PostsRepository,
     private readonly uploads: UploadsService,
   ) {}
@@ -38,12 +40,13 @@ export class PostsService {
   }
 
   /**
-   * The attachments are checked in S3 first (no transaction held open over the network), then
-   * the post and their attachment commit together: any failure leaves neither.
+   * The attachments are checked in S3 first (no transaction of ours held open over the network;
+   * with an Idempotency-Key the request's own transaction is already open), then the post and
+   * their attachment commit together, with the key when there is one: any failure leaves neither.
    */
   async create(caller: AuthUser, dto: CreatePostDto): Promise<PostResponse> {
     const checked = await this.uploads.check(caller.id, dto.attachmentIds ?? []);
-    return this.dataSource.transaction(async (manager) => {
+    return this.transactions.run(async (manager) => {
       const row = await this.posts.insert(caller.id, dto.title, dto.body, manager);
       return PostResponse.from(row, await this.uploads.attach(manager, row.id, caller.id, checked));
     });

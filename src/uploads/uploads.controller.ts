@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { Idempotent } from '../idempotency/idempotent.decorator';
 import { UploadResponse } from './dto/upload.response';
 import { CreateUploadDto } from './dto/uploads.dto';
 import { UploadsService } from './uploads.service';
@@ -14,6 +15,7 @@ export class UploadsController {
 
   @Post()
   @HttpCode(201)
+  @Idempotent()
   @ApiCreatedResponse({ type: UploadResponse, description: 'A presigned S3 POST for one image, valid 5 minutes' })
   create(@CurrentUser() caller: AuthUser, @Body() dto: CreateUploadDto): Promise<UploadResponse> {
     return this.uploads.create(caller, dto);

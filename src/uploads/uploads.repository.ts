@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
 import type { UploadContentType } from './entities/upload.entity';
 
 /** A pending upload may be attached for this long after it was handed out. */
@@ -27,13 +28,20 @@ export interface AttachmentRow {
   size: string;
 }
 
-/** The queries over `uploads` (STYLE.md: each table has one owner). */
+/**
+ * The queries over `uploads` (each table has one owner). What a request does runs in its transaction when it has one
+ * (`transactions.manager`): an Idempotency-Key commits with the upload, and a keyed request never waits for a second
+ * pooled connection while it holds one.
+ */
 @Injectable()
 export class UploadsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
+  ) {}
 
   async insert(upload: { id: string; ownerId: string; objectKey: string; contentType: UploadContentType; size: number }): Promise<void> {
-    await this.dataSource.query(`INSERT INTO uploads (id, owner_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
+    await this.transactions.manager.query(`INSERT INTO uploads (id, owner_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
       upload.id,
       upload.ownerId,
       upload.objectKey,
@@ -44,7 +52,7 @@ export class UploadsRepository {
 
   /** The caller's uploads among `ids` that can still be attached (pending, not too old). */
   attachable(ownerId: string, ids: string[]): Promise<UploadRow[]> {
-    return this.dataSource.query(
+    return this.transactions.manager.query(
       `SELECT id, owner_id, object_key, content_type, size FROM uploads
         WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending'
           AND created_at > now() - interval '${ATTACH_WITHIN}'`,

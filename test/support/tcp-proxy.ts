@@ -1,5 +1,8 @@
 import { createServer, Server, Socket, connect } from 'node:net';
 
+/** A simple-protocol Query message carrying exactly `COMMIT` (what node-postgres sends for TypeORM). */
+const COMMIT_QUERY = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
+
 /**
  * A TCP proxy in front of PostgreSQL, so a test can make the database "go away" (every
  * connection cut, new ones refused), "stop answering" (a black hole: connections stay open or
@@ -11,6 +14,9 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private blackholed = false;
+  private commitAnswersToLose = 0;
+  /** How many commits reached the database with their answer lost (see loseCommitAnswers). */
+  commitAnswersLost = 0;
   port = 0;
 
   constructor(
@@ -41,11 +47,33 @@ export class TcpProxy {
       client.on('error', drop).on('close', drop);
       upstream.on('error', drop).on('close', drop);
       client.pipe(upstream).pipe(client);
+      // Registered after the pipe, so a COMMIT is already on its way to the database when this
+      // stops the way back: the database commits, and its answer is never delivered.
+      client.on('data', (chunk: Buffer) => {
+        if (this.commitAnswersToLose > 0 && chunk.includes(COMMIT_QUERY)) {
+          this.commitAnswersToLose -= 1;
+          upstream.unpipe(client);
+          upstream.once('data', () => {
+            this.commitAnswersLost += 1;
+            drop();
+          });
+          // unpipe() left the stream paused: read the answer so that it can be thrown away.
+          upstream.resume();
+        }
+      });
     });
     await new Promise<void>((resolve) => this.server?.listen(port, '127.0.0.1', resolve));
     const address = this.server.address();
     this.port = typeof address === 'object' && address !== null ? address.port : port;
     return this.port;
+  }
+
+  /**
+   * The next `count` COMMITs reach the database, which commits them; then the connection is cut
+   * before the answer gets back, so the application cannot tell that its write was stored.
+   */
+  loseCommitAnswers(count: number): void {
+    this.commitAnswersToLose = count;
   }
 
   /** The database "dies": open connections are reset and new ones refused. */

@@ -1,0 +1,37 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+
+/**
+ * The transaction a piece of work runs in, carried by AsyncLocalStorage so that a caller (the
+ * idempotency interceptor) and the repositories below it write in one transaction without
+ * passing a manager through every signature.
+ *
+ * A repository that writes on behalf of a request queries `transactions.manager`: inside
+ * `run()` that is the transaction's manager, elsewhere the pool's. A service that needs several
+ * writes to commit together uses `run()` instead of `dataSource.transaction()`, so it joins the
+ * surrounding transaction when there is one.
+ */
+@Injectable()
+export class Transactions {
+  private readonly current = new AsyncLocalStorage<EntityManager>();
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The surrounding transaction's manager, or the pool's outside any transaction. */
+  get manager(): EntityManager {
+    return this.current.getStore() ?? this.dataSource.manager;
+  }
+
+  /**
+   * Runs `work` in a transaction: the surrounding one when there is one (it commits or rolls back
+   * with it), else a new one that commits when `work` resolves and rolls back when it throws.
+   */
+  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const surrounding = this.current.getStore();
+    if (surrounding !== undefined) {
+      return work(surrounding);
+    }
+    return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+  }
+}

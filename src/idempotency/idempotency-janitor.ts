@@ -1,0 +1,50 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { IdempotencyRepository } from './idempotency.repository';
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+/** Rows per DELETE: short statements that never come near the statement timeout. */
+const PURGE_BATCH = 1_000;
+/** Bounds one run; the rest waits for the next tick. */
+const PURGE_MAX_BATCHES = 100;
+
+/**
+ * Deletes idempotency keys older than 24 h. Lookups already ignore them, so this only bounds the
+ * table. Every instance runs it: batches skip the rows another instance is deleting.
+ */
+@Injectable()
+export class IdempotencyJanitor implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(IdempotencyJanitor.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly keys: IdempotencyRepository) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
+
+  async purge(): Promise<number> {
+    let purged = 0;
+    try {
+      for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
+        const deleted = await this.keys.purgeExpired(PURGE_BATCH);
+        purged += deleted;
+        if (deleted < PURGE_BATCH) {
+          break;
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: String(error) }, 'purging expired idempotency keys failed; will retry');
+    }
+    if (purged > 0) {
+      this.logger.log({ purged }, 'expired idempotency keys purged');
+    }
+    return purged;
+  }
+}

@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { lastValueFrom, Observable, of } from 'rxjs';
+import stringify from 'safe-stable-stringify';
+import type { AuthUser } from '../auth/auth-user';
+import { ApiError } from '../common/api-error';
+import { pathOf } from '../common/request-id';
+import { Transactions } from '../database/transactions';
+import { IdempotencyRepository, StoredResponse } from './idempotency.repository';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENT_KEY, REPLAYED_HEADER } from './idempotent.decorator';
+
+/** The response headers a replay repeats (the rest, such as X-Request-Id, belong to each response). */
+const REPLAYED_HEADERS = ['location'];
+
+/** A request with the same key committed between this one's snapshot and its lock. */
+class KeyTakenMeanwhile extends Error {}
+
+/**
+ * Contract section 10, for the routes marked `@Idempotent()`. With an `Idempotency-Key`, the
+ * handler runs inside a transaction that first takes the key (a lock, without waiting) and
+ * finally stores the response under it, so the effect and the key commit together: a commit
+ * whose answer was lost on the way to the client is found by the retry and replayed, never
+ * repeated. A request without the header is processed as usual.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly transactions: Transactions,
+    private readonly keys: IdempotencyRepository,
+  ) {}
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    if (context.getType() !== 'http' || this.reflector.get<boolean | undefined>(IDEMPOTENT_KEY, context.getHandler()) !== true) {
+      return next.handle();
+    }
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest & { user?: AuthUser }>();
+    const key = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+    // Keys are per user: a route without a caller has nothing to scope them by.
+    if (key === undefined || request.user === undefined) {
+      return next.handle();
+    }
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+      throw ApiError.validation(`${IDEMPOTENCY_KEY_HEADER} must be 1 to 255 characters of A-Z, a-z, 0-9, _ and -`, [
+        { field: IDEMPOTENCY_KEY_HEADER, message: 'must match ^[A-Za-z0-9_-]{1,255}$ (send it once)' },
+      ]);
+    }
+    const userId = request.user.id;
+    const reply = http.getResponse<FastifyReply>();
+    const requestHash = fingerprint(request);
+
+    const outcome = await this.processOnce(userId, key, requestHash, reply, next);
+    if (outcome.kind === 'processed') {
+      return of(outcome.body);
+    }
+    if (!outcome.stored.requestHash.equals(requestHash)) {
+      throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request; use a new key`);
+    }
+    void reply.status(outcome.stored.statusCode).headers(outcome.stored.headers).header(REPLAYED_HEADER, 'true');
+    return of(outcome.stored.body);
+  }
+
+  /** Runs the handler under the key, or answers what the key already holds. */
+  private async processOnce(userId: string, key: string, requestHash: Buffer, reply: FastifyReply, next: CallHandler): Promise<Outcome> {
+    try {
+      return await this.transactions.run(async (manager): Promise<Outcome> => {
+        const claim = await this.keys.claim(manager, userId, key);
+        if (claim.kind === 'in-flight') {
+          throw inFlight();
+        }
+        if (claim.kind === 'completed') {
+          return { kind: 'stored', stored: claim.stored };
+        }
+        // Called here, inside the transaction's async context, so the handler's writes join it.
+        const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
+        if (!(await this.keys.store(manager, userId, key, { requestHash, statusCode: reply.statusCode, body, headers: pick(reply) }))) {
+          throw new KeyTakenMeanwhile();
+        }
+        return { kind: 'processed', body };
+      });
+    } catch (error) {
+      if (!(error instanceof KeyTakenMeanwhile)) {
+        throw error;
+      }
+      // This attempt's effect was rolled back; the one that committed answers for the key.
+      const stored = await this.keys.find(userId, key);
+      if (stored === null) {
+        throw inFlight();
+      }
+      return { kind: 'stored', stored };
+    }
+  }
+}
+
+type Outcome = { kind: 'processed'; body: unknown } | { kind: 'stored'; stored: StoredResponse };
+
+function inFlight(): ApiError {
+  return new ApiError(409, 'CONFLICT', `A request with this ${IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly`, {
+    headers: { 'Retry-After': '1' },
+  });
+}
+
+/** What makes two requests "the same": method, path and body (keys in any order). */
+function fingerprint(request: FastifyRequest): Buffer {
+  return createHash('sha256')
+    .update(`${request.method} ${pathOf(request.url)}\n${stringify(request.body ?? null)}`)
+    .digest();
+}
+
+function pick(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of REPLAYED_HEADERS) {
+    const value = reply.getHeader(name);
+    if (typeof value === 'string') {
+      headers[name] = value;
+    }
+  }
+  return headers;
+}
