@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import { FailFastClient } from '../src/database/database-options';
 import { ObjectStorage } from '../src/uploads/object-storage';
 import { UploadSweeper } from '../src/uploads/upload-sweeper';
 import { OBJECT_STORAGE } from '../src/uploads/uploads.service';
@@ -194,8 +195,9 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
         }
         expectStatus(await createPost(author, ids), 201);
       }
+      // Counted on the pg connection itself: the list runs straight on the pool (poolQuery), not through TypeORM.
       const statements = async (limit: number): Promise<number> => {
-        const spy = jest.spyOn(t.db, 'query');
+        const spy = jest.spyOn(FailFastClient.prototype, 'query');
         try {
           const res = await t.http.get(`/v1/posts?authorId=${author.id}&limit=${limit}`).set(bearer(bob.accessToken));
           expectStatus(res, 200);

@@ -5,6 +5,7 @@ import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { databaseOptions } from '../database/database-options';
+import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
 import { WithdrawalService } from '../users/withdrawal.service';
@@ -25,7 +26,7 @@ export class ReconcileModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
-      providers: [UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
+      providers: [AccountChangesService, UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
     };
   }
 }

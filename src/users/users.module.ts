@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AccountChangesService } from './account-changes.service';
+import { AccountChangesService, AccountChangesSweeper } from './account-changes.service';
 import { MfaService } from './mfa.service';
 import { UserMappingRepository } from './user-mapping.repository';
 import { UsersController } from './users.controller';
@@ -9,7 +9,16 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
 
 @Module({
   controllers: [UsersController],
-  providers: [AccountChangesService, UserMappingRepository, UsersService, MfaService, WithdrawalService, WithdrawalSweeper, WithdrawalHandler],
+  providers: [
+    AccountChangesService,
+    AccountChangesSweeper,
+    UserMappingRepository,
+    UsersService,
+    MfaService,
+    WithdrawalService,
+    WithdrawalSweeper,
+    WithdrawalHandler,
+  ],
   exports: [AccountChangesService, UserMappingRepository, WithdrawalService],
 })
 export class UsersModule {}
