@@ -7,6 +7,7 @@ import { ConfigModule } from '../config/config.module';
 import { databaseOptions } from '../database/database-options';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
+import { WithdrawalRepository } from '../users/withdrawal.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { ReconcileService } from './reconcile.service';
 
@@ -25,7 +26,7 @@ export class ReconcileModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
-      providers: [UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
+      providers: [UserMappingRepository, WithdrawalRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
     };
   }
 }
