@@ -67,7 +67,7 @@ export class AccountChangesService implements OnApplicationBootstrap, OnModuleDe
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.dataSource.transaction((m) => this.begin(m, change));
+    return this.dataSource.transaction((manager) => this.begin(manager, change));
   }
 
   /** Step 2: Cognito, then the database; answers once tokens of the next second are accepted. */
