@@ -32,9 +32,8 @@ const SWEEP_MAX_PER_RUN = 200;
  * per-row backoff). Every Cognito call here is idempotent, so finishing twice is harmless.
  */
 @Injectable()
-export class AccountChangesService implements OnApplicationBootstrap, OnModuleDestroy {
+export class AccountChangesService {
   private readonly logger = new Logger(AccountChangesService.name);
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,17 +42,6 @@ export class AccountChangesService implements OnApplicationBootstrap, OnModuleDe
     private readonly users: UserMappingRepository,
     private readonly pending: PendingChangesRepository,
   ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweepQuietly(), CHANGE_SWEEP_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
-  }
 
   /** Step 1, in the transaction that checked the change is allowed. */
   async begin(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
@@ -179,17 +167,6 @@ export class AccountChangesService implements OnApplicationBootstrap, OnModuleDe
     return { completed, failed };
   }
 
-  private async sweepQuietly(): Promise<void> {
-    try {
-      const { completed, failed } = await this.sweep();
-      if (completed + failed > 0) {
-        this.logger.log({ completed, failed }, 'pending account changes swept');
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'account change sweep failed; will retry');
-    }
-  }
-
   /** The Cognito side of a change; for a group deletion, the members whose tokens it revokes. */
   private async applyToCognito(change: PendingChange): Promise<string[]> {
     const group = typeof change.details.group === 'string' ? change.details.group : '';
@@ -257,4 +234,38 @@ export class AccountChangesService implements OnApplicationBootstrap, OnModuleDe
 /** A refusal by Cognito that a retry cannot turn into success (not an outage, not throttling). */
 function isDefinitive(error: unknown): boolean {
   return error instanceof ApiError && error.getStatus() < 500 && error.getStatus() !== 429 && error.getStatus() !== 404;
+}
+
+/**
+ * Runs the sweep every 30 s on each API task. Apart from AccountChangesService so that a one-off
+ * job (reconcile, which withdraws users) can use the service without starting a timer.
+ */
+@Injectable()
+export class AccountChangesSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(AccountChangesService.name);
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly changes: AccountChangesService) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sweepQuietly(), CHANGE_SWEEP_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+    }
+  }
+
+  private async sweepQuietly(): Promise<void> {
+    try {
+      const { completed, failed } = await this.changes.sweep();
+      if (completed + failed > 0) {
+        this.logger.log({ completed, failed }, 'pending account changes swept');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'account change sweep failed; will retry');
+    }
+  }
 }

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AccountChangesService } from './account-changes.service';
+import { AccountChangesService, AccountChangesSweeper } from './account-changes.service';
 import { MfaService } from './mfa.service';
 import { PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
@@ -13,6 +13,7 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
   controllers: [UsersController],
   providers: [
     AccountChangesService,
+    AccountChangesSweeper,
     PendingChangesRepository,
     UserMappingRepository,
     UsersService,
