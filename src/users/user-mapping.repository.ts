@@ -50,7 +50,11 @@ function likePattern(search: string): string {
 /** The temporary table of the Cognito subs a reconcile run has seen (one connection's session). */
 const SEEN_SUBS = 'reconcile_seen_subs';
 
-/** The queries over `user_mapping` (queries live next to the entity they read). */
+/**
+ * The queries over `user_mapping`, but for the withdrawal's own (WithdrawalRepository). Two reads
+ * also look at tables of others, to answer in one statement: `callerState` (revoked_tokens,
+ * pending_changes, on every request) and `countStaying` (pending_changes).
+ */
 @Injectable()
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
