@@ -3,9 +3,9 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
 import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
-import { AdminService } from './admin.service';
 import { CreateGroupDto } from './dto/admin.dto';
 import { GroupMember, GroupResponse } from './dto/admin.response';
+import { AdminGroupsService } from './admin-groups.service';
 import { GroupNamePipe } from './group-name.pipe';
 
 @ApiTags('admin')
@@ -13,27 +13,27 @@ import { GroupNamePipe } from './group-name.pipe';
 @Roles(ADMIN_GROUP)
 @Controller('v1/admin/groups')
 export class AdminGroupsController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(private readonly groups: AdminGroupsService) {}
 
   @Get()
   list(): Promise<GroupResponse[]> {
-    return this.admin.listGroups();
+    return this.groups.list();
   }
 
   @Post()
   @HttpCode(201)
   create(@CurrentUser() actor: AuthUser, @Body() dto: CreateGroupDto): Promise<GroupResponse> {
-    return this.admin.createGroup(actor, dto);
+    return this.groups.create(actor, dto);
   }
 
   @Delete(':name')
   @HttpCode(204)
   remove(@CurrentUser() actor: AuthUser, @Param('name', GroupNamePipe) name: string): Promise<void> {
-    return this.admin.deleteGroup(actor, name);
+    return this.groups.delete(actor, name);
   }
 
   @Get(':name/users')
   members(@Param('name', GroupNamePipe) name: string): Promise<GroupMember[]> {
-    return this.admin.groupMembers(name);
+    return this.groups.members(name);
   }
 }

@@ -6,7 +6,7 @@ import { CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { Page } from '../common/pagination';
 import { UuidParam } from '../common/validation';
-import { AdminService } from './admin.service';
+import { AdminUsersService } from './admin-users.service';
 import { GroupNamePipe } from './group-name.pipe';
 import { AdminUserQueryDto, InviteUserDto } from './dto/admin.dto';
 import { AdminUserDetail, AdminUserPage, AdminUserSummary } from './dto/admin.response';
@@ -16,12 +16,12 @@ import { AdminUserDetail, AdminUserPage, AdminUserSummary } from './dto/admin.re
 @Roles(ADMIN_GROUP)
 @Controller('v1/admin/users')
 export class AdminUsersController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(private readonly users: AdminUsersService) {}
 
   @Get()
   @ApiOkResponse({ type: AdminUserPage })
   list(@Query() query: AdminUserQueryDto): Promise<Page<AdminUserSummary>> {
-    return this.admin.listUsers(query);
+    return this.users.list(query);
   }
 
   @Post()
@@ -33,43 +33,43 @@ export class AdminUsersController {
     @Body() dto: InviteUserDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<AdminUserDetail> {
-    const user = await this.admin.inviteUser(actor, dto);
+    const user = await this.users.invite(actor, dto);
     void reply.header('Location', `/v1/admin/users/${user.id}`);
     return user;
   }
 
   @Get(':id')
   detail(@UuidParam('id') id: string): Promise<AdminUserDetail> {
-    return this.admin.userDetail(id);
+    return this.users.detail(id);
   }
 
   @Post(':id/disable')
   @HttpCode(204)
   disable(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
-    return this.admin.disable(actor, id);
+    return this.users.disable(actor, id);
   }
 
   @Post(':id/enable')
   @HttpCode(204)
   enable(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
-    return this.admin.enable(actor, id);
+    return this.users.enable(actor, id);
   }
 
   @Delete(':id')
   @HttpCode(204)
   remove(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string): Promise<void> {
-    return this.admin.deleteUser(actor, id);
+    return this.users.delete(actor, id);
   }
 
   @Put(':id/groups/:name')
   @HttpCode(204)
   addToGroup(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string, @Param('name', GroupNamePipe) name: string): Promise<void> {
-    return this.admin.addToGroup(actor, id, name);
+    return this.users.addToGroup(actor, id, name);
   }
 
   @Delete(':id/groups/:name')
   @HttpCode(204)
   removeFromGroup(@CurrentUser() actor: AuthUser, @UuidParam('id') id: string, @Param('name', GroupNamePipe) name: string): Promise<void> {
-    return this.admin.removeFromGroup(actor, id, name);
+    return this.users.removeFromGroup(actor, id, name);
   }
 }

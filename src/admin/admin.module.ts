@@ -2,14 +2,16 @@ import { Module } from '@nestjs/common';
 import { UsersModule } from '../users/users.module';
 import { AdminAuditHandler } from './admin-audit.handler';
 import { AdminGroupsController } from './admin-groups.controller';
+import { AdminGroupsService } from './admin-groups.service';
 import { AdminUsersController } from './admin-users.controller';
-import { AdminService } from './admin.service';
+import { AdminUsersService } from './admin-users.service';
 import { AuditLogController } from './audit-log.controller';
 import { AuditLogRepository } from './audit-log.repository';
+import { AuditLogService } from './audit-log.service';
 
 @Module({
   imports: [UsersModule],
   controllers: [AdminUsersController, AdminGroupsController, AuditLogController],
-  providers: [AdminService, AuditLogRepository, AdminAuditHandler],
+  providers: [AdminUsersService, AdminGroupsService, AuditLogService, AuditLogRepository, AdminAuditHandler],
 })
 export class AdminModule {}

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ADMIN_GROUP } from '../auth/auth-user';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { Page, PageQueryDto } from '../common/pagination';
-import { AdminService } from './admin.service';
+import { AuditLogService } from './audit-log.service';
 import { AuditEntryResponse, AuditPage } from './dto/admin.response';
 
 @ApiTags('admin')
@@ -11,11 +11,11 @@ import { AuditEntryResponse, AuditPage } from './dto/admin.response';
 @Roles(ADMIN_GROUP)
 @Controller('v1/admin/audit-log')
 export class AuditLogController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(private readonly auditLog: AuditLogService) {}
 
   @Get()
   @ApiOkResponse({ type: AuditPage })
   list(@Query() query: PageQueryDto): Promise<Page<AuditEntryResponse>> {
-    return this.admin.auditLog(query.limit, query.cursor);
+    return this.auditLog.list(query);
   }
 }

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { cursorTimestampSql, decodeCursor, Page, toPage } from '../common/pagination';
-import { AuditEntryResponse } from './dto/admin.response';
+import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 
 export interface AuditEntry {
   actorId: string;
@@ -11,8 +10,19 @@ export interface AuditEntry {
   outcome?: 'succeeded' | 'failed';
 }
 
-const CURSOR_KIND = 'audit';
+/** An `audit_log` row as the list reads it. */
+export interface AuditRow {
+  id: string;
+  actor_id: string;
+  action: string;
+  target_user_id: string | null;
+  outcome: string;
+  details: Record<string, unknown>;
+  created_at: Date;
+  cursor_ts: string;
+}
 
+/** The queries over `audit_log`. */
 @Injectable()
 export class AuditLogRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -38,32 +48,15 @@ export class AuditLogRepository {
     });
   }
 
-  async list(limit: number, cursor?: string): Promise<Page<AuditEntryResponse>> {
-    const after = cursor === undefined ? null : decodeCursor(CURSOR_KIND, cursor);
-    const rows: Array<{
-      id: string;
-      actor_id: string;
-      action: string;
-      target_user_id: string | null;
-      outcome: string;
-      details: Record<string, unknown>;
-      created_at: Date;
-      cursor_ts: string;
-    }> = await this.dataSource.query(
+  /** Entries newest first, one keyset window. */
+  list(page: KeysetWindow): Promise<AuditRow[]> {
+    return this.dataSource.query(
       `SELECT id, actor_id, action, target_user_id, outcome, details, created_at, ${cursorTimestampSql('created_at')} AS cursor_ts
          FROM audit_log
         WHERE ($1::timestamptz IS NULL OR (created_at, id) < ($1::timestamptz, $2::uuid))
         ORDER BY created_at DESC, id DESC
         LIMIT $3`,
-      [after?.createdAt ?? null, after?.id ?? null, limit + 1],
+      [page.after?.createdAt ?? null, page.after?.id ?? null, page.take],
     );
-    return toPage(CURSOR_KIND, rows, limit, (row) => ({
-      id: row.id,
-      actorId: row.actor_id,
-      action: row.action,
-      targetUserId: row.target_user_id,
-      details: { ...row.details, outcome: row.outcome },
-      createdAt: row.created_at.toISOString(),
-    }));
   }
 }

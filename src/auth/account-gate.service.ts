@@ -29,19 +29,19 @@ export class AccountGateService {
         throw ApiError.unauthenticated('Unknown user');
       }
     }
-    const account = state.account;
-    if (account.status === 'withdrawn' || state.withdrawalRequested) {
+    const { user } = state;
+    if (user.status === 'withdrawn' || state.withdrawalRequested) {
       throw new ApiError(401, 'ACCOUNT_WITHDRAWN', 'This account has been withdrawn', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    if (account.status === 'disabled') {
+    if (user.status === 'disabled') {
       throw new ApiError(403, 'ACCOUNT_DISABLED', 'This account is disabled');
     }
     // The cut-off is a whole second (UserMappingRepository.cutOffTokens): a token of that second
     // was issued after the revocation. While a change is in flight every token is refused.
     if (
-      (account.tokensValidAfter !== null && claims.iat * 1000 < account.tokensValidAfter.getTime()) ||
+      (user.tokensValidAfter !== null && claims.iat * 1000 < user.tokensValidAfter.getTime()) ||
       state.jtiRevoked ||
       state.changePending
     ) {
@@ -49,7 +49,7 @@ export class AccountGateService {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    return account;
+    return user;
   }
 
   /**

@@ -9,6 +9,7 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
 import { RevocationJanitor } from './revocation-janitor';
+import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { RolesGuard } from './roles.guard';
 
 @Module({
@@ -23,6 +24,7 @@ import { RolesGuard } from './roles.guard';
     RolesGuard,
     RateLimitGuard,
     RateLimitStore,
+    RevokedTokensRepository,
     RevocationJanitor,
   ],
   exports: [JwksService, JwtAuthGuard, RolesGuard],

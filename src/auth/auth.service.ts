@@ -21,6 +21,7 @@ import {
 } from './dto/auth.dto';
 import { LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
 import { checkAccessTokenClaims } from './cognito-jwt.strategy';
+import { RevokedTokensRepository } from './revoked-tokens.repository';
 
 @Injectable()
 export class AuthService {
@@ -30,6 +31,7 @@ export class AuthService {
     private readonly users: UserMappingRepository,
     private readonly config: AppConfig,
     private readonly changes: AccountChangesService,
+    private readonly revokedTokens: RevokedTokensRepository,
   ) {}
 
   async signup(dto: SignupDto): Promise<SignupResponse> {
@@ -136,7 +138,7 @@ export class AuthService {
   async logout(user: AuthUser, refreshToken: string): Promise<void> {
     await this.cognito.revokeRefreshToken(refreshToken);
     if (user.jti !== null) {
-      await this.users.revokeToken(user.id, user.jti, new Date(user.exp * 1000));
+      await this.revokedTokens.revoke(user.id, user.jti, new Date(user.exp * 1000));
     } else {
       const cutOff = await this.users.cutOffTokens([user.id]);
       await sleep(cutOff?.waitMs ?? 0);

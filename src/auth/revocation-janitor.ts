@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { UserMappingRepository } from '../users/user-mapping.repository';
 import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
+import { RevokedTokensRepository } from './revoked-tokens.repository';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -14,7 +14,7 @@ export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestro
   private readonly logger = new Logger(RevocationJanitor.name);
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly users: UserMappingRepository) {}
+  constructor(private readonly revokedTokens: RevokedTokensRepository) {}
 
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
@@ -29,7 +29,7 @@ export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestro
 
   async purge(): Promise<number> {
     try {
-      const purged = await this.users.purgeExpiredRevocations(CLOCK_SKEW_SECONDS);
+      const purged = await this.revokedTokens.purgeExpired(CLOCK_SKEW_SECONDS);
       if (purged > 0) {
         this.logger.log({ purged }, 'expired token revocations purged');
       }

@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from './pagination';
+import { decodeCursor, encodeCursor, pageRequest, toPage } from './pagination';
 
 describe('keyset cursors', () => {
   const position = { createdAt: '2026-11-26T15:03:20.199123Z', id: '0b3f8a52-8a57-4b8e-9a57-1c2d3e4f5a6b' };
@@ -30,5 +30,30 @@ describe('keyset cursors', () => {
     ['second 60', encodeCursor('posts', { ...position, createdAt: '2024-01-01T23:59:60.000000Z' })],
   ])('refuses %s with VALIDATION_FAILED', (_what, cursor) => {
     expect(() => decodeCursor('posts', cursor)).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }) as Error);
+  });
+});
+
+describe('pages', () => {
+  const row = (n: number): { id: string; cursor_ts: string } => ({
+    id: `0b3f8a52-8a57-4b8e-9a57-1c2d3e4f5a6${n}`,
+    cursor_ts: `2026-11-26T15:03:2${n}.000000Z`,
+  });
+
+  it('reads one row more than the page and continues after the last row shown', () => {
+    const request = pageRequest('posts', { limit: 2 });
+    expect(request).toEqual({ kind: 'posts', limit: 2, after: null, take: 3 });
+    const page = toPage(request, [row(1), row(2), row(3)], (r) => r.id);
+    expect(page.items).toEqual([row(1).id, row(2).id]);
+    expect(pageRequest('posts', { cursor: page.nextCursor ?? '' }).after).toEqual({ createdAt: row(2).cursor_ts, id: row(2).id });
+  });
+
+  it('has no next page when the extra row is missing', () => {
+    expect(toPage(pageRequest('posts', { limit: 2 }), [row(1), row(2)], (r) => r.id).nextCursor).toBeNull();
+  });
+
+  it('defaults to 20 rows and refuses a cursor of another list', () => {
+    expect(pageRequest('audit', {}).take).toBe(21);
+    const foreign = encodeCursor('posts', { createdAt: row(1).cursor_ts, id: row(1).id });
+    expect(() => pageRequest('audit', { cursor: foreign })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }) as Error);
   });
 });

@@ -49,7 +49,7 @@ export interface KeysetPosition {
 
 /**
  * The SQL expression that renders `created_at` for a cursor; select it next to each row, e.g.
- * `SELECT ..., ${CURSOR_TIMESTAMP_SQL('p.created_at')} AS cursor_ts`.
+ * `SELECT ..., ${cursorTimestampSql('p.created_at')} AS cursor_ts`.
  */
 export function cursorTimestampSql(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -116,18 +116,48 @@ export function decodeCursor(kind: string, cursor: string): KeysetPosition {
 }
 
 /**
- * Turns `limit + 1` fetched rows into a page: the extra row only says that a next page exists.
+ * One page of a list, as its service reads it from `?limit&cursor`. Every list works the same
+ * way: the service makes the request (`pageRequest`), hands its keyset window to the repository,
+ * which returns at most `take` rows with their `cursor_ts`, and turns those rows into the page
+ * (`toPage`), mapping each to its response.
  */
+export interface PageRequest extends KeysetWindow {
+  /** The list's cursor kind: a cursor of another list is refused. */
+  kind: string;
+  limit: number;
+}
+
+/** What a repository needs of a page: where to continue, and how many rows to read. */
+export interface KeysetWindow {
+  /** The position to continue after; null on the first page. */
+  after: KeysetPosition | null;
+  /** One row more than the page: the extra row only says that a next page exists. */
+  take: number;
+}
+
+/** The page `query` asks for; 400 VALIDATION_FAILED for a cursor that is not one of this list's. */
+export function pageRequest(kind: string, query: { limit?: number; cursor?: string }): PageRequest {
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  const after = query.cursor === undefined ? null : decodeCursor(kind, query.cursor);
+  return { kind, limit, after, take: limit + 1 };
+}
+
+/** Turns the rows a repository read for `request` into the page, mapping each row to its item. */
 export function toPage<Row extends { cursor_ts: string; id: string }, Item>(
-  kind: string,
+  request: PageRequest,
   rows: Row[],
-  limit: number,
   map: (row: Row) => Item,
 ): Page<Item> {
-  const visible = rows.slice(0, limit);
+  const visible = pageRows(request, rows);
   const last = visible[visible.length - 1];
   return {
     items: visible.map(map),
-    nextCursor: rows.length > limit && last !== undefined ? encodeCursor(kind, { createdAt: last.cursor_ts, id: last.id }) : null,
+    nextCursor:
+      rows.length > request.limit && last !== undefined ? encodeCursor(request.kind, { createdAt: last.cursor_ts, id: last.id }) : null,
   };
+}
+
+/** The rows of `rows` that are on the page (for work a service does per page, before `toPage`). */
+export function pageRows<Row>(request: PageRequest, rows: Row[]): Row[] {
+  return rows.slice(0, request.limit);
 }

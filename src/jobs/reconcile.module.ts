@@ -6,14 +6,17 @@ import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { databaseOptions } from '../database/database-options';
 import { AccountChangesService } from '../users/account-changes.service';
+import { PendingChangesRepository } from '../users/pending-changes.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
+import { WithdrawalRepository } from '../users/withdrawal.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { ReconcileService } from './reconcile.service';
 
 /**
  * What the reconcile job needs and nothing more: no HTTP, no sweeper timer. The withdrawal
- * service and its event handler are the app's own, so a withdrawal here is the same as any.
+ * service (with the account changes it checks the last admin against) and its event handler are
+ * the app's own, so a withdrawal here is the same as any.
  */
 @Module({})
 export class ReconcileModule {
@@ -26,7 +29,15 @@ export class ReconcileModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
-      providers: [AccountChangesService, UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
+      providers: [
+        AccountChangesService,
+        PendingChangesRepository,
+        UserMappingRepository,
+        WithdrawalRepository,
+        WithdrawalService,
+        WithdrawalHandler,
+        ReconcileService,
+      ],
     };
   }
 }

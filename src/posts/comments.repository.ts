@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
 import { poolQuery } from '../database/pool-query';
@@ -36,14 +36,14 @@ export class CommentsRepository {
   ) {}
 
   /**
-   * A live post's comments, oldest first, after `after`; null when the post is missing or deleted.
-   * One statement answers both: the post row is left-joined to its page of comments.
+   * A live post's comments, oldest first, one keyset window; null when the post is missing or
+   * deleted. One statement answers both: the post row is left-joined to its page of comments.
    */
-  async listForPost(postId: string, limit: number, after: KeysetPosition | null): Promise<CommentListRow[] | null> {
-    const params: unknown[] = [postId, limit];
+  async listForPost(postId: string, page: KeysetWindow): Promise<CommentListRow[] | null> {
+    const params: unknown[] = [postId, page.take];
     let keyset = '';
-    if (after !== null) {
-      params.push(after.createdAt, after.id);
+    if (page.after !== null) {
+      params.push(page.after.createdAt, page.after.id);
       keyset = 'AND (c.created_at, c.id) > ($3::timestamptz, $4::uuid)';
     }
     const rows = await poolQuery<CommentListRow | { id: null }>(

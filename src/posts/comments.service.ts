@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser, canModerate } from '../auth/auth-user';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, PageQueryDto, toPage } from '../common/pagination';
+import { pageRequest, PageQueryDto, toPage } from '../common/pagination';
 import { CommentsRepository } from './comments.repository';
 import { CommentPageResponse, CommentResponse } from './dto/comment.response';
 
@@ -13,13 +13,12 @@ export class CommentsService {
   constructor(private readonly comments: CommentsRepository) {}
 
   async list(postId: string, query: PageQueryDto): Promise<CommentPageResponse> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor === undefined ? null : decodeCursor(COMMENTS_CURSOR, query.cursor);
-    const rows = await this.comments.listForPost(postId, limit + 1, after);
+    const page = pageRequest(COMMENTS_CURSOR, query);
+    const rows = await this.comments.listForPost(postId, page);
     if (rows === null) {
       throw ApiError.notFound('No such post');
     }
-    return toPage(COMMENTS_CURSOR, rows, limit, CommentResponse.from);
+    return toPage(page, rows, CommentResponse.from);
   }
 
   async create(caller: AuthUser, postId: string, body: string): Promise<CommentResponse> {
@@ -34,19 +33,19 @@ export class CommentsService {
   async update(caller: AuthUser, postId: string, commentId: string, body: string): Promise<CommentResponse> {
     const row = await this.comments.updateOwn(postId, commentId, caller.id, body);
     if (row === null) {
-      throw await this.whyNot(postId, commentId);
+      throw await this.refusal(postId, commentId);
     }
     return CommentResponse.from(row);
   }
 
   async remove(caller: AuthUser, postId: string, commentId: string): Promise<void> {
     if (!(await this.comments.softDelete(postId, commentId, caller.id, canModerate(caller)))) {
-      throw await this.whyNot(postId, commentId);
+      throw await this.refusal(postId, commentId);
     }
   }
 
-  /** A write matched no row: 404 when the post has no such live comment, else 403 (someone else's). */
-  private async whyNot(postId: string, commentId: string): Promise<ApiError> {
+  /** Why a write matched no row: 404 when the post has no such live comment, else 403 (someone else's). */
+  private async refusal(postId: string, commentId: string): Promise<ApiError> {
     return (await this.comments.liveAuthorOf(postId, commentId)) === null
       ? ApiError.notFound('No such comment on this post')
       : ApiError.forbidden('Only the author may do this to the comment');

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { cursorTimestampSql, KeysetPosition } from '../common/pagination';
+import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { poolQuery } from '../database/pool-query';
 import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../users/entities/user-mapping.entity';
@@ -35,19 +35,19 @@ export class PostsRepository {
     private readonly transactions: Transactions,
   ) {}
 
-  /** Live posts, newest first, after `after` (keyset on (created_at, id), served by ix_posts_*). */
-  list(options: { limit: number; after: KeysetPosition | null; authorId: string | null }): Promise<PostListRow[]> {
+  /** Live posts, newest first, one keyset window (on (created_at, id), served by ix_posts_*). */
+  list(page: KeysetWindow, authorId: string | null): Promise<PostListRow[]> {
     const params: unknown[] = [];
     const where = ['p.deleted_at IS NULL'];
-    if (options.authorId !== null) {
-      params.push(options.authorId);
+    if (authorId !== null) {
+      params.push(authorId);
       where.push(`p.author_id = $${params.length}::uuid`);
     }
-    if (options.after !== null) {
-      params.push(options.after.createdAt, options.after.id);
+    if (page.after !== null) {
+      params.push(page.after.createdAt, page.after.id);
       where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
-    params.push(options.limit);
+    params.push(page.take);
     return poolQuery<PostListRow>(
       this.dataSource,
       `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts

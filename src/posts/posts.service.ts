@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuthUser, canModerate } from '../auth/auth-user';
 import { ApiError } from '../common/api-error';
-import { decodeCursor, DEFAULT_PAGE_SIZE, toPage } from '../common/pagination';
+import { pageRequest, pageRows, toPage } from '../common/pagination';
 import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
 import { Transactions } from '../database/transactions';
@@ -22,13 +22,11 @@ export class PostsService {
   ) {}
 
   async list(query: ListPostsQueryDto): Promise<PostPageResponse> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.cursor === undefined ? null : decodeCursor(POSTS_CURSOR, query.cursor);
-    // One row more than the page: it only says whether a next page exists.
-    const rows = await this.posts.list({ limit: limit + 1, after, authorId: query.authorId ?? null });
+    const page = pageRequest(POSTS_CURSOR, query);
+    const rows = await this.posts.list(page, query.authorId ?? null);
     // The whole page's attachments in one statement, whatever the page size.
-    const attachments = await this.uploads.attachmentsOf(rows.slice(0, limit).map((row) => row.id));
-    return toPage(POSTS_CURSOR, rows, limit, (row) => PostResponse.from(row, attachments.get(row.id) ?? []));
+    const attachments = await this.uploads.attachmentsOf(pageRows(page, rows).map((row) => row.id));
+    return toPage(page, rows, (row) => PostResponse.from(row, attachments.get(row.id) ?? []));
   }
 
   async get(id: string): Promise<PostResponse> {
@@ -59,7 +57,7 @@ export class PostsService {
     }
     const row = await this.posts.updateOwn(id, caller.id, { title: dto.title, body: dto.body });
     if (row === null) {
-      throw await this.whyNot(id);
+      throw await this.refusal(id);
     }
     return this.withAttachments(row);
   }
@@ -74,7 +72,7 @@ export class PostsService {
       return true;
     });
     if (!deleted) {
-      throw await this.whyNot(id);
+      throw await this.refusal(id);
     }
   }
 
@@ -83,8 +81,8 @@ export class PostsService {
     return PostResponse.from(row, attachments.get(row.id) ?? []);
   }
 
-  /** A write matched no row: 404 when there is no live post, else 403 (someone else's). */
-  private async whyNot(id: string): Promise<ApiError> {
+  /** Why a write matched no row: 404 when there is no live post, else 403 (someone else's). */
+  private async refusal(id: string): Promise<ApiError> {
     return (await this.posts.liveAuthorOf(id)) === null
       ? ApiError.notFound('No such post')
       : ApiError.forbidden('Only the author may do this to the post');

@@ -5,8 +5,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../auth/auth-user';
 import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
+import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
+import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
-import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeAction, ChangeRecord } from './account-change.event';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
 const ADMIN_MEMBERSHIP_LOCK = 727_002;
@@ -14,28 +15,7 @@ const ADMIN_MEMBERSHIP_LOCK = 727_002;
 const GROUP_LOCK_NAMESPACE = 727_003;
 
 export const CHANGE_SWEEP_INTERVAL_MS = 30_000;
-/** A request in flight finishes its own change; the sweep leaves fresh intents alone. */
-const SWEEP_GRACE = '10 seconds';
 const SWEEP_MAX_PER_RUN = 200;
-
-/** Seconds until a failed change is tried again: 30 s, doubling per attempt, at most an hour. */
-export const RETRY_BACKOFF_SQL = (attempts: string): string => `least(30 * power(2, ${attempts}), 3600) * interval '1 second'`;
-
-export interface PendingChange extends ChangeRecord {
-  id: string;
-}
-
-interface PendingRow {
-  id: string;
-  user_id: string | null;
-  action: ChangeAction;
-  details: Record<string, unknown>;
-  actor_id: string | null;
-}
-
-function toChange(row: PendingRow): PendingChange {
-  return { id: row.id, userId: row.user_id, action: row.action, details: row.details, actorId: row.actor_id };
-}
 
 /**
  * Account changes that Cognito and the database must agree on, made so that no order of events
@@ -60,25 +40,22 @@ export class AccountChangesService {
     private readonly cognito: CognitoService,
     private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
+    private readonly pending: PendingChangesRepository,
   ) {}
 
   /** Step 1, in the transaction that checked the change is allowed. */
   async begin(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
-    const rows: PendingRow[] = await manager.query(
-      `INSERT INTO pending_changes (user_id, action, details, actor_id) VALUES ($1, $2, $3::jsonb, $4)
-       RETURNING id, user_id, action, details, actor_id`,
-      [change.userId, change.action, JSON.stringify(change.details), change.actorId],
-    );
+    const pending = await this.pending.insert(manager, change);
     // Enabling grants nothing a token could carry: only the status follows, at the end.
     if (change.userId !== null && change.action !== 'user.enable') {
       await this.revoke(manager, [change.userId]);
     }
-    return toChange(rows[0]);
+    return pending;
   }
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.dataSource.transaction((m) => this.begin(m, change));
+    return this.dataSource.transaction((manager) => this.begin(manager, change));
   }
 
   /** Step 2: Cognito, then the database; answers once tokens of the next second are accepted. */
@@ -89,28 +66,24 @@ export class AccountChangesService {
     } catch (error) {
       if (isDefinitive(error)) {
         // Cognito refused the change itself (not an outage): nothing will ever apply it.
-        await this.dataSource.query(`DELETE FROM pending_changes WHERE id = $1`, [change.id]);
+        await this.pending.delete(change.id);
       }
       throw error;
     }
-    const cutOff = await this.dataSource.transaction(async (m) => {
-      const [, gone]: [unknown[], number] = await m.query(`DELETE FROM pending_changes WHERE id = $1`, [change.id]);
+    const cutOff = await this.dataSource.transaction(async (manager) => {
+      const stillPending = await this.pending.delete(change.id, manager);
       const targets = change.userId === null ? members : [change.userId];
-      const revoked = change.action === 'user.enable' ? null : await this.revoke(m, targets);
-      if (gone === 0) {
+      const revoked = change.action === 'user.enable' ? null : await this.revoke(manager, targets);
+      if (!stillPending) {
         // Another instance finished it first (and audited it); our cut-off above is harmless.
         return revoked;
       }
       if (change.action === 'user.disable') {
-        await m.query(`UPDATE user_mapping SET status = 'disabled', updated_at = now() WHERE id = $1 AND status = 'active'`, [
-          change.userId,
-        ]);
+        await this.users.setStatus(manager, change.userId, 'active', 'disabled');
       } else if (change.action === 'user.enable') {
-        await m.query(`UPDATE user_mapping SET status = 'active', updated_at = now() WHERE id = $1 AND status = 'disabled'`, [
-          change.userId,
-        ]);
+        await this.users.setStatus(manager, change.userId, 'disabled', 'active');
       }
-      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(change, m, members.length));
+      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(change, manager, members.length));
       return revoked;
     });
     if (cutOff !== null) {
@@ -120,23 +93,15 @@ export class AccountChangesService {
 
   /** Finishes what an earlier attempt left half-done for this user, before a new change starts. */
   async finishPendingFor(userId: string): Promise<void> {
-    const rows: PendingRow[] = await this.dataSource.query(
-      `SELECT id, user_id, action, details, actor_id FROM pending_changes WHERE user_id = $1 ORDER BY requested_at, id`,
-      [userId],
-    );
-    for (const row of rows) {
-      await this.finish(toChange(row));
+    for (const change of await this.pending.forUser(userId)) {
+      await this.finish(change);
     }
   }
 
   /** Finishes half-done deletions of a group (a deleted group has no members to revoke later). */
   async finishPendingGroupDeletions(group: string): Promise<void> {
-    const rows: PendingRow[] = await this.dataSource.query(
-      `SELECT id, user_id, action, details, actor_id FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1`,
-      [group],
-    );
-    for (const row of rows) {
-      await this.finish(toChange(row));
+    for (const change of await this.pending.groupDeletions(group)) {
+      await this.finish(change);
     }
   }
 
@@ -151,22 +116,14 @@ export class AccountChangesService {
    */
   async lockGroup(manager: EntityManager, group: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GROUP_LOCK_NAMESPACE, group]);
-    const [{ pending }]: Array<{ pending: boolean }> = await manager.query(
-      `SELECT EXISTS (SELECT 1 FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1) AS pending`,
-      [group],
-    );
-    if (pending) {
+    if (await this.pending.pendingFor(manager, 'group.delete', group)) {
       throw ApiError.conflict(`The group ${group} is being deleted`);
     }
   }
 
   /** Whether a change that adds members to the group is in flight (a deletion must wait for it). */
-  async additionsPending(manager: EntityManager, group: string): Promise<boolean> {
-    const [{ pending }]: Array<{ pending: boolean }> = await manager.query(
-      `SELECT EXISTS (SELECT 1 FROM pending_changes WHERE action = 'group.add_user' AND details->>'group' = $1) AS pending`,
-      [group],
-    );
-    return pending;
+  additionsPending(manager: EntityManager, group: string): Promise<boolean> {
+    return this.pending.pendingFor(manager, 'group.add_user', group);
   }
 
   /**
@@ -181,17 +138,7 @@ export class AccountChangesService {
       return;
     }
     const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled).map((u) => u.sub);
-    const [{ count }]: Array<{ count: number }> = await manager.query(
-      `SELECT count(*)::int AS count FROM user_mapping u
-        WHERE u.cognito_sub = ANY($1::varchar[]) AND u.status = 'active' AND u.withdrawal_requested_at IS NULL
-          AND NOT EXISTS (
-            SELECT 1 FROM pending_changes p
-             WHERE p.user_id = u.id
-               AND (p.action = 'user.disable' OR (p.action = 'group.remove_user' AND p.details->>'group' = $2))
-          )`,
-      [others, ADMIN_GROUP],
-    );
-    if (count === 0) {
+    if ((await this.users.countStaying(manager, others, ADMIN_GROUP)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }
   }
@@ -205,26 +152,16 @@ export class AccountChangesService {
     let completed = 0;
     let failed = 0;
     while (completed + failed < SWEEP_MAX_PER_RUN) {
-      const [rows]: [PendingRow[], number] = await this.dataSource.query(
-        `UPDATE pending_changes SET attempts = attempts + 1, next_attempt_at = now() + ${RETRY_BACKOFF_SQL('attempts')}
-          WHERE id = (
-            SELECT id FROM pending_changes
-             WHERE next_attempt_at <= now() AND requested_at < now() - interval '${SWEEP_GRACE}'
-             ORDER BY next_attempt_at
-             LIMIT 1
-             FOR UPDATE SKIP LOCKED
-          )
-          RETURNING id, user_id, action, details, actor_id`,
-      );
-      if (rows.length === 0) {
+      const change = await this.pending.claimNextDue();
+      if (change === null) {
         break;
       }
       try {
-        await this.finish(toChange(rows[0]));
+        await this.finish(change);
         completed += 1;
       } catch (error) {
         failed += 1;
-        this.logger.warn({ err: error, changeId: rows[0].id, action: rows[0].action }, 'pending account change failed; will retry');
+        this.logger.warn({ err: error, changeId: change.id, action: change.action }, 'pending account change failed; will retry');
       }
     }
     return { completed, failed };
@@ -236,7 +173,7 @@ export class AccountChangesService {
     if (change.action === 'group.delete') {
       return this.deleteGroup(change, group);
     }
-    const username = await this.usernameOf(change.userId);
+    const username = await this.users.liveUsername(change.userId);
     if (username === null) {
       return []; // the user was withdrawn meanwhile: nothing left to change
     }
@@ -276,17 +213,12 @@ export class AccountChangesService {
     let members = Array.isArray(change.details.members) ? (change.details.members as string[]) : null;
     if (members === null) {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
-      const ids = await this.dataSource.transaction(async (m) => {
-        const rows: Array<{ id: string }> = await m.query(`SELECT id FROM user_mapping WHERE cognito_sub = ANY($1::varchar[])`, [subs]);
-        const found = rows.map((r) => r.id);
-        await m.query(`UPDATE pending_changes SET details = details || jsonb_build_object('members', $2::jsonb) WHERE id = $1`, [
-          change.id,
-          JSON.stringify(found),
-        ]);
-        await this.revoke(m, found);
+      members = await this.dataSource.transaction(async (manager) => {
+        const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
+        await this.pending.storeMembers(manager, change.id, found);
+        await this.revoke(manager, found);
         return found;
       });
-      members = ids;
     }
     try {
       await this.cognito.deleteGroup(group);
@@ -297,14 +229,6 @@ export class AccountChangesService {
     }
     return members;
   }
-
-  private async usernameOf(userId: string | null): Promise<string | null> {
-    const rows: Array<{ cognito_username: string }> = await this.dataSource.query(
-      `SELECT cognito_username FROM user_mapping WHERE id = $1 AND status <> 'withdrawn'`,
-      [userId],
-    );
-    return rows[0]?.cognito_username ?? null;
-  }
 }
 
 /** A refusal by Cognito that a retry cannot turn into success (not an outage, not throttling). */
@@ -314,11 +238,11 @@ function isDefinitive(error: unknown): boolean {
 
 /**
  * Runs the sweep every 30 s on each API task. Apart from AccountChangesService so that a one-off
- * job (reconcile) can use the service without starting a timer of its own.
+ * job (reconcile, which withdraws users) can use the service without starting a timer.
  */
 @Injectable()
 export class AccountChangesSweeper implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(AccountChangesSweeper.name);
+  private readonly logger = new Logger(AccountChangesService.name);
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly changes: AccountChangesService) {}

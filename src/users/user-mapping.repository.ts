@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { poolQuery } from '../database/pool-query';
-import { UserMapping, UserStatus } from './entities/user-mapping.entity';
+import { KeysetWindow, cursorTimestampSql } from '../common/pagination';
+import { toUserMapping, UserMapping, UserMappingRow, UserStatus } from './entities/user-mapping.entity';
 
 /** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
 export interface CallerState {
-  account: UserMapping;
+  user: UserMapping;
   withdrawalRequested: boolean;
   jtiRevoked: boolean;
   /** An account change (group, disable, sign-out) is between its intent and its end. */
@@ -23,38 +24,6 @@ export interface CallerState {
  */
 const CUT_OFF_SQL = `date_trunc('second', clock_timestamp()) + interval '1 second'`;
 
-interface UserMappingRow {
-  id: string;
-  cognito_sub: string;
-  cognito_username: string;
-  email: string | null;
-  phone_number: string | null;
-  nickname: string | null;
-  status: UserStatus;
-  tokens_valid_after: Date | null;
-  withdrawal_requested_at: Date | null;
-  withdrawn_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-}
-
-function toUserMapping(row: UserMappingRow): UserMapping {
-  return Object.assign(new UserMapping(), {
-    id: row.id,
-    cognitoSub: row.cognito_sub,
-    cognitoUsername: row.cognito_username,
-    email: row.email,
-    phoneNumber: row.phone_number,
-    nickname: row.nickname,
-    status: row.status,
-    tokensValidAfter: row.tokens_valid_after,
-    withdrawalRequestedAt: row.withdrawal_requested_at,
-    withdrawnAt: row.withdrawn_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
-}
-
 export interface ProfileFields {
   email?: string | null;
   phoneNumber?: string | null;
@@ -70,10 +39,22 @@ export interface MirroredUser {
   nickname: string | null;
 }
 
+/** A row of the admin user list. */
+export type AdminUserRow = Pick<UserMappingRow, 'id' | 'email' | 'nickname' | 'status' | 'created_at'> & { cursor_ts: string };
+
+/** `%` and `_` in a search are literal characters, not wildcards. */
+function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** The temporary table of the Cognito subs a reconcile run has seen (one connection's session). */
 const SEEN_SUBS = 'reconcile_seen_subs';
 
-/** The queries over `user_mapping` (queries live next to the entity they read). */
+/**
+ * The queries over `user_mapping`, but for the withdrawal's own (WithdrawalRepository). Two reads
+ * also look at tables of others, to answer in one statement: `callerState` (revoked_tokens,
+ * pending_changes, on every request) and `countStaying` (pending_changes).
+ */
 @Injectable()
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -92,7 +73,7 @@ export class UserMappingRepository {
     return row === undefined
       ? null
       : {
-          account: toUserMapping(row),
+          user: toUserMapping(row),
           withdrawalRequested: row.withdrawal_requested_at !== null,
           jtiRevoked: row.jti_revoked,
           changePending: row.change_pending,
@@ -151,6 +132,69 @@ export class UserMappingRepository {
     return manager.getRepository(UserMapping).findOneBy({ id });
   }
 
+  // ---- administration -------------------------------------------------------------------------
+
+  /** Users newest first, one keyset window, filtered by status and by a search of email and nickname. */
+  listForAdmin(filter: { status: UserStatus | null; search: string | null }, page: KeysetWindow): Promise<AdminUserRow[]> {
+    return this.dataSource.query(
+      `SELECT id, email, nickname, status, created_at, ${cursorTimestampSql('created_at')} AS cursor_ts
+           FROM user_mapping
+          WHERE ($1::varchar IS NULL OR status = $1)
+            AND ($2::text IS NULL OR lower(email) LIKE $2 ESCAPE '\\' OR lower(nickname) LIKE $2 ESCAPE '\\')
+            AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+          ORDER BY created_at DESC, id DESC
+          LIMIT $5`,
+      [filter.status, filter.search === null ? null : likePattern(filter.search), page.after?.createdAt ?? null, page.after?.id ?? null, page.take],
+    );
+  }
+
+  /** The user's row, locked for the transaction; null when unknown or (being) withdrawn. */
+  async lockLive(manager: EntityManager, id: string): Promise<UserMapping | null> {
+    const rows: UserMappingRow[] = await manager.query(`SELECT * FROM user_mapping WHERE id = $1 FOR UPDATE`, [id]);
+    const row = rows[0];
+    return row === undefined || row.status === 'withdrawn' || row.withdrawal_requested_at !== null ? null : toUserMapping(row);
+  }
+
+  /** The rows of these Cognito users, oldest first. */
+  async findAllBySubs(subs: string[], manager: EntityManager = this.dataSource.manager): Promise<UserMapping[]> {
+    const rows: UserMappingRow[] = await manager.query(`SELECT * FROM user_mapping WHERE cognito_sub = ANY($1::varchar[]) ORDER BY created_at, id`, [
+      subs,
+    ]);
+    return rows.map(toUserMapping);
+  }
+
+  /** The Cognito username of a user not withdrawn; null otherwise. */
+  async liveUsername(id: string | null): Promise<string | null> {
+    const rows: Array<{ cognito_username: string }> = await this.dataSource.query(
+      `SELECT cognito_username FROM user_mapping WHERE id = $1 AND status <> 'withdrawn'`,
+      [id],
+    );
+    return rows[0]?.cognito_username ?? null;
+  }
+
+  /** Moves a user from one status to the other; a row in any other status is left alone. */
+  async setStatus(manager: EntityManager, id: string | null, from: UserStatus, to: UserStatus): Promise<void> {
+    await manager.query(`UPDATE user_mapping SET status = $3, updated_at = now() WHERE id = $1 AND status = $2`, [id, from, to]);
+  }
+
+  /**
+   * How many of these Cognito users are active, not withdrawing, and not on their way out of
+   * `group` (a disable, or a removal from the group, in flight in pending_changes).
+   */
+  async countStaying(manager: EntityManager, subs: string[], group: string): Promise<number> {
+    const [{ count }]: Array<{ count: number }> = await manager.query(
+      `SELECT count(*)::int AS count FROM user_mapping u
+        WHERE u.cognito_sub = ANY($1::varchar[]) AND u.status = 'active' AND u.withdrawal_requested_at IS NULL
+          AND NOT EXISTS (
+            SELECT 1 FROM pending_changes p
+             WHERE p.user_id = u.id
+               AND (p.action = 'user.disable' OR (p.action = 'group.remove_user' AND p.details->>'group' = $2))
+          )`,
+      [subs, group],
+    );
+    return count;
+  }
+
   /**
    * Refuses every token of these users issued before now, as of the next whole second
    * (CUT_OFF_SQL); never moves a cut-off back. Returns how long until that second begins by the
@@ -168,27 +212,6 @@ export class UserMappingRepository {
       [ids],
     );
     return { waitMs: Math.max(0, ...rows.map((r) => r.wait_ms)) };
-  }
-
-  /** Refuses one access token until it would have expired anyway (logout). */
-  async revokeToken(userId: string, jti: string, expiresAt: Date): Promise<void> {
-    await this.dataSource.query(`INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`, [
-      jti,
-      userId,
-      expiresAt,
-    ]);
-  }
-
-  /**
-   * Deletes revocations of tokens that no check could accept any more: the guard accepts a token
-   * until `exp + skewSeconds`, so the row stays until then.
-   */
-  async purgeExpiredRevocations(skewSeconds: number): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(
-      `DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`,
-      [skewSeconds],
-    );
-    return result[1];
   }
 
   // ---- reconcile: batches of one ListUsers page, and the rows Cognito no longer has ---------

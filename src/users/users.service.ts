@@ -36,7 +36,7 @@ export class UsersService {
     }
     await this.cognito.updateUserAttributes(caller.accessToken, attributes);
     const updated = await this.users.updateProfile(caller.id, { nickname: dto.nickname, phoneNumber: dto.phoneNumber });
-    return UserProfileResponse.from(updated ?? (await this.row(caller.id)), caller.groups);
+    return UserProfileResponse.from(updated ?? (await this.existingUser(caller.id)), caller.groups);
   }
 
   /** Cognito sends a code to the new address; the row keeps the old email until it is verified. */
@@ -51,7 +51,7 @@ export class UsersService {
     await this.cognito.verifyUserAttribute(caller.accessToken, 'email', code);
     const profile = await this.cognito.getUser(caller.accessToken);
     const updated = await this.users.updateProfile(caller.id, { email: profile.email });
-    return UserProfileResponse.from(updated ?? (await this.row(caller.id)), caller.groups);
+    return UserProfileResponse.from(updated ?? (await this.existingUser(caller.id)), caller.groups);
   }
 
   withdraw(caller: AuthUser): Promise<void> {
@@ -59,10 +59,10 @@ export class UsersService {
   }
 
   async publicProfile(id: string): Promise<PublicProfileResponse> {
-    return PublicProfileResponse.from(await this.row(id));
+    return PublicProfileResponse.from(await this.existingUser(id));
   }
 
-  private async row(id: string): Promise<UserMapping> {
+  private async existingUser(id: string): Promise<UserMapping> {
     const user = await this.users.findById(id);
     if (user === null) {
       throw ApiError.notFound('No such user');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
+import { WithdrawalRepository } from './withdrawal.repository';
 
 /**
  * Withdrawal in the database: the row stays (posts and comments keep their author id) but is
@@ -8,14 +9,10 @@ import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
  */
 @Injectable()
 export class WithdrawalHandler {
+  constructor(private readonly withdrawals: WithdrawalRepository) {}
+
   @OnEvent(USER_WITHDRAWN, { promisify: true, suppressErrors: false })
   async onUserWithdrawn(event: UserWithdrawnEvent): Promise<void> {
-    await event.manager.query(
-      `UPDATE user_mapping
-          SET status = 'withdrawn', withdrawn_at = now(), updated_at = now(),
-              email = NULL, phone_number = NULL, nickname = NULL
-        WHERE id = $1 AND status <> 'withdrawn'`,
-      [event.userId],
-    );
+    await this.withdrawals.markWithdrawn(event.manager, event.userId);
   }
 }

@@ -2,13 +2,12 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { CognitoService } from '../cognito/cognito.service';
-import { AccountChangesService, RETRY_BACKOFF_SQL } from './account-changes.service';
+import { AccountChangesService } from './account-changes.service';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
+import { WithdrawalRepository } from './withdrawal.repository';
 
 /** How often pending withdrawals (intent recorded, not completed) are retried. */
 export const WITHDRAWAL_SWEEP_INTERVAL_MS = 30_000;
-/** A request in flight finishes its own withdrawal; the sweeper leaves fresh intents alone. */
-const SWEEP_GRACE = '10 seconds';
 /** Bounds one sweep; the rest waits for the next tick. */
 const SWEEP_MAX_PER_RUN = 500;
 
@@ -27,6 +26,7 @@ export class WithdrawalService {
     private readonly cognito: CognitoService,
     private readonly events: EventEmitter2,
     private readonly changes: AccountChangesService,
+    private readonly withdrawals: WithdrawalRepository,
   ) {}
 
   /**
@@ -35,12 +35,9 @@ export class WithdrawalService {
    */
   async withdraw(userId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const rows: Array<{ cognito_sub: string }> = await manager.query(
-        `SELECT cognito_sub FROM user_mapping WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL FOR UPDATE`,
-        [userId],
-      );
-      if (rows.length > 0) {
-        await this.changes.assertNotLastAdmin(manager, rows[0].cognito_sub);
+      const cognitoSub = await this.withdrawals.lockUntouched(manager, userId);
+      if (cognitoSub !== null) {
+        await this.changes.assertNotLastAdmin(manager, cognitoSub);
         await this.recordIntent(manager, userId);
       }
     });
@@ -51,25 +48,16 @@ export class WithdrawalService {
    * Step 1, durable before Cognito is called. From here the withdrawal converges even if the
    * process dies: the guard already refuses the user, and the sweeper finishes the job.
    */
-  async recordIntent(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(
-      `UPDATE user_mapping SET withdrawal_requested_at = COALESCE(withdrawal_requested_at, now()), updated_at = now()
-        WHERE id = $1 AND status <> 'withdrawn'`,
-      [userId],
-    );
+  recordIntent(manager: EntityManager, userId: string): Promise<void> {
+    return this.withdrawals.recordIntent(manager, userId);
   }
 
   /** Steps 2 and 3 for one user whose intent is recorded (no-op when already withdrawn). */
   async complete(userId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
-        `SELECT id, cognito_username FROM user_mapping
-          WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NOT NULL
-          FOR UPDATE`,
-        [userId],
-      );
-      if (rows.length > 0) {
-        await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
+      const user = await this.withdrawals.lockRequested(manager, userId);
+      if (user !== null) {
+        await this.completeLocked(manager, user.id, user.cognitoUsername);
       }
     });
   }
@@ -86,32 +74,19 @@ export class WithdrawalService {
       let taken: string | null = null;
       try {
         taken = await this.dataSource.transaction(async (manager) => {
-          const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
-            `SELECT id, cognito_username FROM user_mapping
-              WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
-                AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
-                AND (withdrawal_next_attempt_at IS NULL OR withdrawal_next_attempt_at <= now())
-              ORDER BY COALESCE(withdrawal_next_attempt_at, withdrawal_requested_at)
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED`,
-          );
-          if (rows.length === 0) {
+          const user = await this.withdrawals.lockNextDue(manager);
+          if (user === null) {
             return null;
           }
-          taken = rows[0].id;
-          await this.completeLocked(manager, rows[0].id, rows[0].cognito_username);
-          return rows[0].id;
+          taken = user.id;
+          await this.completeLocked(manager, user.id, user.cognitoUsername);
+          return user.id;
         });
       } catch (error) {
         if (taken === null) {
           throw error;
         }
-        await this.dataSource.query(
-          `UPDATE user_mapping SET withdrawal_attempts = withdrawal_attempts + 1,
-                  withdrawal_next_attempt_at = now() + ${RETRY_BACKOFF_SQL('withdrawal_attempts')}
-            WHERE id = $1`,
-          [taken],
-        );
+        await this.withdrawals.postpone(taken);
         this.logger.warn({ err: error, userId: taken }, 'pending withdrawal failed; will retry later');
         continue;
       }
@@ -131,13 +106,7 @@ export class WithdrawalService {
    */
   async withdrawGoneUser(userId: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const rows: Array<{ id: string }> = await manager.query(
-        `SELECT id FROM user_mapping
-          WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL
-          FOR UPDATE SKIP LOCKED`,
-        [userId],
-      );
-      if (rows.length === 0) {
+      if ((await this.withdrawals.lockUntouched(manager, userId, true)) === null) {
         return false;
       }
       await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));

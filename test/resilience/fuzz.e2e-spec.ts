@@ -11,7 +11,7 @@ import { PASSWORD } from '../support/test-app';
  * without a valid token, against the production process. Properties, for every request:
  * - the answer is never a 5xx (nor no answer at all);
  * - after a 4xx no row of user_mapping, posts, comments, audit_log or revoked_tokens changed
- *   (except the audit record AdminService adds on purpose for a refused admin action);
+ *   (except the audit record the admin services add on purpose for a refused admin action);
  * - the process is still alive.
  * The run is bounded (FUZZ_RUNS, default 800); the requests are deterministic for a seed
  * (FUZZ_SEED, printed first so a failed or timed-out run can be replayed).

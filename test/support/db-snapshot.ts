@@ -7,7 +7,7 @@ export type Snapshot = Record<string, Map<string, boolean>>;
 
 /**
  * Every row of every table, as PostgreSQL's text form of the row. A row marked `true` is a
- * record of a failed admin attempt (audit_log outcome 'failed'), which AdminService writes on
+ * record of a failed admin attempt (audit_log outcome 'failed'), which the admin services write on
  * purpose when it refuses a change; it is the one row a refusal may add.
  */
 export async function snapshot(db: Client): Promise<Snapshot> {

@@ -48,3 +48,36 @@ export class UserMapping {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
 }
+
+/** A `user_mapping` row as a raw query returns it. */
+export interface UserMappingRow {
+  id: string;
+  cognito_sub: string;
+  cognito_username: string;
+  email: string | null;
+  phone_number: string | null;
+  nickname: string | null;
+  status: UserStatus;
+  tokens_valid_after: Date | null;
+  withdrawal_requested_at: Date | null;
+  withdrawn_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function toUserMapping(row: UserMappingRow): UserMapping {
+  return Object.assign(new UserMapping(), {
+    id: row.id,
+    cognitoSub: row.cognito_sub,
+    cognitoUsername: row.cognito_username,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    nickname: row.nickname,
+    status: row.status,
+    tokensValidAfter: row.tokens_valid_after,
+    withdrawalRequestedAt: row.withdrawal_requested_at,
+    withdrawnAt: row.withdrawn_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  });
+}

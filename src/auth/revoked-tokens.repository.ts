@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/**
+ * The queries over `revoked_tokens`: access tokens refused before they expire (logout). The
+ * guard's read of this table is part of its one round trip (UserMappingRepository.callerState).
+ */
+@Injectable()
+export class RevokedTokensRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Refuses one access token until it would have expired anyway. */
+  async revoke(userId: string, jti: string, expiresAt: Date): Promise<void> {
+    await this.dataSource.query(`INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`, [
+      jti,
+      userId,
+      expiresAt,
+    ]);
+  }
+
+  /**
+   * Deletes revocations of tokens that no check could accept any more: the guard accepts a token
+   * until `exp + skewSeconds`, so the row stays until then.
+   */
+  async purgeExpired(skewSeconds: number): Promise<number> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      `DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`,
+      [skewSeconds],
+    );
+    return result[1];
+  }
+}

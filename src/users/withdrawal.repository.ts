@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { RETRY_BACKOFF_SQL } from './retry-backoff';
+
+/** A user whose withdrawal this transaction holds (the row is locked). */
+export interface WithdrawingUser {
+  id: string;
+  cognitoUsername: string;
+}
+
+/** A request in flight finishes its own withdrawal; the sweeper leaves fresh intents alone. */
+const SWEEP_GRACE = '10 seconds';
+
+/**
+ * The withdrawal's statements over `user_mapping` (its intent, its retries and the erasure), apart
+ * from UserMappingRepository so that each file stays readable; the withdrawal columns
+ * (`withdrawal_requested_at`, `withdrawal_attempts`, `withdrawal_next_attempt_at`, `withdrawn_at`)
+ * are written only here.
+ */
+@Injectable()
+export class WithdrawalRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Locks a live user with no withdrawal under way; returns their Cognito sub, or null. */
+  async lockUntouched(manager: EntityManager, userId: string, skipLocked = false): Promise<string | null> {
+    const rows: Array<{ cognito_sub: string }> = await manager.query(
+      `SELECT cognito_sub FROM user_mapping
+        WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL
+        FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
+      [userId],
+    );
+    return rows[0]?.cognito_sub ?? null;
+  }
+
+  /** Step 1: the intent on the row (kept as it was when already recorded). */
+  async recordIntent(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(
+      `UPDATE user_mapping SET withdrawal_requested_at = COALESCE(withdrawal_requested_at, now()), updated_at = now()
+        WHERE id = $1 AND status <> 'withdrawn'`,
+      [userId],
+    );
+  }
+
+  /** Locks a user whose withdrawal is recorded and not completed; null otherwise. */
+  async lockRequested(manager: EntityManager, userId: string): Promise<WithdrawingUser | null> {
+    const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
+      `SELECT id, cognito_username FROM user_mapping
+        WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NOT NULL
+        FOR UPDATE`,
+      [userId],
+    );
+    return rows.length === 0 ? null : { id: rows[0].id, cognitoUsername: rows[0].cognito_username };
+  }
+
+  /**
+   * Locks the pending withdrawal longest due (past its grace period and backoff); a row another
+   * transaction holds is skipped. Null when none is due.
+   */
+  async lockNextDue(manager: EntityManager): Promise<WithdrawingUser | null> {
+    const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
+      `SELECT id, cognito_username FROM user_mapping
+        WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
+          AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
+          AND (withdrawal_next_attempt_at IS NULL OR withdrawal_next_attempt_at <= now())
+        ORDER BY COALESCE(withdrawal_next_attempt_at, withdrawal_requested_at)
+        LIMIT 1
+        FOR UPDATE SKIP LOCKED`,
+    );
+    return rows.length === 0 ? null : { id: rows[0].id, cognitoUsername: rows[0].cognito_username };
+  }
+
+  /** Puts a failed withdrawal back: 30 s, doubling per attempt, at most an hour. */
+  async postpone(userId: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE user_mapping SET withdrawal_attempts = withdrawal_attempts + 1,
+              withdrawal_next_attempt_at = now() + ${RETRY_BACKOFF_SQL('withdrawal_attempts')}
+        WHERE id = $1`,
+      [userId],
+    );
+  }
+
+  /** The row stays (posts and comments keep their author id), marked withdrawn, its personal data cleared. */
+  async markWithdrawn(manager: EntityManager, userId: string): Promise<void> {
+    await manager.query(
+      `UPDATE user_mapping
+          SET status = 'withdrawn', withdrawn_at = now(), updated_at = now(),
+              email = NULL, phone_number = NULL, nickname = NULL
+        WHERE id = $1 AND status <> 'withdrawn'`,
+      [userId],
+    );
+  }
+}
