@@ -17,7 +17,7 @@ interface Results {
   date: string;
   commit: string;
   machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string };
-  settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number };
+  settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number; growthPosts?: number };
   scenarios: Array<{
     scenario: string;
     app: Measurement;
@@ -92,12 +92,14 @@ function report(r: Results): string {
     );
   }
   const g = r.growth;
+  const posts = r.settings.growthPosts ?? 1_000_000;
+  const large = n(posts);
   out.push(
     '',
     g === null
       ? 'Growth: not measured in this run (BENCH_SKIP_GROWTH=1).'
-      : `Growth (GET /v1/posts?limit=20, one measurement each): p50 ${n(g.posts10k.p50)} ms with 10k posts, ${n(g.posts1M.p50)} ms with 1M ` +
-          `(${x(g.p50Ratio1Mvs10k)}×); page 1 at 1M ${n(g.page1.p50)} ms, a cursor 500k rows deep ${n(g.cursor500k.p50)} ms.`,
+      : `Growth (GET /v1/posts?limit=20, one measurement each): p50 ${n(g.posts10k.p50)} ms with 10k posts, ${n(g.posts1M.p50)} ms with ${large} ` +
+          `(${x(g.p50Ratio1Mvs10k)}×); page 1 at ${large} ${n(g.page1.p50)} ms, a cursor ${n(Math.min(500_000, posts / 2))} rows deep ${n(g.cursor500k.p50)} ms.`,
     `Footprint: RSS ${n(r.footprint.rssIdleMb)} MB idle, ${n(r.footprint.rssAfterLoadMb)} MB after load; start to ready ${n(r.footprint.startToReadyMs)} ms.`,
     '',
   );

@@ -552,7 +552,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       commit,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10 },
+      settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10, growthPosts: GROWTH_POSTS },
       scenarios: results,
       variants: variantResults.map(({ variant_, ...r }) => ({ ...r, measured: variant_ })),
       growth,
