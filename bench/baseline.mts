@@ -7,6 +7,9 @@
  * each route and writes the same bytes: the same JSON bodies and the same headers (security
  * headers, X-Request-Id, problem details on errors). bench/run.ts checks that before measuring.
  *
+ * Posts carry `attachments: []`: the app reads and signs attachments only when S3 is configured,
+ * and the servers compared with this one run without it (bench/run.ts measures images as a variant).
+ *
  * BASELINE_VERIFY_CACHE=off turns off the verified-token cache the app has (SHA-256 digest of the
  * token -> its claims, expiry and signing key checked again on every hit): the uncached variant
  * verifies the RS256 signature on every request.
@@ -188,6 +191,8 @@ const post = (r: Record<string, unknown>) => ({
   body: r.body,
   author: author(r),
   commentCount: r.comment_count,
+  // The app reads attachments only when S3 is configured; the bench runs it without, as this.
+  attachments: [],
   createdAt: (r.created_at as Date).toISOString(),
   updatedAt: (r.updated_at as Date).toISOString(),
 });
