@@ -16,6 +16,7 @@ import {
   startCognitoLocal,
   UserPool,
 } from '../test/stack/cognito-local';
+import { startCognitoGapProxy } from '../test/stack/cognito-local-gaps';
 import { applyMigrations } from '../test/stack/migrations';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
 import { startS3rver } from '../test/stack/s3rver';
@@ -26,6 +27,8 @@ const LOCAL = join(ROOT, '.local');
 const STATE_FILE = join(LOCAL, 'dev-state.json');
 const PG_PORT = 54329;
 const COGNITO_PORT = 9229;
+/** In front of cognito-local for the API's SDK calls: answers the sign-outs the emulator lacks. */
+const COGNITO_API_PORT = 9230;
 const API_PORT = 3000;
 /** The stand-in for a web app's callback page: it shows the code and the curl that exchanges it. */
 const CALLBACK_PORT = 3001;
@@ -76,6 +79,7 @@ async function main(): Promise<void> {
   const pg = await startPostgres({ dataDir: join(LOCAL, 'postgres'), port: PG_PORT });
   log('starting cognito-local (.local/cognito)');
   const cognito = await startCognitoLocal({ stateDir: join(LOCAL, 'cognito'), port: COGNITO_PORT });
+  const cognitoApi = await startCognitoGapProxy(cognito.endpoint, COGNITO_API_PORT);
   log('starting s3rver (.local/s3)');
   const s3 = await startS3rver({ directory: join(LOCAL, 's3'), bucket: S3_BUCKET, port: S3_PORT });
 
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
       await new Promise((r) => child?.once('exit', r));
     }
     callbackPage?.close();
+    await cognitoApi.stop();
     await cognito.stop();
     await s3.stop();
     await pg.stop();
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
       COGNITO_REGION: 'ap-northeast-2',
       COGNITO_USER_POOL_ID: state.pool.userPoolId,
       COGNITO_CLIENT_ID: state.pool.clientId,
-      COGNITO_ENDPOINT: cognito.endpoint,
+      COGNITO_ENDPOINT: cognitoApi.endpoint,
       COGNITO_ISSUER: state.pool.issuer,
       COGNITO_JWKS_URI: state.pool.jwksUri,
       // cognito-local serves the Hosted UI (/oauth2/authorize, /oauth2/token) at its API endpoint.
@@ -175,6 +180,8 @@ async function main(): Promise<void> {
     child.once('exit', (code) => void stop(code ?? 0));
     log(`API:     http://localhost:${API_PORT}  (Swagger: http://localhost:${API_PORT}/docs)`);
     log(`Cognito: ${cognito.endpoint}  pool ${state.pool.userPoolId}  client ${state.pool.clientId}`);
+    log(`         the API calls it through ${cognitoApi.endpoint}, which answers AdminUserGlobalSignOut (cognito-local`);
+    log('         lacks it): logout-all and password change/reset work, but old refresh tokens still refresh locally');
     log(`S3:      ${s3.endpoint}  bucket ${S3_BUCKET}`);
     log(`Seeded admin: ${state.admin.email} / ${state.admin.password}`);
     log(`Hosted UI login (open in a browser; the page it lands on prints the curl for the code exchange):`);
