@@ -47,6 +47,8 @@ export interface DeploymentConfig {
     maxTasks: number;
   };
   uploadMaxBytes: number;
+  /** The issuer an authenticator app shows next to the account (TOTP_ISSUER). */
+  totpIssuer: string;
   reconcileSchedule: string;
   logRetentionDays: number;
   alarmEmail?: string;
@@ -163,6 +165,12 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
     );
   }
 
+  const totpIssuer = text(read, 'totpIssuer', prod ? 'cognito-nest-api' : `cognito-nest-api (${stage})`);
+  // The issuer is the label of an otpauth:// URI: a colon would split it into issuer and account.
+  if (totpIssuer.includes(':') || totpIssuer.length > 64) {
+    throw new ConfigError(`context "totpIssuer" "${totpIssuer}": at most 64 characters, without ":"`);
+  }
+
   const certificateArn = optionalText(read, 'certificateArn');
   if (certificateArn !== undefined && !/^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[A-Za-z0-9-]+$/.test(certificateArn)) {
     throw new ConfigError(`context "certificateArn" must be an ACM certificate ARN, got "${certificateArn}"`);
@@ -208,6 +216,7 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
       maxTasks,
     },
     uploadMaxBytes: integer(read, 'uploadMaxBytes', 10_485_760, 1, 5 * 1024 ** 3),
+    totpIssuer,
     reconcileSchedule: text(read, 'reconcileSchedule', 'cron(0 3 * * ? *)'),
     logRetentionDays: retentionDays(read, prod ? 180 : 30),
     alarmEmail,

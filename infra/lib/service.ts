@@ -123,6 +123,7 @@ export class ApiService extends Construct {
       S3_BUCKET: storage.uploads.bucketName,
       S3_REGION: region,
       UPLOAD_MAX_BYTES: String(config.uploadMaxBytes),
+      TOTP_ISSUER: config.totpIssuer,
       ...(redis ? { REDIS_URL: `rediss://${redis.attrPrimaryEndPointAddress}:${REDIS_PORT}` } : {}),
     };
     this.environment = {

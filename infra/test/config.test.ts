@@ -150,6 +150,13 @@ describe('other settings', () => {
     expect(refused({ logRetentionDays: '31' })).toMatch(/"logRetentionDays" must be one CloudWatch Logs accepts/);
   });
 
+  it('names the TOTP issuer per stage, so an authenticator app tells dev from prod, and refuses a colon', () => {
+    expect(load({ stage: 'prod' }).totpIssuer).toBe('cognito-nest-api');
+    expect(load({ stage: 'dev' }).totpIssuer).toBe('cognito-nest-api (dev)');
+    expect(load({ totpIssuer: 'Example' }).totpIssuer).toBe('Example');
+    expect(refused({ totpIssuer: 'Example:Inc' })).toMatch(/"totpIssuer" "Example:Inc": at most 64 characters, without ":"/);
+  });
+
   it('refuses a certificate that is not an ACM ARN', () => {
     expect(refused({ certificateArn: 'arn:aws:iam::123456789012:server-certificate/x' })).toMatch(/ACM certificate ARN/);
   });

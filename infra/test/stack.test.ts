@@ -363,6 +363,7 @@ describe('ECS service', () => {
     'S3_BUCKET',
     'S3_REGION',
     'UPLOAD_MAX_BYTES',
+    'TOTP_ISSUER',
     'OTEL_EXPORTER_OTLP_ENDPOINT',
     'OTEL_SERVICE_NAME',
   ];
@@ -397,6 +398,7 @@ describe('ECS service', () => {
       S3_BUCKET: { Ref: id(stack.storage.uploads) },
       S3_REGION: 'ap-northeast-2',
       UPLOAD_MAX_BYTES: '10485760',
+      TOTP_ISSUER: 'cognito-nest-api',
       TRUST_PROXY: 'true',
       CORS_ORIGINS: 'https://app.example.com',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',

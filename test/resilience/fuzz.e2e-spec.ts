@@ -5,24 +5,46 @@ import { diffSnapshots, snapshot } from '../support/db-snapshot';
 import { call, report } from '../support/load';
 import { claimsOf, ProductionApp, ProductionUser, startProductionApp } from '../support/production-app';
 import { PASSWORD } from '../support/test-app';
+import { s3Env } from '../support/uploads';
 
 /**
  * Property-based fuzzing of every route's path, query and body, with and
  * without a valid token, against the production process. Properties, for every request:
  * - the answer is never a 5xx (nor no answer at all);
- * - after a 4xx no row of user_mapping, posts, comments, audit_log or revoked_tokens changed
- *   (except the audit record the admin services add on purpose for a refused admin action);
+ * - after a 4xx no row of user_mapping, posts, comments, audit_log, revoked_tokens, uploads or
+ *   idempotency_keys changed (except the audit record the admin services add on purpose for a
+ *   refused admin action);
  * - the process is still alive.
  * The run is bounded (FUZZ_RUNS, default 800); the requests are deterministic for a seed
  * (FUZZ_SEED, printed first so a failed or timed-out run can be replayed).
  */
 
+/** The one redirect URI the app allows (nothing listens there: cognito-local refuses made-up codes first). */
+const REDIRECT_URI = 'http://localhost:5173/callback';
 const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 type Identity = 'none' | 'member' | 'moderator' | 'admin' | 'garbage' | 'expired' | 'foreign client';
 type ParamKind = 'post' | 'comment' | 'user' | 'target' | 'group';
-type FieldKind = 'email' | 'password' | 'nickname' | 'phone' | 'code' | 'token' | 'title' | 'text' | 'comment' | 'group' | 'int';
+type FieldKind =
+  | 'email'
+  | 'password'
+  | 'nickname'
+  | 'phone'
+  | 'code'
+  | 'token'
+  | 'title'
+  | 'text'
+  | 'comment'
+  | 'group'
+  | 'groups'
+  | 'int'
+  | 'challenge'
+  | 'verifier'
+  | 'redirect'
+  | 'contentType'
+  | 'size'
+  | 'uploadIds';
 
 interface RouteSpec {
   method: string;
@@ -34,6 +56,8 @@ interface RouteSpec {
   throwaway?: boolean;
   /** Calls a Cognito operation cognito-local does not implement: 503 IDP_UNAVAILABLE is the emulator's. */
   emulatorLacks?: boolean;
+  /** Takes an `Idempotency-Key`: the fuzzer sends fresh, reused and malformed keys. */
+  idempotent?: boolean;
 }
 
 /** Every route of the contract (docs/api.md). */
@@ -42,25 +66,44 @@ const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/auth/confirm', body: { email: 'email', code: 'code' } },
   { method: 'POST', path: '/v1/auth/resend-code', body: { email: 'email' }, emulatorLacks: true },
   { method: 'POST', path: '/v1/auth/login', body: { email: 'email', password: 'password' } },
+  { method: 'POST', path: '/v1/auth/challenge', body: { name: 'challenge', session: 'token', code: 'code', newPassword: 'password' } },
+  { method: 'POST', path: '/v1/auth/oauth/token', body: { code: 'token', codeVerifier: 'verifier', redirectUri: 'redirect' } },
   { method: 'POST', path: '/v1/auth/refresh', body: { refreshToken: 'token' } },
   { method: 'POST', path: '/v1/auth/password/forgot', body: { email: 'email' } },
-  { method: 'POST', path: '/v1/auth/password/reset', body: { email: 'email', code: 'code', newPassword: 'password' } },
+  // A successful reset (or change) ends every session with AdminUserGlobalSignOut, which cognito-local lacks.
+  {
+    method: 'POST',
+    path: '/v1/auth/password/reset',
+    body: { email: 'email', code: 'code', newPassword: 'password' },
+    emulatorLacks: true,
+  },
   { method: 'POST', path: '/v1/auth/logout', body: { refreshToken: 'token' } },
   { method: 'POST', path: '/v1/auth/logout-all', throwaway: true, emulatorLacks: true },
-  { method: 'POST', path: '/v1/auth/password/change', body: { currentPassword: 'password', newPassword: 'password' } },
+  // A throwaway caller: a change that succeeds ends the caller's sessions (refused while the sign-out retries).
+  {
+    method: 'POST',
+    path: '/v1/auth/password/change',
+    body: { currentPassword: 'password', newPassword: 'password' },
+    throwaway: true,
+    emulatorLacks: true,
+  },
   { method: 'GET', path: '/v1/users/me' },
   { method: 'PATCH', path: '/v1/users/me', body: { nickname: 'nickname', phoneNumber: 'phone' } },
   { method: 'POST', path: '/v1/users/me/email', body: { email: 'email' } },
   { method: 'POST', path: '/v1/users/me/email/verify', body: { code: 'code' } },
+  { method: 'GET', path: '/v1/users/me/mfa' },
+  { method: 'POST', path: '/v1/users/me/mfa/totp' },
+  { method: 'POST', path: '/v1/users/me/mfa/totp/verify', body: { code: 'code' } },
+  { method: 'DELETE', path: '/v1/users/me/mfa/totp' },
   { method: 'DELETE', path: '/v1/users/me', throwaway: true },
   { method: 'GET', path: '/v1/users/:id', params: { id: 'user' } },
   { method: 'GET', path: '/v1/posts', query: ['limit', 'cursor', 'authorId'] },
-  { method: 'POST', path: '/v1/posts', body: { title: 'title', body: 'text' } },
+  { method: 'POST', path: '/v1/posts', body: { title: 'title', body: 'text', attachmentIds: 'uploadIds' }, idempotent: true },
   { method: 'GET', path: '/v1/posts/:id', params: { id: 'post' } },
   { method: 'PATCH', path: '/v1/posts/:id', params: { id: 'post' }, body: { title: 'title', body: 'text' } },
   { method: 'DELETE', path: '/v1/posts/:id', params: { id: 'post' } },
   { method: 'GET', path: '/v1/posts/:postId/comments', params: { postId: 'post' }, query: ['limit', 'cursor'] },
-  { method: 'POST', path: '/v1/posts/:postId/comments', params: { postId: 'post' }, body: { body: 'comment' } },
+  { method: 'POST', path: '/v1/posts/:postId/comments', params: { postId: 'post' }, body: { body: 'comment' }, idempotent: true },
   {
     method: 'PATCH',
     path: '/v1/posts/:postId/comments/:commentId',
@@ -69,6 +112,7 @@ const ROUTES: RouteSpec[] = [
   },
   { method: 'DELETE', path: '/v1/posts/:postId/comments/:commentId', params: { postId: 'post', commentId: 'comment' } },
   { method: 'GET', path: '/v1/admin/users', query: ['status', 'q', 'limit', 'cursor'] },
+  { method: 'POST', path: '/v1/admin/users', body: { email: 'email', nickname: 'nickname', phoneNumber: 'phone', groups: 'groups' } },
   { method: 'GET', path: '/v1/admin/users/:id', params: { id: 'target' } },
   { method: 'POST', path: '/v1/admin/users/:id/disable', params: { id: 'target' } },
   { method: 'POST', path: '/v1/admin/users/:id/enable', params: { id: 'target' } },
@@ -80,6 +124,7 @@ const ROUTES: RouteSpec[] = [
   { method: 'PUT', path: '/v1/admin/users/:id/groups/:name', params: { id: 'target', name: 'group' } },
   { method: 'DELETE', path: '/v1/admin/users/:id/groups/:name', params: { id: 'target', name: 'group' } },
   { method: 'GET', path: '/v1/admin/audit-log', query: ['limit', 'cursor'] },
+  { method: 'POST', path: '/v1/uploads', body: { contentType: 'contentType', size: 'size' }, idempotent: true },
   { method: 'GET', path: '/health/live' },
   { method: 'GET', path: '/health/ready' },
 ];
@@ -135,7 +180,16 @@ function field(kind: FieldKind, known: Known, junkWeight = 2): fc.Arbitrary<unkn
     text: fc.string({ minLength: 1, maxLength: 300 }),
     comment: fc.string({ minLength: 1, maxLength: 200 }),
     group: fc.oneof(fc.stringMatching(/^[A-Za-z0-9_.+=@-]{1,20}$/), fc.constantFrom('admin', 'moderator')),
+    groups: fc.array(fc.oneof(fc.constantFrom('admin', 'moderator', 'nobody'), fc.stringMatching(/^[A-Za-z0-9_.+=@-]{1,20}$/)), {
+      maxLength: 3,
+    }),
     int: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer()),
+    challenge: fc.constantFrom('SOFTWARE_TOKEN_MFA', 'NEW_PASSWORD_REQUIRED', 'MFA_SETUP', 'SMS_MFA', 'EMAIL_OTP', 'PASSWORD_VERIFIER'),
+    verifier: fc.stringMatching(/^[A-Za-z0-9._~-]{43,128}$/),
+    redirect: fc.oneof(fc.constant(REDIRECT_URI), fc.webUrl()),
+    contentType: fc.constantFrom('image/png', 'image/jpeg', 'image/webp', 'image/gif', 'image/svg+xml', 'text/html'),
+    size: fc.oneof(fc.integer({ min: 1, max: 10_485_760 }), fc.constantFrom(0, 10_485_761, 2 ** 53, -1)),
+    uploadIds: fc.array(fc.uuid(), { maxLength: 3 }),
   };
   return junkWeight === 0
     ? plausible[kind]
@@ -280,6 +334,8 @@ interface FuzzRequest {
   body: unknown;
   contentType: string;
   identity: Identity;
+  /** Sent as `Idempotency-Key` (on any route: the ones without `@Idempotent()` must ignore it). */
+  idempotencyKey?: string;
 }
 
 function intendedCaller(route: RouteSpec): Identity {
@@ -340,6 +396,7 @@ function request(known: Known, focus: Focus): fc.Arbitrary<FuzzRequest> {
             },
           )
         : fc.constant('application/json'),
+      idempotencyKey: idempotencyKey(route, everything),
       identity: fc.oneof(
         // Mostly the caller the route is meant for, so requests reach the code behind the guards.
         { weight: everything ? 6 : 16, arbitrary: fc.constant(intendedCaller(route)) },
@@ -347,6 +404,23 @@ function request(known: Known, focus: Focus): fc.Arbitrary<FuzzRequest> {
         { weight: 2, arbitrary: fc.constantFrom<Identity>('none', 'garbage', 'expired', 'foreign client') },
       ),
     }),
+  );
+}
+
+/** Keys reused across requests: a reuse with another body or route must be a 422 that changes nothing. */
+const REUSED_KEYS = ['fuzz-key-1', 'fuzz-key-2', 'fuzz-key-3'];
+
+/** Fresh keys, keys reused across requests and routes, and keys the header pattern refuses. */
+function idempotencyKey(route: RouteSpec, everything: boolean): fc.Arbitrary<string | undefined> {
+  if (route.idempotent !== true && !everything) {
+    return fc.constant(undefined);
+  }
+  return fc.oneof(
+    { weight: 3, arbitrary: fc.constant(undefined) },
+    { weight: 3, arbitrary: fc.uuid() },
+    { weight: 3, arbitrary: fc.constantFrom(...REUSED_KEYS) },
+    // Printable ASCII only: fetch refuses other bytes in a header before anything is sent.
+    { weight: 2, arbitrary: fc.constantFrom('', ' ', 'a b', 'k'.repeat(256), 'key;1', '../x', '%00', 'k\\') },
   );
 }
 
@@ -371,7 +445,11 @@ describe('resilience: property-based fuzzing of every route', () => {
 
   beforeAll(async () => {
     process.stdout.write(`resilience fuzz seed ${SEED} (FUZZ_SEED=${SEED} FUZZ_RUNS=${RUNS} to replay)\n`);
-    app = await startProductionApp({ name: 'fuzz' });
+    app = await startProductionApp({
+      name: 'fuzz',
+      // Uploads and the Hosted UI code exchange are on: s3rver, and cognito-local serving /oauth2/token.
+      env: { ...s3Env(), COGNITO_DOMAIN: process.env.TEST_COGNITO_ENDPOINT!, OAUTH_REDIRECT_URIS: REDIRECT_URI },
+    });
     db = new Client({ connectionString: app.dbUrl });
     await db.connect();
     member = await app.user();
@@ -459,6 +537,9 @@ describe('resilience: property-based fuzzing of every route', () => {
     if (token !== undefined) {
       headers.Authorization = `Bearer ${token}`;
     }
+    if (r.idempotencyKey !== undefined) {
+      headers['Idempotency-Key'] = r.idempotencyKey;
+    }
     let path = r.route.path;
     for (const [name, value] of Object.entries(params)) {
       path = path.replace(`:${name}`, pct(value));
@@ -508,6 +589,7 @@ describe('resilience: property-based fuzzing of every route', () => {
         method: r.method,
         path,
         identity: r.identity,
+        idempotencyKey: r.idempotencyKey,
         contentType: r.contentType,
         body: r.body,
         status: result.status,

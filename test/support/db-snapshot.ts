@@ -1,7 +1,10 @@
 import type { Client } from 'pg';
 
-/** The tables whose rows a refused request must leave exactly as they were. */
-export const SNAPSHOT_TABLES = ['user_mapping', 'posts', 'comments', 'audit_log', 'revoked_tokens'] as const;
+/**
+ * The tables whose rows a refused request must leave exactly as they were. Not pending_changes:
+ * its worker retries and removes rows in the background, whatever the request in flight.
+ */
+export const SNAPSHOT_TABLES = ['user_mapping', 'posts', 'comments', 'audit_log', 'revoked_tokens', 'uploads', 'idempotency_keys'] as const;
 
 export type Snapshot = Record<string, Map<string, boolean>>;
 
