@@ -34,4 +34,28 @@ describe('ObjectStorage.presignGet', () => {
       storage.onModuleDestroy();
     }
   });
+
+  it('signs each key once a 5-minute window: the same URL within it, 10 to 15 minutes of validity left', async () => {
+    const storage = new ObjectStorage({
+      bucket: 'media-bucket',
+      region: 'eu-west-1',
+      endpoint: 'http://127.0.0.1:4568',
+      uploadMaxBytes: 1,
+    });
+    const windowStart = Date.UTC(2026, 11, 1, 12, 5, 0);
+    const amzDate = (url: string): string | null => new URL(url).searchParams.get('X-Amz-Date');
+    try {
+      const first = await storage.presignGet(KEY, windowStart + 1_000);
+      expect(await storage.presignGet(KEY, windowStart + 299_999)).toBe(first);
+      expect(amzDate(first)).toBe('20261201T120500Z');
+      // Valid until windowStart + 900 s: at most 15 minutes, and at least 10, after any moment of the window.
+      expect(new URL(first).searchParams.get('X-Amz-Expires')).toBe('900');
+      const other = await storage.presignGet(`${KEY}x`, windowStart + 2_000);
+      expect(other).not.toBe(first);
+      const next = await storage.presignGet(KEY, windowStart + 300_000);
+      expect(amzDate(next)).toBe('20261201T121000Z');
+    } finally {
+      storage.onModuleDestroy();
+    }
+  });
 });

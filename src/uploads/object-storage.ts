@@ -9,8 +9,16 @@ import { S3Config } from '../config/app-config';
 
 /** The presigned POST lives this long: long enough for a phone on a slow network, no longer. */
 export const UPLOAD_URL_TTL_SECONDS = 5 * 60;
-/** A post's image URLs live this long; a client re-reads the post for fresh ones. */
+/** A post's image URLs live this long at the most; a client re-reads the post for fresh ones. */
 export const DOWNLOAD_URL_TTL_SECONDS = 15 * 60;
+/**
+ * GET URLs are signed as of the start of a window this long, so every read of an image within a
+ * window gets the same URL: it is signed once and served from memory (a page signs up to 80),
+ * and the bytes behind it stay cacheable by browsers. A URL handed out still has 10..15 minutes.
+ */
+export const DOWNLOAD_URL_WINDOW_SECONDS = 5 * 60;
+/** Bounds the memory of the signed-URL cache (about 400 bytes a URL). */
+const SIGNED_URL_CACHE_MAX = 10_000;
 /** One S3 call's deadline, so an unreachable S3 is a fast 503 rather than a hung request. */
 const S3_CALL_DEADLINE_MS = 3_000;
 
@@ -57,6 +65,9 @@ export class ObjectStorage implements OnModuleDestroy {
   private readonly bucket: string;
   private readonly presigner: S3RequestPresigner;
   private bucketEndpoint: Promise<BucketEndpoint> | null = null;
+  /** The URLs signed in the current window, by key; emptied when the window moves on. */
+  private signedUrls = new Map<string, string>();
+  private signedUrlsWindow = 0;
 
   constructor(config: S3Config) {
     this.bucket = config.bucket;
@@ -114,12 +125,30 @@ export class ObjectStorage implements OnModuleDestroy {
   }
 
   /**
-   * A GET URL for one object, valid `DOWNLOAD_URL_TTL_SECONDS`. A page of posts signs up to 400
-   * of these: `getSignedUrl` runs a command's whole middleware stack (endpoint rules included)
-   * for each and costs several times the signature itself, so the bucket's endpoint is resolved
-   * once through the SDK and each URL is only signed (SigV4 query signing, the SDK's own).
+   * A GET URL for one object, valid `DOWNLOAD_URL_TTL_SECONDS` from the start of the current
+   * `DOWNLOAD_URL_WINDOW_SECONDS` window (so 10 to 15 minutes from now), the same URL for every read
+   * within the window. Signing is local CPU, but a page of posts may carry 80 images: each key is
+   * signed once a window. `getSignedUrl` would also run a command's whole middleware stack
+   * (endpoint rules included) for each URL, so the bucket's endpoint is resolved once through the
+   * SDK and each URL is only signed (SigV4 query signing, the SDK's own).
    */
-  async presignGet(key: string): Promise<string> {
+  async presignGet(key: string, now: number = Date.now()): Promise<string> {
+    const windowMs = DOWNLOAD_URL_WINDOW_SECONDS * 1000;
+    const windowStart = now - (now % windowMs);
+    if (windowStart !== this.signedUrlsWindow || this.signedUrls.size >= SIGNED_URL_CACHE_MAX) {
+      this.signedUrls = new Map();
+      this.signedUrlsWindow = windowStart;
+    }
+    const cached = this.signedUrls.get(key);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const url = await this.signGet(key, new Date(windowStart));
+    this.signedUrls.set(key, url);
+    return url;
+  }
+
+  private async signGet(key: string, signingDate: Date): Promise<string> {
     try {
       const endpoint = await (this.bucketEndpoint ??= this.resolveBucketEndpoint());
       const host = endpoint.port === undefined ? endpoint.hostname : `${endpoint.hostname}:${endpoint.port}`;
@@ -133,7 +162,7 @@ export class ObjectStorage implements OnModuleDestroy {
           path: `${endpoint.prefix}/${key}`,
           headers: { host },
         }),
-        { expiresIn: DOWNLOAD_URL_TTL_SECONDS },
+        { expiresIn: DOWNLOAD_URL_TTL_SECONDS, signingDate },
       );
       const query = new URLSearchParams(signed.query as Record<string, string>).toString();
       return `${endpoint.protocol}//${host}${signed.path}?${query}`;
