@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { UserStatus } from '../users/entities/user-mapping.entity';
@@ -39,7 +39,7 @@ export class AdminService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
     private readonly users: UserMappingRepository,

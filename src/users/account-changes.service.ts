@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMappingRepository } from './user-mapping.repository';
 import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeAction, ChangeRecord } from './account-change.event';
@@ -58,7 +58,7 @@ export class AccountChangesService implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
   ) {}
