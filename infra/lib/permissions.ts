@@ -17,6 +17,7 @@ export const COGNITO_IAM_ACTIONS: readonly string[] = [
   'AdminUserGlobalSignOut',
   'CreateGroup',
   'DeleteGroup',
+  'DescribeUserPoolClient',
   'GetGroup',
   'ListGroups',
   'ListUsers',
