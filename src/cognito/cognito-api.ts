@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { ConfiguredRetryStrategy } from '@smithy/core/retry';
-import type { Command, Paginator } from '@smithy/types';
+import type { Command, PaginationConfiguration, Paginator } from '@smithy/types';
 import { createHmac } from 'node:crypto';
 import { AppConfig, CognitoConfig } from '../config/app-config';
 import { CognitoErrorOverrides, errorName, mapCognitoError } from './cognito-errors';
@@ -126,11 +126,14 @@ export class CognitoApi implements OnModuleDestroy {
    */
   async *pages<I, O>(operation: string, paginate: CognitoPaginate<I, O>, input: I, pageSize?: number): AsyncGenerator<O> {
     // The paginator hands the same options to every page's send; `withCommand` runs just before
-    // each one, so that is where the page gets its fresh deadline.
+    // each one, so that is where the page gets its fresh deadline. The paginator also writes the
+    // next token into one shared input object: each page is sent as a new command of the same class
+    // with its own copy of the input, so a command once sent keeps saying what it sent.
     const options: { abortSignal?: AbortSignal } = {};
-    const withCommand = <C>(command: C): C => {
+    const withCommand: PaginationConfiguration['withCommand'] = (command) => {
       options.abortSignal = deadline().abortSignal;
-      return command;
+      const Ctor = command.constructor as new (input: unknown) => typeof command;
+      return new Ctor({ ...(command.input as object) });
     };
     try {
       yield* paginate({ client: this.client, pageSize, withCommand }, input, options);
