@@ -5,14 +5,16 @@ import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { databaseOptions } from '../database/database-options';
+import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { ReconcileService } from './reconcile.service';
 
 /**
- * What the reconcile job needs and nothing more: no HTTP, no sweeper timer. The withdrawal
- * service and its event handler are the app's own, so a withdrawal here is the same as any.
+ * What the reconcile job needs and nothing more: no HTTP, no withdrawal sweeper. The withdrawal
+ * service, the account changes it locks against (the last-admin guard) and its event handler are
+ * the app's own, so a withdrawal here is the same as any.
  */
 @Module({})
 export class ReconcileModule {
@@ -25,7 +27,7 @@ export class ReconcileModule {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
-      providers: [UserMappingRepository, WithdrawalService, WithdrawalHandler, ReconcileService],
+      providers: [UserMappingRepository, AccountChangesService, WithdrawalService, WithdrawalHandler, ReconcileService],
     };
   }
 }
