@@ -9,13 +9,13 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { generateSync } from 'otplib';
-import { CognitoService } from '../src/cognito/cognito.service';
+import { CognitoApi } from '../src/cognito/cognito-api';
 import { emulatorClient, storedUser } from './stack/cognito-local';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 
 /** cognito-local's SDK client inside the running app, for command-boundary mocks. */
 function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
-  return (t.app.get<CognitoService>(CognitoService) as unknown as { client: CognitoIdentityProviderClient }).client;
+  return (t.app.get<CognitoApi>(CognitoApi) as unknown as { client: CognitoIdentityProviderClient }).client;
 }
 
 /** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */

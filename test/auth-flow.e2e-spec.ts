@@ -1,6 +1,6 @@
 import { AdminDeleteUserCommand, InitiateAuthCommand, ResendConfirmationCodeCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CognitoService } from '../src/cognito/cognito.service';
+import { CognitoAdminService } from '../src/cognito/cognito-admin.service';
 import { WithdrawalService } from '../src/users/withdrawal.service';
 import { interceptCommands, mockGlobalSignOut, sdkClientOf } from './support/cognito-sdk';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
@@ -371,7 +371,7 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       const [{ cognito_username }] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [user.id]);
       // Step 1 (intent) and step 2 (Cognito) happened; the process died before step 3.
       await backdateIntent(user.id);
-      await t.app.get(CognitoService).adminDeleteUser(cognito_username);
+      await t.app.get(CognitoAdminService).adminDeleteUser(cognito_username);
       const refused = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
       expect(refused.body.code).toBe('ACCOUNT_WITHDRAWN');
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
@@ -15,7 +15,7 @@ import { GroupMember, GroupResponse } from './dto/admin.response';
 export class AdminGroupsService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly audit: AuditLogRepository,
     private readonly auditLog: AuditLogService,
     private readonly users: UserMappingRepository,

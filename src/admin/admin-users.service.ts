@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { Page, pageRequest, toPage } from '../common/pagination';
 import { AccountChangesService } from '../users/account-changes.service';
@@ -29,7 +29,7 @@ type UserChange = 'user.disable' | 'user.enable' | 'group.add_user' | 'group.rem
 export class AdminUsersService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
     private readonly auditLog: AuditLogService,
@@ -130,7 +130,9 @@ export class AdminUsersService {
       );
     }
     // The intent is committed: from here the withdrawal converges even if this call fails.
-    await this.auditLog.audited({ actorId: actor.id, action: 'user.delete.complete', targetUserId: id }, () => this.withdrawal.complete(id));
+    await this.auditLog.audited({ actorId: actor.id, action: 'user.delete.complete', targetUserId: id }, () =>
+      this.withdrawal.complete(id),
+    );
   }
 
   async addToGroup(actor: AuthUser, id: string, group: string): Promise<void> {

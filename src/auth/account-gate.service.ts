@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../users/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
@@ -16,7 +16,7 @@ export class AccountGateService {
 
   constructor(
     private readonly users: UserMappingRepository,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
   ) {}
 
   /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AuthOutcome, CognitoService, CognitoTokens } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
+import { CognitoSelfService } from '../cognito/cognito-self.service';
+import { AuthOutcome, CognitoTokens } from '../cognito/cognito.types';
 import { HostedUiService } from '../cognito/hosted-ui.service';
 import { ApiError } from '../common/api-error';
 import { assertPasswordPolicy } from '../common/fields';
@@ -26,7 +28,8 @@ import { RevokedTokensRepository } from './revoked-tokens.repository';
 @Injectable()
 export class AuthService {
   constructor(
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoSelfService,
+    private readonly cognitoAdmin: CognitoAdminService,
     private readonly hostedUi: HostedUiService,
     private readonly users: UserMappingRepository,
     private readonly config: AppConfig,
@@ -43,7 +46,7 @@ export class AuthService {
   /** Confirms the code, then creates the `user_mapping` row from what Cognito holds (idempotent). */
   async confirm(dto: ConfirmSignupDto): Promise<{ user: UserProfileResponse }> {
     await this.cognito.confirmSignUp(dto.email, dto.code);
-    const profile = await this.cognito.adminGetUser(dto.email);
+    const profile = await this.cognitoAdmin.adminGetUser(dto.email);
     const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
     // A row made just in time before the confirmation gets the attributes now.
@@ -72,7 +75,7 @@ export class AuthService {
         if (dto.code === undefined) {
           // First call: the secret to enrol; the same challenge comes back, to be answered with a code.
           const { secretCode, session } = await this.cognito.associateSoftwareTokenForSession(dto.session);
-          const expiresIn = await this.cognito.challengeSessionSeconds();
+          const expiresIn = await this.cognitoAdmin.challengeSessionSeconds();
           return {
             challenge: { name: 'MFA_SETUP', session, expiresIn },
             totp: { secretCode, otpauthUri: otpauthUri(this.config.totpIssuer, dto.email, secretCode) },
@@ -121,7 +124,7 @@ export class AuthService {
    */
   private async mirrorUser(tokens: CognitoTokens): Promise<void> {
     const claims = checkAccessTokenClaims(tokenPayload(tokens.accessToken), this.config.cognito.clientId, Math.floor(Date.now() / 1000));
-    const profile = await this.cognito.adminGetUser(claims.username);
+    const profile = await this.cognitoAdmin.adminGetUser(claims.username);
     const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
     if (!created && user.status !== 'withdrawn') {
@@ -161,10 +164,10 @@ export class AuthService {
     assertPasswordPolicy(dto.newPassword, 'newPassword');
     await this.cognito.confirmForgotPassword(dto.email, dto.code, dto.newPassword);
     // Account recovery evicts whoever held the old password: every session ends.
-    const profile = await this.cognito.adminGetUser(dto.email);
+    const profile = await this.cognitoAdmin.adminGetUser(dto.email);
     const row = await this.users.findBySub(profile.sub);
     if (row === null) {
-      await this.cognito.adminUserGlobalSignOut(profile.username);
+      await this.cognitoAdmin.adminUserGlobalSignOut(profile.username);
     } else {
       await this.signOutEverywhere(row.id);
     }

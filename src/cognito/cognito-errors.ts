@@ -55,3 +55,22 @@ export function errorName(error: unknown): string | undefined {
   const name = (error as SdkErrorLike | null)?.name;
   return typeof name === 'string' ? name : undefined;
 }
+
+// ---- meanings several operations share --------------------------------------------------
+
+/** The answer this operation gives for `name`, as if Cognito had said that instead. */
+export function answerAs(name: string, operation: string): () => ApiError {
+  return () => mapCognitoError({ name }, operation);
+}
+
+export function sessionExpired(): ApiError {
+  return new ApiError(401, 'SESSION_EXPIRED', 'The login session has expired or is not yours; log in again');
+}
+
+export function codeMismatch(): ApiError {
+  return new ApiError(400, 'CODE_MISMATCH', 'The code is wrong');
+}
+
+export function refreshRefused(): ApiError {
+  return ApiError.unauthenticated('The refresh token is invalid, expired or revoked; log in again');
+}

@@ -1,7 +1,12 @@
 import { Global, Module } from '@nestjs/common';
-import { CognitoService } from './cognito.service';
+import { CognitoAdminService } from './cognito-admin.service';
+import { CognitoApi } from './cognito-api';
+import { CognitoSelfService } from './cognito-self.service';
 import { HostedUiService } from './hosted-ui.service';
 
 @Global()
-@Module({ providers: [CognitoService, HostedUiService], exports: [CognitoService, HostedUiService] })
+@Module({
+  providers: [CognitoApi, CognitoSelfService, CognitoAdminService, HostedUiService],
+  exports: [CognitoSelfService, CognitoAdminService, HostedUiService],
+})
 export class CognitoModule {}

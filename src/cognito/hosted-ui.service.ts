@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { AppConfig, CognitoConfig, HostedUiConfig } from '../config/app-config';
-import { COGNITO_CALL_DEADLINE_MS, CognitoTokens } from './cognito.service';
+import { COGNITO_CALL_DEADLINE_MS } from './cognito-api';
+import { CognitoTokens } from './cognito.types';
 
 interface TokenEndpointAnswer {
   access_token?: unknown;

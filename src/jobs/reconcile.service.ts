@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CognitoListedUser, CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
+import { CognitoListedUser } from '../cognito/cognito.types';
 import { UserMapping } from '../users/entities/user-mapping.entity';
 import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
@@ -46,7 +47,7 @@ function drifted(row: UserMapping, user: CognitoListedUser): boolean {
 export class ReconcileService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly users: UserMappingRepository,
     private readonly withdrawal: WithdrawalService,
   ) {}

@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
@@ -37,7 +37,7 @@ export class AccountChangesService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
     private readonly pending: PendingChangesRepository,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
+import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { AppConfig } from '../config/app-config';
 import { MfaStatusResponse, TotpSecretResponse } from './dto/mfa.response';
 import { otpauthUri } from './otpauth-uri';
@@ -9,13 +10,14 @@ import { otpauthUri } from './otpauth-uri';
 @Injectable()
 export class MfaService {
   constructor(
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoSelfService,
+    private readonly cognitoAdmin: CognitoAdminService,
     private readonly config: AppConfig,
   ) {}
 
   /** Read with the task role, so it also answers for a token without the self-service scope. */
   async status(caller: AuthUser): Promise<MfaStatusResponse> {
-    const { totp, preferred } = await this.cognito.adminGetMfa(caller.account.cognitoUsername);
+    const { totp, preferred } = await this.cognitoAdmin.adminGetMfa(caller.account.cognitoUsername);
     return { totp, preferred: preferred === 'SOFTWARE_TOKEN_MFA' ? preferred : null };
   }
 

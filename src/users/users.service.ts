@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { ApiError } from '../common/api-error';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
 import { UpdateProfileDto } from './dto/users.dto';
@@ -12,7 +12,7 @@ import { WithdrawalService } from './withdrawal.service';
 export class UsersService {
   constructor(
     private readonly users: UserMappingRepository,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoSelfService,
     private readonly withdrawal: WithdrawalService,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
-import { CognitoService } from '../cognito/cognito.service';
+import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { AccountChangesService } from './account-changes.service';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
 import { WithdrawalRepository } from './withdrawal.repository';
@@ -23,7 +23,7 @@ export class WithdrawalService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly cognito: CognitoService,
+    private readonly cognito: CognitoAdminService,
     private readonly events: EventEmitter2,
     private readonly changes: AccountChangesService,
     private readonly withdrawals: WithdrawalRepository,

@@ -1,11 +1,11 @@
 import { AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CognitoService } from '../../src/cognito/cognito.service';
+import { CognitoApi } from '../../src/cognito/cognito-api';
 import type { TestApp } from './test-app';
 
 /** The SDK client inside the running app, for command-boundary mocks. */
 export function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
-  return t.app.get<CognitoService, { client: CognitoIdentityProviderClient }>(CognitoService).client;
+  return t.app.get<CognitoApi, { client: CognitoIdentityProviderClient }>(CognitoApi).client;
 }
 
 interface Intercepted {

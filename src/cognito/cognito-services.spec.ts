@@ -13,13 +13,23 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { createHmac } from 'node:crypto';
 import { loadConfig } from '../config/app-config';
-import { CognitoService } from './cognito.service';
+import { AppConfig } from '../config/app-config';
+import { CognitoAdminService } from './cognito-admin.service';
+import { CognitoApi } from './cognito-api';
+import { CognitoSelfService } from './cognito-self.service';
+
+/** Both Cognito services over one client, as the module wires them. */
+function cognitoServices(config: AppConfig): { service: CognitoSelfService; admin: CognitoAdminService } {
+  const api = new CognitoApi(config);
+  const admin = new CognitoAdminService(api);
+  return { service: new CognitoSelfService(api, admin), admin };
+}
 
 /**
  * The app-client-secret path, at the SDK command boundary: cognito-local has no
  * GetTokensFromRefreshToken, so the inputs are asserted instead.
  */
-describe('CognitoService with an app client secret', () => {
+describe('the Cognito services with an app client secret', () => {
   const env = {
     DATABASE_URL: 'postgres://u:p@localhost:5432/db',
     COGNITO_REGION: 'ap-northeast-2',
@@ -28,13 +38,14 @@ describe('CognitoService with an app client secret', () => {
     COGNITO_CLIENT_SECRET: 's3cr3t',
   };
   const sdk = mockClient(CognitoIdentityProviderClient);
-  let service: CognitoService;
+  let service: CognitoSelfService;
+  let admin: CognitoAdminService;
   const hash = (username: string) => createHmac('sha256', 's3cr3t').update(`${username}client123`).digest('base64');
   const tokens = { AuthenticationResult: { AccessToken: 'a', IdToken: 'i', RefreshToken: 'r', ExpiresIn: 3600 } };
 
   beforeEach(() => {
     sdk.reset();
-    service = new CognitoService(loadConfig(env));
+    ({ service, admin } = cognitoServices(loadConfig(env)));
   });
   afterAll(() => sdk.restore());
 
@@ -83,11 +94,11 @@ describe('CognitoService with an app client secret', () => {
       .on(AdminUserGlobalSignOutCommand)
       .resolvesOnce({})
       .rejects(Object.assign(new Error('down'), { name: 'InternalErrorException', $fault: 'server' }));
-    await service.adminUserGlobalSignOut('user-1');
+    await admin.adminUserGlobalSignOut('user-1');
     expect(sdk.commandCalls(AdminUserGlobalSignOutCommand).map((c) => c.args[0].input)).toEqual([
       { UserPoolId: 'ap-northeast-2_Abc123', Username: 'user-1' },
     ]);
-    await expect(service.adminUserGlobalSignOut('user-1')).rejects.toMatchObject({ status: 503, code: 'IDP_UNAVAILABLE' });
+    await expect(admin.adminUserGlobalSignOut('user-1')).rejects.toMatchObject({ status: 503, code: 'IDP_UNAVAILABLE' });
   });
 
   it('answers a refused refresh with 401', async () => {
@@ -135,7 +146,7 @@ describe('CognitoService with an app client secret', () => {
 
   it('signs a user out everywhere with the task role (AdminUserGlobalSignOut)', async () => {
     sdk.on(AdminUserGlobalSignOutCommand).resolves({});
-    await service.adminUserGlobalSignOut('user-sub');
+    await admin.adminUserGlobalSignOut('user-sub');
     expect(sdk.commandCalls(AdminUserGlobalSignOutCommand)[0].args[0].input).toEqual({
       UserPoolId: 'ap-northeast-2_Abc123',
       Username: 'user-sub',
@@ -143,14 +154,14 @@ describe('CognitoService with an app client secret', () => {
   });
 });
 
-describe('CognitoService without a client secret', () => {
+describe('the Cognito services without a client secret', () => {
   const sdk = mockClient(CognitoIdentityProviderClient);
   afterAll(() => sdk.restore());
 
   it('sends no SECRET_HASH and refreshes with REFRESH_TOKEN_AUTH', async () => {
     sdk.reset();
     sdk.on(InitiateAuthCommand).resolves({ AuthenticationResult: { AccessToken: 'a', IdToken: 'i', ExpiresIn: 60 } });
-    const service = new CognitoService(
+    const { service } = cognitoServices(
       loadConfig({
         DATABASE_URL: 'postgres://u:p@localhost:5432/db',
         COGNITO_REGION: 'ap-northeast-2',
