@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
+import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoService } from '../cognito/cognito.service';
 import { ApiError } from '../common/api-error';
 import { cursorTimestampSql, decodeCursor, DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
-import { UserStatus } from '../users/entities/user-mapping.entity';
+import { UserStatus } from '../identity/entities/user-mapping.entity';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { UserProfileResponse } from '../users/dto/user-profile.response';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CognitoListedUser, CognitoService } from '../cognito/cognito.service';
-import { UserMapping } from '../users/entities/user-mapping.entity';
+import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 

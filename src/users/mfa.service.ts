@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
+import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import { CognitoService } from '../cognito/cognito.service';
 import { AppConfig } from '../config/app-config';
 import { MfaStatusResponse, TotpSecretResponse } from './dto/mfa.response';

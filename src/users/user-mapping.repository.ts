@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { poolQuery } from '../database/pool-query';
-import { UserMapping, UserStatus } from './entities/user-mapping.entity';
+import { UserMapping, UserStatus } from '../identity/entities/user-mapping.entity';
 
 /** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
 export interface CallerState {
