@@ -31,6 +31,15 @@ module.exports = {
       modulePathIgnorePatterns,
     },
     {
+      // Services wired by Nest against a copy of the template database and cognito-local: the
+      // account rules tested below HTTP.
+      displayName: 'service',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/services/**/*.spec.ts'],
+      modulePathIgnorePatterns,
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,

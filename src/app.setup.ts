@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
-import { FastifyError, FastifyReply, FastifyRequest, LogController } from 'fastify';
+import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
 import { AppModule } from './app.module';
@@ -22,7 +22,31 @@ export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Builds the whole application exactly as production runs it (also used by the e2e tests). */
 export async function createApp(config: AppConfig, logger: Pino): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), fastifyAdapter(config, logger), {
+    logger: new PinoNestLogger(logger),
+    // Fastify's own JSON parser only: no urlencoded/text bodies, so anything else is 415.
+    bodyParser: false,
+    abortOnError: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  acceptOnlyJsonBodies(fastify);
+  closeConnectionsWhileDraining(fastify, app.get(ShutdownState));
+  addSecurityHeadersAndRequestContext(fastify);
+  if (config.telemetry.enabled) {
+    recordHttpServerMetrics(fastify);
+  }
+  logEachRequest(fastify, logger);
+  enableCors(app, config.corsOrigins);
+  if (config.swaggerEnabled) {
+    serveApiDocs(app);
+  }
+  return app;
+}
+
+/** The HTTP server: limits, proxy trust, request ids, and what the router refuses before any hook. */
+function fastifyAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
+  return new FastifyAdapter({
     loggerInstance: logger,
     // One line per request is written by our onResponse hook, with the request id.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
@@ -44,13 +68,10 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
       sendProblem(error, request, reply, new Logger('Errors'));
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: new PinoNestLogger(logger),
-    // Fastify's own JSON parser only: no urlencoded/text bodies, so anything else is 415.
-    bodyParser: false,
-    abortOnError: false,
-  });
-  const fastify = app.getHttpAdapter().getInstance();
+}
+
+/** Body parsing: a body is JSON (strict UTF-8, no prototype poisoning) or it is refused with 415. */
+function acceptOnlyJsonBodies(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser(['text/plain', 'application/json']);
   // Fastify's own JSON parser (prototype poisoning refused), except that an empty body is no
   // body: clients often send Content-Type: application/json on bodiless POSTs (logout-all).
@@ -72,25 +93,6 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     }
     void parseJson(request, text, done);
   });
-  fastify.server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
-  // While draining (SIGTERM) every response closes its connection: server.close() only reaps the
-  // connections idle at that moment, so a kept-alive connection whose request was in flight would
-  // stay open for keepAliveTimeout (65 s) and hold the exit past the deadline.
-  const shutdown = app.get(ShutdownState);
-  fastify.addHook('onSend', (_request, reply, payload, done) => {
-    if (shutdown.isDraining) {
-      void reply.header('Connection', 'close');
-    }
-    done(null, payload);
-  });
-
-  // helmet's headers are constant for our options: computed once, not per request. Everything a
-  // request runs (services, Cognito, the database) logs with its id.
-  const security = securityHeaders();
-  fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.headers(security).header('X-Request-Id', request.id);
-    runInRequest(request.id, done);
-  });
   // A body is only accepted as JSON; a body with no or another Content-Type is 415.
   fastify.addHook('preParsing', (request, _reply, payload, done) => {
     const hasBody = request.headers['content-length'] !== undefined && request.headers['content-length'] !== '0';
@@ -102,9 +104,37 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     }
     done(null, payload);
   });
-  if (config.telemetry.enabled) {
-    recordHttpServerMetrics(fastify);
-  }
+}
+
+/**
+ * While draining (SIGTERM) every response closes its connection: server.close() only reaps the
+ * connections idle at that moment, so a kept-alive connection whose request was in flight would
+ * stay open for keepAliveTimeout (65 s) and hold the exit past the deadline.
+ */
+function closeConnectionsWhileDraining(fastify: FastifyInstance, shutdown: ShutdownState): void {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (shutdown.isDraining) {
+      void reply.header('Connection', 'close');
+    }
+    done(null, payload);
+  });
+}
+
+/**
+ * Security headers and the request id on every response. helmet's headers are constant for our
+ * options: computed once, not per request. Everything a request runs (services, Cognito, the
+ * database) logs with its id.
+ */
+function addSecurityHeadersAndRequestContext(fastify: FastifyInstance): void {
+  const security = securityHeaders();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.headers(security).header('X-Request-Id', request.id);
+    runInRequest(request.id, done);
+  });
+}
+
+/** One log line per request, with its id, status and duration. */
+function logEachRequest(fastify: FastifyInstance, logger: Pino): void {
   fastify.addHook('onResponse', (request, reply, done) => {
     if (logger.isLevelEnabled('info')) {
       request.log.info(
@@ -114,27 +144,32 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
     }
     done();
   });
+}
 
-  if (config.corsOrigins.length > 0) {
-    app.enableCors({
-      origin: config.corsOrigins,
-      methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
-      exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Idempotent-Replayed'],
-      maxAge: 600,
-    });
+/** CORS for the configured browser origins only; none configured, no CORS headers at all. */
+function enableCors(app: NestFastifyApplication, origins: string[]): void {
+  if (origins.length === 0) {
+    return;
   }
-  if (config.swaggerEnabled) {
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('API')
-        .setDescription('Cognito-authenticated REST API. Errors are RFC 9457 problem details.')
-        .setVersion('1')
-        .addBearerAuth()
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', raw: ['json'] });
-  }
-  return app;
+  app.enableCors({
+    origin: origins,
+    methods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+    exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Idempotent-Replayed'],
+    maxAge: 600,
+  });
+}
+
+/** The OpenAPI document at /docs/openapi.json and its UI at /docs. */
+function serveApiDocs(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('API')
+      .setDescription('Cognito-authenticated REST API. Errors are RFC 9457 problem details.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json', raw: ['json'] });
 }

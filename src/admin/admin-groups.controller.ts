@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
+import { Roles } from '../identity/roles.decorator';
 import { CreateGroupDto } from './dto/admin.dto';
 import { GroupMember, GroupResponse } from './dto/admin.response';
 import { AdminGroupsService } from './admin-groups.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
+import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { AccountChangesService } from '../users/account-changes.service';

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
+import { Roles } from '../identity/roles.decorator';
 import { Page } from '../common/pagination';
 import { UuidParam } from '../common/validation';
 import { AdminUsersService } from './admin-users.service';

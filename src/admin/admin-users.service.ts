@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { ADMIN_GROUP, AuthUser } from '../auth/auth-user';
+import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { Page, pageRequest, toPage } from '../common/pagination';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
-import { UserMapping } from '../users/entities/user-mapping.entity';
+import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { AdminGroupsService } from './admin-groups.service';

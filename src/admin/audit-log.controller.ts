@@ -1,7 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { ADMIN_GROUP } from '../auth/auth-user';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { ADMIN_GROUP } from '../identity/auth-user';
+import { Roles } from '../identity/roles.decorator';
 import { Page, PageQueryDto } from '../common/pagination';
 import { AuditLogService } from './audit-log.service';
 import { AuditEntryResponse, AuditPage } from './dto/admin.response';

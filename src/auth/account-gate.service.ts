@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
-import { UserMapping } from '../users/entities/user-mapping.entity';
+import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
-import type { AccessTokenClaims } from './auth-user';
+import type { AccessTokenClaims } from '../identity/auth-user';
 
 /**
  * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):

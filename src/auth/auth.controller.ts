@@ -2,9 +2,9 @@ import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { UserProfileEnvelope } from '../users/dto/user-profile.response';
 import { AuthService } from './auth.service';
-import { AuthUser } from './auth-user';
-import { CurrentUser } from './decorators/current-user.decorator';
-import { Public } from './decorators/public.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
+import { Public } from '../identity/public.decorator';
 import {
   ChallengeAnswerDto,
   ChangePasswordDto,

@@ -11,7 +11,7 @@ import { otpauthUri } from '../users/otpauth-uri';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserMappingRepository } from '../users/user-mapping.repository';
-import { assertSelfServiceScope, AuthUser } from './auth-user';
+import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import {
   ChallengeAnswerDto,
   ChangePasswordDto,

@@ -6,7 +6,7 @@ import { ExtractJwt, Strategy } from 'passport-jwt';
 import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { AccountGateService } from './account-gate.service';
-import { AccessTokenClaims, AuthUser } from './auth-user';
+import { AccessTokenClaims, AuthUser } from '../identity/auth-user';
 import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';

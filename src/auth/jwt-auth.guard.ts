@@ -2,10 +2,10 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../common/api-error';
-import { AuthUser } from './auth-user';
+import { AuthUser } from '../identity/auth-user';
 import { bearerToken } from './bearer-token';
 import { CognitoJwtStrategy } from './cognito-jwt.strategy';
-import { IS_PUBLIC_KEY } from './decorators/public.decorator';
+import { IS_PUBLIC_KEY } from '../identity/public.decorator';
 
 /** What passport gives a strategy for one request: the outcomes it reports back. */
 interface StrategyRun {

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiError } from '../common/api-error';
-import { AuthUser } from './auth-user';
-import { ROLES_KEY } from './decorators/roles.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { ROLES_KEY } from '../identity/roles.decorator';
 
 /** `@Roles(...)`: the caller must be in one of the groups, matched exactly. No user, no access. */
 @Injectable()

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { generateKeyPairSync } from 'node:crypto';
-import type { AccessTokenClaims } from './auth-user';
+import type { AccessTokenClaims } from '../identity/auth-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
 const claims = (exp: number): AccessTokenClaims => ({ sub: 's', username: 'u', groups: [], jti: 'j', scopes: [], iat: exp - 3600, exp });

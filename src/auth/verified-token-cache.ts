@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AccessTokenClaims } from './auth-user';
+import type { AccessTokenClaims } from '../identity/auth-user';
 
 interface Entry {
   claims: AccessTokenClaims;

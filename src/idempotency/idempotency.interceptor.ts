@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { lastValueFrom, Observable, of } from 'rxjs';
 import stringify from 'safe-stable-stringify';
-import type { AuthUser } from '../auth/auth-user';
+import type { AuthUser } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
 import { pathOf } from '../common/request-id';
 import { Transactions } from '../database/transactions';

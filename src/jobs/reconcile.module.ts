@@ -3,7 +3,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
+import { AppConfigModule } from '../config/app-config.module';
 import { databaseOptions } from '../database/database-options';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
@@ -24,7 +24,7 @@ export class ReconcileModule {
     return {
       module: ReconcileModule,
       imports: [
-        ConfigModule.forRoot(config),
+        AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
-import { UserMapping } from '../users/entities/user-mapping.entity';
+import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 

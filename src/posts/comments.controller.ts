@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
 import { PageQueryDto } from '../common/pagination';
 import { UuidParam } from '../common/validation';
 import { Idempotent } from '../idempotency/idempotent.decorator';

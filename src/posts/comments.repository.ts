@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { Transactions } from '../database/transactions';
-import type { UserStatus } from '../users/entities/user-mapping.entity';
+import type { UserStatus } from '../identity/entities/user-mapping.entity';
 import { poolQuery } from '../database/pool-query';
 
 /** A live comment with its author, as every comment query returns it. */

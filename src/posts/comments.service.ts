@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AuthUser, canModerate } from '../auth/auth-user';
+import { AuthUser, canModerate } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
 import { pageRequest, PageQueryDto, toPage } from '../common/pagination';
 import { CommentsRepository } from './comments.repository';

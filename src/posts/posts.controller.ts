@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { PostPageResponse, PostResponse } from './dto/post.response';

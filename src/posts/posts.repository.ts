@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { poolQuery } from '../database/pool-query';
 import { Transactions } from '../database/transactions';
-import type { UserStatus } from '../users/entities/user-mapping.entity';
+import type { UserStatus } from '../identity/entities/user-mapping.entity';
 
 /** A live post with its author, as every post query returns it. */
 export interface PostRow {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuthUser, canModerate } from '../auth/auth-user';
+import { AuthUser, canModerate } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
 import { pageRequest, pageRows, toPage } from '../common/pagination';
 import { PostPageResponse, PostResponse } from './dto/post.response';

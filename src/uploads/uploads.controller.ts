@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { UploadResponse } from './dto/upload.response';
 import { CreateUploadDto } from './dto/uploads.dto';

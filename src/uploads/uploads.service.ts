@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { AuthUser } from '../auth/auth-user';
+import { AuthUser } from '../identity/auth-user';
 import { ApiError, FieldError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { AttachmentResponse, UploadResponse } from './dto/upload.response';

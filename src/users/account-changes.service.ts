@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
-import { ADMIN_GROUP } from '../auth/auth-user';
+import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
+import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { AppConfig } from '../config/app-config';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { poolQuery } from '../database/pool-query';
 import { KeysetWindow, cursorTimestampSql } from '../common/pagination';
-import { toUserMapping, UserMapping, UserMappingRow, UserStatus } from './entities/user-mapping.entity';
+import { toUserMapping, UserMapping, UserMappingRow, UserStatus } from '../identity/entities/user-mapping.entity';
 
 /** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
 export interface CallerState {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuthUser } from '../auth/auth-user';
-import { CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AuthUser } from '../identity/auth-user';
+import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
 import { MfaStatusResponse, TotpSecretResponse } from './dto/mfa.response';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';

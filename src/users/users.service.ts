@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { assertSelfServiceScope, AuthUser } from '../auth/auth-user';
+import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { ApiError } from '../common/api-error';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
 import { UpdateProfileDto } from './dto/users.dto';
-import { UserMapping } from './entities/user-mapping.entity';
+import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { UserMappingRepository } from './user-mapping.repository';
 import { WithdrawalService } from './withdrawal.service';
 

@@ -1,6 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
-import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
@@ -8,7 +7,7 @@ import { createRootLogger } from '../../src/common/logger';
 import { loadConfig, LogLevel } from '../../src/config/app-config';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
-import { databaseUrl, withClient } from '../stack/postgres';
+import { copyTemplateDatabase } from './database-copy';
 import { TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
 
@@ -64,10 +63,9 @@ export async function startTestApp(
     callbackUrls?: string[];
   } = {},
 ): Promise<TestApp> {
-  const adminUrl = required('TEST_PG_ADMIN_URL');
-  const name = `${required('TEST_RUN_ID')}_${randomUUID().slice(0, 8)}`;
-  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${required('TEST_TEMPLATE_DB')}`));
-  const dbUrl = databaseUrl(adminUrl, name);
+  const db = await copyTemplateDatabase('app');
+  const name = db.name;
+  const dbUrl = db.url;
   let appDbUrl = dbUrl;
   let dbProxy: TcpProxy | undefined;
   if (options.proxyDatabase === true) {
@@ -187,7 +185,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       await dbProxy?.stop();
-      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).catch(() => undefined);
+      await db.drop().catch(() => undefined);
       if (unexpected.length > 0) {
         throw new Error(`the app answered ${unexpected.length} unexpected 500(s):\n${unexpected.join('')}`);
       }

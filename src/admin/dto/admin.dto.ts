@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { EmailField, NicknameField, PhoneNumberField } from '../../common/fields';
 import { PageQueryDto } from '../../common/pagination';
-import { USER_STATUSES, UserStatus } from '../../users/entities/user-mapping.entity';
+import { USER_STATUSES, UserStatus } from '../../identity/entities/user-mapping.entity';
 
 /** Cognito group names: 1..128 characters; we allow the printable ASCII subset clients can put in a path. */
 export const GROUP_NAME = /^[A-Za-z0-9_.+=@-]{1,128}$/;

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { PageResponse } from '../../common/pagination';
-import { USER_STATUSES, UserStatus } from '../../users/entities/user-mapping.entity';
+import { USER_STATUSES, UserStatus } from '../../identity/entities/user-mapping.entity';
 import { UserProfileResponse } from '../../users/dto/user-profile.response';
 
 export class AdminUserSummary {

@@ -2,7 +2,7 @@ import { ApiProperty } from '@nestjs/swagger';
 import { PageResponse } from '../../common/pagination';
 import { AttachmentResponse } from '../../uploads/dto/upload.response';
 import { PublicProfileResponse } from '../../users/dto/user-profile.response';
-import type { UserStatus } from '../../users/entities/user-mapping.entity';
+import type { UserStatus } from '../../identity/entities/user-mapping.entity';
 import type { PostRow } from '../posts.repository';
 
 /** The author as a public profile, read from `user_mapping` in the same query as the row. */

@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { UserMapping } from '../../users/entities/user-mapping.entity';
+import { UserMapping } from '../../identity/entities/user-mapping.entity';
 import { Post } from './post.entity';
 
 export const COMMENT_BODY_MAX = 2_000;

@@ -1,5 +1,5 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
-import { UserMapping } from '../../users/entities/user-mapping.entity';
+import { UserMapping } from '../../identity/entities/user-mapping.entity';
 
 export const TITLE_MAX = 200;
 export const POST_BODY_MAX = 20_000;

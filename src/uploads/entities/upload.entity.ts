@@ -1,6 +1,6 @@
 import { Check, Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn, Unique } from 'typeorm';
 import { Post } from '../../posts/entities/post.entity';
-import { UserMapping } from '../../users/entities/user-mapping.entity';
+import { UserMapping } from '../../identity/entities/user-mapping.entity';
 
 /** What a client may upload: images a browser and a phone both display. */
 export const UPLOAD_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif'] as const;

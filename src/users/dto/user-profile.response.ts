@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { UserMapping, UserStatus, USER_STATUSES } from '../entities/user-mapping.entity';
+import { UserMapping, UserStatus, USER_STATUSES } from '../../identity/entities/user-mapping.entity';
 
 export class UserProfileResponse {
   @ApiProperty({ format: 'uuid' }) id: string;

@@ -1,5 +1,5 @@
 import { ApiError } from '../common/api-error';
-import type { UserMapping } from '../users/entities/user-mapping.entity';
+import type { UserMapping } from './entities/user-mapping.entity';
 
 /** What a verified Cognito access token says (times in epoch seconds). */
 export interface AccessTokenClaims {

@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { databaseUrl, withClient } from '../stack/postgres';
+
+/** A database of its own for one test file: a copy of the migrated template, dropped after. */
+export interface DatabaseCopy {
+  name: string;
+  url: string;
+  /** A small pool on the copy, for the test's own reads and set-up writes. */
+  pool: Pool;
+  /** Closes the pool and drops the database (also when connections are still open). */
+  drop(): Promise<void>;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`${name} is not set: run the tests through npm test (test/stack/global-setup.ts)`);
+  }
+  return value;
+}
+
+/**
+ * Copies the template database that global set-up migrated once (CREATE DATABASE ... TEMPLATE,
+ * far faster than migrating again), so each file starts from the same empty schema.
+ */
+export async function copyTemplateDatabase(label = 'db'): Promise<DatabaseCopy> {
+  const adminUrl = required('TEST_PG_ADMIN_URL');
+  const name = `${required('TEST_RUN_ID')}_${label}_${randomUUID().slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  await withClient(adminUrl, (c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${required('TEST_TEMPLATE_DB')}`));
+  const url = databaseUrl(adminUrl, name);
+  const pool = new Pool({ connectionString: url, max: 4 });
+  return {
+    name,
+    url,
+    pool,
+    async drop() {
+      await pool.end();
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
