@@ -13,9 +13,12 @@ import { CognitoModule } from '../../src/cognito/cognito.module';
 import { loadConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/app-config.module';
 import { databaseOptions } from '../../src/database/database-options';
+import { RevokedTokensRepository } from '../../src/auth/revoked-tokens.repository';
 import { AccountChangesService } from '../../src/users/account-changes.service';
+import { PendingChangesRepository } from '../../src/users/pending-changes.repository';
 import { UserMappingRepository } from '../../src/users/user-mapping.repository';
 import { WithdrawalHandler } from '../../src/users/withdrawal.handler';
+import { WithdrawalRepository } from '../../src/users/withdrawal.repository';
 import { WithdrawalService } from '../../src/users/withdrawal.service';
 import { createUserPool, emulatorClient, UserPool } from '../stack/cognito-local';
 import { seedUser } from '../stack/seed';
@@ -75,7 +78,16 @@ export async function startServices(label: string): Promise<ServiceHarness> {
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
-      providers: [UserMappingRepository, WithdrawalService, WithdrawalHandler, AccountChangesService, AccountGateService],
+      providers: [
+        UserMappingRepository,
+        WithdrawalRepository,
+        PendingChangesRepository,
+        RevokedTokensRepository,
+        WithdrawalService,
+        WithdrawalHandler,
+        AccountChangesService,
+        AccountGateService,
+      ],
     },
     { logger: false },
   );
