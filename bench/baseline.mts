@@ -135,6 +135,7 @@ interface CallerRow {
   tokens_valid_after: Date | null;
   withdrawal_requested_at: Date | null;
   jti_revoked: boolean;
+  change_pending: boolean;
   created_at: Date;
   updated_at: Date;
 }
@@ -142,7 +143,8 @@ interface CallerRow {
 /** The caller's row, read once per request with the guard's SQL; null when it refuses the token. */
 async function caller(claims: Claims): Promise<CallerRow | null> {
   const { rows } = await pool.query<CallerRow>(
-    `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked
+    `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
+            EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending
        FROM user_mapping u
       WHERE u.cognito_sub = $1`,
     [claims.sub, claims.jti],
@@ -153,6 +155,7 @@ async function caller(claims: Claims): Promise<CallerRow | null> {
     row.status !== 'active' ||
     row.withdrawal_requested_at !== null ||
     row.jti_revoked ||
+    row.change_pending ||
     (row.tokens_valid_after !== null && claims.iat * 1000 < row.tokens_valid_after.getTime())
   ) {
     return null;

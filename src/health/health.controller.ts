@@ -4,11 +4,11 @@ import { Public } from '../identity/public.decorator';
 import { HealthService, Readiness } from './health.service';
 
 @ApiTags('health')
-@Public()
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: HealthService) {}
 
+  @Public()
   @Get('live')
   @HttpCode(200)
   @ApiOperation({ summary: 'Liveness: 200 while the process runs' })
@@ -16,6 +16,7 @@ export class HealthController {
     return { status: 'ok' };
   }
 
+  @Public()
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when the database answers and the JWKS is loaded, else 503' })
   ready(): Promise<Readiness> {

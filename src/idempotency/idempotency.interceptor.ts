@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { lastValueFrom, Observable, of } from 'rxjs';
 import stringify from 'safe-stable-stringify';
@@ -9,7 +8,7 @@ import { ApiError } from '../common/api-error';
 import { pathOf } from '../common/request-id';
 import { Transactions } from '../database/transactions';
 import { IdempotencyRepository, StoredResponse } from './idempotency.repository';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENT_KEY, REPLAYED_HEADER } from './idempotent.decorator';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from './idempotency-key';
 
 /** The response headers a replay repeats (the rest, such as X-Request-Id, belong to each response). */
 const REPLAYED_HEADERS = ['location'];
@@ -18,24 +17,20 @@ const REPLAYED_HEADERS = ['location'];
 class KeyTakenMeanwhile extends Error {}
 
 /**
- * Contract section 10, for the routes marked `@Idempotent()`. With an `Idempotency-Key`, the
- * handler runs inside a transaction that first takes the key (a lock, without waiting) and
- * finally stores the response under it, so the effect and the key commit together: a commit
- * whose answer was lost on the way to the client is found by the retry and replayed, never
- * repeated. A request without the header is processed as usual.
+ * Contract section 10, on the routes marked `@Idempotent()` (route-scoped: no other route pays for
+ * it). With an `Idempotency-Key`, the handler runs inside a transaction that first takes the key
+ * (a lock, without waiting) and finally stores the response under it, so the effect and the key
+ * commit together: a commit whose answer was lost on the way to the client is found by the retry
+ * and replayed, never repeated. A request without the header is processed as usual.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
-    private readonly reflector: Reflector,
     private readonly transactions: Transactions,
     private readonly keys: IdempotencyRepository,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
-    if (context.getType() !== 'http' || this.reflector.get<boolean | undefined>(IDEMPOTENT_KEY, context.getHandler()) !== true) {
-      return next.handle();
-    }
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest & { user?: AuthUser }>();
     const key = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];

@@ -1,14 +1,15 @@
-import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { Global, Module } from '@nestjs/common';
 import { IdempotencyJanitor } from './idempotency-janitor';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /**
- * Safe retries (contract section 10): one global interceptor that acts on the routes marked
- * `@Idempotent()`, the `idempotency_keys` table and its janitor.
+ * Safe retries (contract section 10): the `idempotency_keys` table and its janitor. The
+ * interceptor runs only on the routes marked `@Idempotent()` (route-scoped, so every other
+ * route skips it); global so those routes' modules can build it.
  */
+@Global()
 @Module({
-  providers: [IdempotencyRepository, IdempotencyJanitor, { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor }],
+  providers: [IdempotencyRepository, IdempotencyJanitor],
+  exports: [IdempotencyRepository],
 })
 export class IdempotencyModule {}

@@ -1,13 +1,7 @@
-import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { applyDecorators, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiHeader, ApiResponse } from '@nestjs/swagger';
-
-export const IDEMPOTENT_KEY = 'idempotent';
-
-/** The request header a client names its attempt with, and the rule a value must follow. */
-export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
-export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_-]{1,255}$/;
-/** Set on a response that was answered from a stored key instead of being processed again. */
-export const REPLAYED_HEADER = 'Idempotent-Replayed';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from './idempotency-key';
 
 /**
  * Opts a create route into safe retries: a request with an `Idempotency-Key` is processed once
@@ -16,7 +10,7 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
  */
 export const Idempotent = (): MethodDecorator =>
   applyDecorators(
-    SetMetadata(IDEMPOTENT_KEY, true),
+    UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: IDEMPOTENCY_KEY_HEADER,
       required: false,
