@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
+import type { QueryResultRow } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+import { poolQuery } from './pool-query';
 
 /**
  * The transaction a piece of work runs in, carried by AsyncLocalStorage so that a caller (the
@@ -21,6 +23,16 @@ export class Transactions {
   /** The surrounding transaction's manager, or the pool's outside any transaction. */
   get manager(): EntityManager {
     return this.current.getStore() ?? this.dataSource.manager;
+  }
+
+  /**
+   * One statement that returns rows (a SELECT, or a write with RETURNING): in the surrounding
+   * transaction when there is one, else straight on the pool, since a single statement is atomic
+   * by itself (no BEGIN and COMMIT round trips, no QueryRunner).
+   */
+  query<Row extends QueryResultRow>(sql: string, params: unknown[]): Promise<Row[]> {
+    const surrounding = this.current.getStore();
+    return surrounding !== undefined ? (surrounding.query(sql, params) as Promise<Row[]>) : poolQuery<Row>(this.dataSource, sql, params);
   }
 
   /**

@@ -75,7 +75,7 @@ export class CommentsRepository {
    * with the comment).
    */
   async insert(postId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const rows: CommentRow[] = await this.transactions.manager.query(
+    const rows = await this.transactions.query<CommentRow>(
       `WITH post AS (
          UPDATE posts SET comment_count = comment_count + 1
           WHERE id = $1 AND deleted_at IS NULL

@@ -72,9 +72,9 @@ export class PostsRepository {
     return rows[0] ?? null;
   }
 
-  /** In the given transaction, else the request's (an idempotency key commits with the post). */
-  async insert(authorId: string, title: string, body: string, manager: EntityManager = this.transactions.manager): Promise<PostRow> {
-    const rows: PostRow[] = await manager.query(
+  /** In the request's transaction when there is one (an idempotency key commits with the post). */
+  async insert(authorId: string, title: string, body: string): Promise<PostRow> {
+    const rows = await this.transactions.query<PostRow>(
       `WITH p AS (
          INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
        )

@@ -41,11 +41,15 @@ export class PostsService {
    * The attachments are checked in S3 first (no transaction of ours held open over the network;
    * with an Idempotency-Key the request's own transaction is already open), then the post and
    * their attachment commit together, with the key when there is one: any failure leaves neither.
+   * A post without attachments is one statement, atomic without a transaction of its own.
    */
   async create(caller: AuthUser, dto: CreatePostDto): Promise<PostResponse> {
     const checked = await this.uploads.check(caller.id, dto.attachmentIds ?? []);
+    if (checked.rows.length === 0) {
+      return PostResponse.from(await this.posts.insert(caller.id, dto.title, dto.body), []);
+    }
     return this.transactions.run(async (manager) => {
-      const row = await this.posts.insert(caller.id, dto.title, dto.body, manager);
+      const row = await this.posts.insert(caller.id, dto.title, dto.body);
       return PostResponse.from(row, await this.uploads.attach(manager, row.id, caller.id, checked));
     });
   }
