@@ -403,6 +403,8 @@ describe('ECS service', () => {
       CORS_ORIGINS: 'https://app.example.com',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OTEL_SERVICE_NAME: 'api',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.1',
     });
   });
 

@@ -32,7 +32,7 @@ export class Transactions {
    */
   query<Row extends QueryResultRow>(sql: string, params: unknown[]): Promise<Row[]> {
     const surrounding = this.current.getStore();
-    return surrounding !== undefined ? (surrounding.query(sql, params) as Promise<Row[]>) : poolQuery<Row>(this.dataSource, sql, params);
+    return surrounding !== undefined ? surrounding.query<Row[]>(sql, params) : poolQuery<Row>(this.dataSource, sql, params);
   }
 
   /**
