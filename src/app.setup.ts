@@ -112,10 +112,10 @@ function acceptOnlyJsonBodies(fastify: FastifyInstance): void {
 /**
  * A request to a private API route with no usable bearer token is refused here, before Nest runs:
  * the same 401 the global JwtAuthGuard gives (it still checks every request), without Nest's
- * execution context, a new error with its stack, and the exception filter chain (a third of the
- * CPU of such a request). After the body is parsed, so a broken body is still a 400 and an
- * oversized one a 413, as with the guard. Only `/v1/` routes: health and docs, outside it, are
- * public.
+ * execution context, a new error capturing its stack, and the exception filter chain (such a
+ * refusal now costs a third of the CPU it did). After the body is parsed, so a broken body is
+ * still a 400 and an oversized one a 413, as with the guard. Only `/v1/` routes: health and docs,
+ * outside it, are public.
  */
 function refuseMissingTokensEarly(fastify: FastifyInstance): void {
   const errors = new Logger('Errors');
