@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -10,21 +11,15 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
  * instance may run it.
  */
 @Injectable()
-export class RevocationJanitor implements OnApplicationBootstrap, OnModuleDestroy {
+export class RevocationJanitor extends PeriodicTask {
   private readonly logger = new Logger(RevocationJanitor.name);
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly revokedTokens: RevokedTokensRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
-    this.timer.unref();
+  constructor(private readonly revokedTokens: RevokedTokensRepository) {
+    super(PURGE_INTERVAL_MS);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
+  protected tick(): Promise<number> {
+    return this.purge();
   }
 
   async purge(): Promise<number> {

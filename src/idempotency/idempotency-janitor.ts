@@ -1,5 +1,6 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { IdempotencyRepository } from './idempotency.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
 /** Rows per DELETE: short statements that never come near the statement timeout. */
@@ -12,21 +13,15 @@ const PURGE_MAX_BATCHES = 100;
  * table. Every instance runs it: batches skip the rows another instance is deleting.
  */
 @Injectable()
-export class IdempotencyJanitor implements OnApplicationBootstrap, OnModuleDestroy {
+export class IdempotencyJanitor extends PeriodicTask {
   private readonly logger = new Logger(IdempotencyJanitor.name);
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly keys: IdempotencyRepository) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
-    this.timer.unref();
+  constructor(private readonly keys: IdempotencyRepository) {
+    super(PURGE_INTERVAL_MS);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
+  protected tick(): Promise<number> {
+    return this.purge();
   }
 
   async purge(): Promise<number> {

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ObjectStorage } from './object-storage';
 import { OBJECT_STORAGE } from './uploads.service';
 import { UploadsRepository } from './uploads.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 /** How often each instance looks for objects to delete. */
 export const UPLOAD_SWEEP_INTERVAL_MS = 60_000;
@@ -24,27 +25,21 @@ export interface SweepResult {
  * deleted its object: S3 down, or a crash mid-batch, rolls back and the next sweep retries.
  */
 @Injectable()
-export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+export class UploadSweeper extends PeriodicTask {
   private readonly logger = new Logger(UploadSweeper.name);
-  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly uploads: UploadsRepository,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage | null,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    if (this.storage === null) {
-      return;
-    }
-    this.timer = setInterval(() => void this.sweepQuietly(), UPLOAD_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+  ) {
+    super(UPLOAD_SWEEP_INTERVAL_MS);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
+  /** No timer at all with uploads off. */
+  override onApplicationBootstrap(): void {
+    if (this.storage !== null) {
+      super.onApplicationBootstrap();
     }
   }
 
@@ -76,7 +71,7 @@ export class UploadSweeper implements OnApplicationBootstrap, OnModuleDestroy {
     return result;
   }
 
-  private async sweepQuietly(): Promise<void> {
+  protected async tick(): Promise<void> {
     try {
       const { deleted, failed } = await this.sweep();
       if (deleted > 0 || failed > 0) {

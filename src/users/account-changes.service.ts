@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
@@ -8,6 +8,7 @@ import { ApiError } from '../common/api-error';
 import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
 const ADMIN_MEMBERSHIP_LOCK = 727_002;
@@ -241,24 +242,14 @@ function isDefinitive(error: unknown): boolean {
  * job (reconcile, which withdraws users) can use the service without starting a timer.
  */
 @Injectable()
-export class AccountChangesSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+export class AccountChangesSweeper extends PeriodicTask {
   private readonly logger = new Logger(AccountChangesService.name);
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly changes: AccountChangesService) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.sweepQuietly(), CHANGE_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+  constructor(private readonly changes: AccountChangesService) {
+    super(CHANGE_SWEEP_INTERVAL_MS);
   }
 
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
-  }
-
-  private async sweepQuietly(): Promise<void> {
+  protected async tick(): Promise<void> {
     try {
       const { completed, failed } = await this.changes.sweep();
       if (completed + failed > 0) {

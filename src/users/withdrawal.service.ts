@@ -1,10 +1,11 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { DataSource, EntityManager } from 'typeorm';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { AccountChangesService } from './account-changes.service';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
 import { WithdrawalRepository } from './withdrawal.repository';
+import { PeriodicTask } from '../common/periodic-task';
 
 /** How often pending withdrawals (intent recorded, not completed) are retried. */
 export const WITHDRAWAL_SWEEP_INTERVAL_MS = 30_000;
@@ -125,25 +126,15 @@ export class WithdrawalService {
  * that a one-off job (reconcile) can withdraw without starting a timer of its own.
  */
 @Injectable()
-export class WithdrawalSweeper implements OnApplicationBootstrap, OnModuleDestroy {
+export class WithdrawalSweeper extends PeriodicTask {
   private readonly logger = new Logger(WithdrawalSweeper.name);
-  private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly withdrawal: WithdrawalService) {}
-
-  onApplicationBootstrap(): void {
-    void this.sweepQuietly();
-    this.timer = setInterval(() => void this.sweepQuietly(), WITHDRAWAL_SWEEP_INTERVAL_MS);
-    this.timer.unref();
+  constructor(private readonly withdrawal: WithdrawalService) {
+    // At start-up too: a withdrawal a stopped task left half done is finished at once.
+    super(WITHDRAWAL_SWEEP_INTERVAL_MS, { runAtStart: true });
   }
 
-  onModuleDestroy(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-    }
-  }
-
-  private async sweepQuietly(): Promise<void> {
+  protected async tick(): Promise<void> {
     try {
       const completed = await this.withdrawal.sweep();
       if (completed > 0) {
