@@ -5,39 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuUs: number;
-}
-
-interface Results {
-  date: string;
-  commit: string;
-  machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string };
-  settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number; growthPosts?: number };
-  scenarios: Array<{
-    scenario: string;
-    app: Measurement;
-    baseline: Measurement;
-    baselineUncached: Measurement;
-    ratio: number;
-    ratioUncached: number;
-    p99Ratio: number;
-  }>;
-  variants: Array<{ variant: string; scenario: string; reference: Measurement; measured: Measurement; ratio: number; target: number | null }>;
-  growth: {
-    posts10k: { p50: number };
-    posts1M: { p50: number };
-    p50Ratio1Mvs10k: number;
-    page1: { p50: number };
-    cursor500k: { p50: number };
-  } | null;
-  footprint: { startToReadyMs: number; rssIdleMb: number; rssAfterLoadMb: number };
-  targets: Record<string, boolean | null>;
-}
+import type { Results } from './results';
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 const x = (value: number): string => value.toFixed(2);

@@ -39,6 +39,7 @@ import { startS3rver } from '../test/stack/s3rver';
 import { seedUser } from '../test/stack/seed';
 import { startOtlpReceiver } from '../test/support/otlp-receiver';
 import { productionEnv } from '../test/support/processes';
+import type { Measurement, Results, ScenarioResult } from './results';
 
 const ROOT = resolve(__dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -88,15 +89,6 @@ interface Variant {
   check?: (body: unknown, headers: Headers) => string | null | Promise<string | null>;
 }
 
-interface Measurement {
-  rps: number;
-  p50: number;
-  p99: number;
-  /** CPU time (user + system) the server process spent per request, in µs. */
-  cpuUs: number;
-  non2xx: number;
-  errors: number;
-}
 
 const log = (message: string): void => void process.stdout.write(`[bench] ${message}\n`);
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -435,15 +427,7 @@ async function main(): Promise<void> {
     for (const server of servers) {
       await load(server, scenarios[1], 3);
     }
-    const results: Array<{
-      scenario: string;
-      app: Measurement;
-      baseline: Measurement;
-      baselineUncached: Measurement;
-      ratio: number;
-      ratioUncached: number;
-      p99Ratio: number;
-    }> = [];
+    const results: ScenarioResult[] = [];
     for (const s of picked(scenarios)) {
       const [a, b, u] = await interleaved([app, baseline, uncached].map((server) => ({ server, request: s })));
       results.push({
@@ -561,7 +545,7 @@ async function main(): Promise<void> {
         return 'unknown';
       }
     })();
-    const report = {
+    const report: Results = {
       date: new Date().toISOString(),
       commit,
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },

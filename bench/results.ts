@@ -1,0 +1,41 @@
+/** The shape of bench/results.json: written by bench/run.ts, read by bench/report.ts. */
+
+/** One server measured on one scenario (medians over the rounds). */
+export interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** CPU time (user + system) the server process spent per request, in µs. */
+  cpuUs: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One scenario: the app against both baselines. */
+export interface ScenarioResult {
+  scenario: string;
+  app: Measurement;
+  baseline: Measurement;
+  baselineUncached: Measurement;
+  ratio: number;
+  ratioUncached: number;
+  p99Ratio: number;
+}
+
+export interface Results {
+  date: string;
+  commit: string;
+  machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string };
+  settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number; growthPosts?: number };
+  scenarios: ScenarioResult[];
+  variants: Array<{ variant: string; scenario: string; reference: Measurement; measured: Measurement; ratio: number; target: number | null }>;
+  growth: {
+    posts10k: { p50: number };
+    posts1M: { p50: number };
+    p50Ratio1Mvs10k: number;
+    page1: { p50: number };
+    cursor500k: { p50: number };
+  } | null;
+  footprint: { startToReadyMs: number; rssIdleMb: number; rssAfterLoadMb: number; rssGrowth: number };
+  targets: Record<string, boolean | null>;
+}
