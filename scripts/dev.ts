@@ -10,6 +10,7 @@ import { createServer, Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import {
   allowSecondStepsAndHostedUi,
+  cognitoEnv,
   createUserPool,
   EMULATOR_AWS_ENV,
   emulatorClient,
@@ -157,12 +158,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'development',
       PORT: String(API_PORT),
       DATABASE_URL: url,
-      COGNITO_REGION: 'ap-northeast-2',
-      COGNITO_USER_POOL_ID: state.pool.userPoolId,
-      COGNITO_CLIENT_ID: state.pool.clientId,
-      COGNITO_ENDPOINT: cognitoApi.endpoint,
-      COGNITO_ISSUER: state.pool.issuer,
-      COGNITO_JWKS_URI: state.pool.jwksUri,
+      ...cognitoEnv(state.pool, cognitoApi.endpoint),
       // cognito-local serves the Hosted UI (/oauth2/authorize, /oauth2/token) at its API endpoint.
       COGNITO_DOMAIN: cognito.endpoint,
       OAUTH_REDIRECT_URIS: CALLBACK_URL,

@@ -20,7 +20,7 @@ import { UserMappingRepository } from '../../src/users/user-mapping.repository';
 import { WithdrawalHandler } from '../../src/users/withdrawal.handler';
 import { WithdrawalRepository } from '../../src/users/withdrawal.repository';
 import { WithdrawalService } from '../../src/users/withdrawal.service';
-import { createUserPool, emulatorClient, UserPool } from '../stack/cognito-local';
+import { cognitoEnv, createUserPool, emulatorClient, UserPool } from '../stack/cognito-local';
 import { seedUser } from '../stack/seed';
 import { copyTemplateDatabase, DatabaseCopy } from '../support/database-copy';
 import { uniqueEmail } from '../support/test-app';
@@ -61,12 +61,7 @@ export async function startServices(label: string): Promise<ServiceHarness> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
-    COGNITO_REGION: 'ap-northeast-2',
-    COGNITO_USER_POOL_ID: pool.userPoolId,
-    COGNITO_CLIENT_ID: pool.clientId,
-    COGNITO_ENDPOINT: endpoint,
-    COGNITO_ISSUER: pool.issuer,
-    COGNITO_JWKS_URI: pool.jwksUri,
+    ...cognitoEnv(pool, endpoint),
     LOG_LEVEL: 'error',
   });
   const context: INestApplicationContext = await NestFactory.createApplicationContext(

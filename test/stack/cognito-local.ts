@@ -26,6 +26,18 @@ export interface UserPool {
   jwksUri: string;
 }
 
+/** The app's Cognito settings (src/config) for a pool of the emulator at `endpoint`. */
+export function cognitoEnv(pool: UserPool, endpoint: string): Record<string, string> {
+  return {
+    COGNITO_REGION: 'ap-northeast-2',
+    COGNITO_USER_POOL_ID: pool.userPoolId,
+    COGNITO_CLIENT_ID: pool.clientId,
+    COGNITO_ENDPOINT: endpoint,
+    COGNITO_ISSUER: pool.issuer,
+    COGNITO_JWKS_URI: pool.jwksUri,
+  };
+}
+
 /** Credentials and region the AWS SDK needs to sign requests to the emulator (never checked by it). */
 export const EMULATOR_AWS_ENV = { AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_REGION: 'local' };
 

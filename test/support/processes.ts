@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EMULATOR_AWS_ENV, UserPool } from '../stack/cognito-local';
+import { cognitoEnv, EMULATOR_AWS_ENV, UserPool } from '../stack/cognito-local';
 
 export const ROOT = join(__dirname, '..', '..');
 export const run = promisify(execFile);
@@ -74,11 +74,6 @@ export function productionEnv(databaseUrl: string, pool: UserPool, cognitoEndpoi
     NODE_OPTIONS: productionNodeOptions(),
     LOG_LEVEL: 'warn',
     DATABASE_URL: databaseUrl,
-    COGNITO_REGION: 'ap-northeast-2',
-    COGNITO_USER_POOL_ID: pool.userPoolId,
-    COGNITO_CLIENT_ID: pool.clientId,
-    COGNITO_ENDPOINT: cognitoEndpoint,
-    COGNITO_ISSUER: pool.issuer,
-    COGNITO_JWKS_URI: pool.jwksUri,
+    ...cognitoEnv(pool, cognitoEndpoint),
   };
 }

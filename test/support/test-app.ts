@@ -6,7 +6,7 @@ import { createApp } from '../../src/app.setup';
 import { createRootLogger } from '../../src/common/logger';
 import { loadConfig, LogLevel } from '../../src/config/app-config';
 import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
+import { cognitoEnv, createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
 import { copyTemplateDatabase } from './database-copy';
 import { TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
@@ -83,12 +83,7 @@ export async function startTestApp(
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: appDbUrl,
-    COGNITO_REGION: 'ap-northeast-2',
-    COGNITO_USER_POOL_ID: pool.userPoolId,
-    COGNITO_CLIENT_ID: pool.clientId,
-    COGNITO_ENDPOINT: endpoint,
-    COGNITO_ISSUER: pool.issuer,
-    COGNITO_JWKS_URI: pool.jwksUri,
+    ...cognitoEnv(pool, endpoint),
     RATE_LIMIT_AUTH_PER_MINUTE: '10000',
     ...options.env,
   });
