@@ -39,11 +39,15 @@ RUN npm ci --no-audit --no-fund
 COPY nest-cli.json tsconfig.json tsconfig.build.json tsconfig.migrations.json ./
 COPY migrations ./migrations
 COPY src ./src
-# dist/main.js (the app), dist/database/migrate.js (the migration runner), dist/migrations/*.js.
+COPY console ./console
+COPY scripts/build-console.ts ./scripts/
+# dist/main.js (the app), dist/database/migrate.js (the migration runner), dist/migrations/*.js,
+# dist/console/ (the admin console's static files, served at /admin/ when ADMIN_CONSOLE_ENABLED).
 # Nothing but JavaScript ships: no source maps, declarations or specs, even if tsconfig changes.
 RUN npm run build \
     && find dist -type f \( -name '*.map' -o -name '*.d.ts' -o -name '*.tsbuildinfo' -o -name '*.spec.js' \) -delete \
-    && test -f dist/main.js && test -f dist/database/migrate.js
+    && test -f dist/main.js && test -f dist/database/migrate.js \
+    && test -f dist/console/index.html && test -f dist/console/app.js && test -f dist/console/app.css
 
 # ---- deps: production dependencies only ------------------------------------------------------
 # node:24-bookworm-slim (Node 24.18.0)

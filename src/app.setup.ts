@@ -4,6 +4,7 @@ import { Logger } from '@nestjs/common';
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Logger as Pino } from 'pino';
+import { adminConsolePlugin } from './admin-console';
 import { AppModule } from './app.module';
 import { bearerToken } from './auth/bearer-token';
 import { ApiError } from './common/api-error';
@@ -43,6 +44,9 @@ export async function createApp(config: AppConfig, logger: Pino): Promise<NestFa
   enableCors(app, config.corsOrigins);
   if (config.swaggerEnabled) {
     serveApiDocs(app);
+  }
+  if (config.adminConsoleEnabled) {
+    await app.register(adminConsolePlugin(config));
   }
   return app;
 }

@@ -71,6 +71,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...base, NODE_ENV: 'production', SWAGGER_ENABLED: 'true' }).swaggerEnabled).toBe(true);
   });
 
+  it('serves the admin console by default except in production, and reads ADMIN_CONSOLE_ENABLED strictly', () => {
+    expect(loadConfig(base).adminConsoleEnabled).toBe(true);
+    expect(loadConfig({ ...base, NODE_ENV: 'production' }).adminConsoleEnabled).toBe(false);
+    expect(loadConfig({ ...base, NODE_ENV: 'production', ADMIN_CONSOLE_ENABLED: 'true' }).adminConsoleEnabled).toBe(true);
+    expect(loadConfig({ ...base, ADMIN_CONSOLE_ENABLED: '0' }).adminConsoleEnabled).toBe(false);
+    expect(() => loadConfig({ ...base, ADMIN_CONSOLE_ENABLED: 'yes' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, ADMIN_CONSOLE_ENABLED: 'yes' })).toThrow(/ADMIN_CONSOLE_ENABLED/);
+  });
+
   it.each([
     [{ COGNITO_REGION: undefined }, 'COGNITO_REGION is required'],
     [{ COGNITO_CLIENT_ID: ' ' }, 'COGNITO_CLIENT_ID is required'],

@@ -66,6 +66,8 @@ export class AppConfig {
   readonly redisUrl?: string;
   readonly s3?: S3Config;
   readonly swaggerEnabled: boolean;
+  /** Serve the browser admin console at /admin/. */
+  readonly adminConsoleEnabled: boolean;
   readonly logLevel: LogLevel;
   /** The issuer an authenticator app shows next to a TOTP entry. */
   readonly totpIssuer: string;
@@ -246,6 +248,7 @@ export function loadConfig(env: Env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     s3: s3Config(env, cognito.region),
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
+    adminConsoleEnabled: boolean(env, 'ADMIN_CONSOLE_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
     totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',
     telemetry: loadTelemetryConfig(env),

@@ -1,0 +1,147 @@
+/** Users: search, status filter, cursor paging, and the invitation form. */
+import { useState } from 'preact/hooks';
+import { call, getJson, query } from '../api';
+import { Failure, Notice, useAction, useLoad, when } from '../ui';
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+interface UserSummary {
+  id: string;
+  email: string | null;
+  nickname: string | null;
+  status: string;
+  createdAt: string;
+}
+
+interface Filters {
+  q: string;
+  status: string;
+}
+
+export function Users() {
+  const [draft, setDraft] = useState<Filters>({ q: '', status: '' });
+  const [filters, setFilters] = useState<Filters>({ q: '', status: '' });
+  // The cursors of the pages before this one, so "Previous page" can go back.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors.at(-1);
+  const path = `/v1/admin/users${query({ q: filters.q, status: filters.status, limit: '20', cursor })}`;
+  const page = useLoad(() => getJson<Page<UserSummary>>(path), path);
+
+  return (
+    <section aria-labelledby="users-title">
+      <h1 id="users-title">Users</h1>
+      <form
+        role="search"
+        onSubmit={(event) => {
+          event.preventDefault();
+          setCursors([]);
+          setFilters({ ...draft });
+        }}
+      >
+        <fieldset role="group">
+          <input
+            type="search"
+            aria-label="Search by email or nickname"
+            placeholder="Search by email or nickname"
+            value={draft.q}
+            onInput={(e) => setDraft({ ...draft, q: e.currentTarget.value })}
+          />
+          <select aria-label="Status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.currentTarget.value })}>
+            <option value="">Any status</option>
+            <option value="active">Active</option>
+            <option value="disabled">Disabled</option>
+            <option value="withdrawn">Withdrawn</option>
+          </select>
+          <button type="submit">Search</button>
+        </fieldset>
+      </form>
+      <Failure message={page.failure} />
+      {page.data !== null && (
+        <>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Nickname</th>
+                <th scope="col">Status</th>
+                <th scope="col">Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.items.map((user) => (
+                <tr key={user.id}>
+                  <td>
+                    <a href={`#/users/${user.id}`}>{user.email ?? user.id}</a>
+                  </td>
+                  <td>{user.nickname ?? '-'}</td>
+                  <td>{user.status}</td>
+                  <td>{when(user.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {page.data.items.length === 0 && <p>No users match.</p>}
+          <div class="pager">
+            <button type="button" class="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+              Previous page
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              disabled={page.data.nextCursor === null}
+              onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
+            >
+              Next page
+            </button>
+          </div>
+        </>
+      )}
+      <Invite onInvited={page.reload} />
+    </section>
+  );
+}
+
+function Invite({ onInvited }: { onInvited: () => void }) {
+  const [email, setEmail] = useState('');
+  const [nickname, setNickname] = useState('');
+  const action = useAction();
+  return (
+    <section aria-labelledby="invite-title">
+      <h2 id="invite-title">Invite a user</h2>
+      <p>Cognito emails a temporary password; the first sign-in asks for a new one.</p>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          void action
+            .run(async () => {
+              const res = await call('POST', '/v1/admin/users', { email: email.trim(), nickname: nickname.trim() });
+              const user = (await res.json()) as { id: string; email: string };
+              setEmail('');
+              setNickname('');
+              return `Invited ${user.email}.`;
+            })
+            .then((ok) => ok && onInvited());
+        }}
+      >
+        <div class="grid">
+          <label>
+            Email
+            <input type="email" name="invite-email" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+          </label>
+          <label>
+            Nickname
+            <input name="invite-nickname" required value={nickname} onInput={(e) => setNickname(e.currentTarget.value)} />
+          </label>
+        </div>
+        <button type="submit" disabled={action.busy}>
+          Invite
+        </button>
+      </form>
+      <Failure message={action.failure} />
+      <Notice message={action.notice} />
+    </section>
+  );
+}
