@@ -61,6 +61,8 @@ export async function startTestApp(
     captureLogs?: boolean;
     /** The app client's Hosted UI callback URLs. */
     callbackUrls?: string[];
+    /** Listen on this port (one known in advance, e.g. for a redirect URI) instead of any free one. */
+    port?: number;
   } = {},
 ): Promise<TestApp> {
   const db = await copyTemplateDatabase('app');
@@ -109,7 +111,7 @@ export async function startTestApp(
     },
   );
   const app = await createApp(config, logger);
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address();
   const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
   const http = request(baseUrl);

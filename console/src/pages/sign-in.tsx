@@ -1,5 +1,5 @@
 /** Sign-in: the Hosted UI when the service offers it for this console, else email, password and TOTP. */
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { messageOf } from '../api';
 import { answerChallenge, Challenge, consoleRedirectUri, ConsoleSettings, passwordSignIn, Signed, startHostedUi } from '../auth';
 import { Failure } from '../ui';
@@ -17,6 +17,13 @@ export function SignIn({ settings, message, onSignedIn }: Props) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [challenge, setChallenge] = useState<Challenge | null>(null);
+  const codeField = useRef<HTMLInputElement>(null);
+  // The code step takes the focus, so a keyboard user types the code straight away.
+  useEffect(() => {
+    if (challenge !== null) {
+      codeField.current?.focus();
+    }
+  }, [challenge]);
 
   const attempt = async (step: () => Promise<Signed | Challenge>): Promise<void> => {
     setBusy(true);
@@ -100,7 +107,7 @@ export function SignIn({ settings, message, onSignedIn }: Props) {
               autocomplete="one-time-code"
               pattern="[0-9]{6}"
               required
-              autoFocus
+              ref={codeField}
               value={code}
               onInput={(e) => setCode(e.currentTarget.value)}
             />
