@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import {
@@ -22,6 +22,7 @@ import { applyMigrations } from '../test/stack/migrations';
 import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
 import { startS3rver } from '../test/stack/s3rver';
 import { seedUser } from '../test/stack/seed';
+import { watchConsole } from './build-console';
 
 const ROOT = resolve(__dirname, '..');
 const LOCAL = join(ROOT, '.local');
@@ -74,6 +75,14 @@ function startCallbackPage(verifier: string): Promise<Server> {
   });
 }
 
+/** Waits for nest's first compile (dist/main.js), then builds the admin console there in watch mode. */
+async function buildConsoleAfterNest(): Promise<() => Promise<void>> {
+  for (let i = 0; i < 600 && !existsSync(join(ROOT, 'dist', 'main.js')); i += 1) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return watchConsole();
+}
+
 async function main(): Promise<void> {
   mkdirSync(LOCAL, { recursive: true });
   log('starting embedded PostgreSQL (.local/postgres)');
@@ -86,6 +95,7 @@ async function main(): Promise<void> {
 
   let child: ReturnType<typeof spawn> | null = null;
   let callbackPage: Server | null = null;
+  let stopConsoleBuild: (() => Promise<void>) | null = null;
   let stopping = false;
   const stop = async (code: number): Promise<void> => {
     if (stopping) {
@@ -102,6 +112,7 @@ async function main(): Promise<void> {
       await new Promise((r) => child?.once('exit', r));
     }
     callbackPage?.close();
+    await stopConsoleBuild?.();
     await cognitoApi.stop();
     await cognito.stop();
     await s3.stop();
@@ -167,6 +178,8 @@ async function main(): Promise<void> {
       S3_ENDPOINT: s3.endpoint,
     };
     log('starting the API (nest start --watch)');
+    // nest empties dist/ before its first compile: the console is built into dist/console after it.
+    rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
     child = spawn(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'start', '--watch', '--preserveWatchOutput'], {
       cwd: ROOT,
       env,
@@ -174,10 +187,12 @@ async function main(): Promise<void> {
       detached: true,
     });
     child.once('exit', (code) => void stop(code ?? 0));
+    stopConsoleBuild = await buildConsoleAfterNest();
     log(`API:     http://localhost:${API_PORT}  (Swagger: http://localhost:${API_PORT}/docs)`);
     log(`Cognito: ${cognito.endpoint}  pool ${state.pool.userPoolId}  client ${state.pool.clientId}`);
     log(`         the API calls it through ${cognitoApi.endpoint}, which answers AdminUserGlobalSignOut (cognito-local`);
     log('         lacks it): logout-all and password change/reset work, but old refresh tokens still refresh locally');
+    log(`Console: http://localhost:${API_PORT}/admin/  (sign in as the seeded admin; rebuilt on every change to console/)`);
     log(`S3:      ${s3.endpoint}  bucket ${S3_BUCKET}`);
     log(`Seeded admin: ${state.admin.email} / ${state.admin.password}`);
     log(`Hosted UI login (open in a browser; the page it lands on prints the curl for the code exchange):`);
