@@ -1,5 +1,5 @@
 import { AdminAddUserToGroupCommand, AdminConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
@@ -14,6 +14,20 @@ const SCREENSHOT = join(__dirname, '..', 'docs', 'images', 'admin-console.png');
 /** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */
 function totp(secret: string): string {
   return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
+}
+
+/** Waits until the page's table shows `count` rows, each mentioning `text`. */
+async function rowsShown(page: Page, count: number, text: string): Promise<void> {
+  await page.waitForFunction(
+    ([n, needle]) => {
+      // Runs in the page (the tests' TypeScript has no DOM types).
+      const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } })
+        .document;
+      const rows = [...doc.querySelectorAll('tbody tr')];
+      return rows.length === n && rows.every((row) => row.textContent?.includes(needle) === true);
+    },
+    [count, text] as const,
+  );
 }
 
 function freePort(): Promise<number> {
@@ -86,7 +100,13 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     const start = await t.http.post('/v1/users/me/mfa/totp').set(bearer(user.accessToken));
     expectStatus(start, 200);
     const secret = start.body.secretCode as string;
-    expectStatus(await t.http.post('/v1/users/me/mfa/totp/verify').set(bearer(user.accessToken)).send({ code: totp(secret) }), 204);
+    expectStatus(
+      await t.http
+        .post('/v1/users/me/mfa/totp/verify')
+        .set(bearer(user.accessToken))
+        .send({ code: totp(secret) }),
+      204,
+    );
 
     const page = await newPage();
     await page.goto(`${t.baseUrl}/admin/`);
@@ -121,7 +141,10 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByLabel('Password').fill('Wr0ng!Password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     const login = await t.http.post('/v1/auth/login').send({ email: admin.email, password: 'Wr0ng!Password' });
-    await page.getByRole('alert').filter({ hasText: login.body.detail as string }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: login.body.detail as string })
+      .waitFor();
 
     const member = await t.given.user();
     await page.getByLabel('Email').fill(member.email);
@@ -148,32 +171,20 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await t.db.query(`UPDATE user_mapping SET status = 'disabled' WHERE email = $1`, [`${tag}7@example.com`]);
     const page = await newPage();
     await signIn(page, admin);
-    /** Waits until the table shows `count` rows, each mentioning `text`. */
-    const rowsShown = (count: number, text: string) =>
-      page.waitForFunction(
-        ([n, needle]) => {
-          // Runs in the page (the tests' TypeScript has no DOM types).
-          const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ textContent: string | null }> } })
-            .document;
-          const rows = [...doc.querySelectorAll('tbody tr')];
-          return rows.length === n && rows.every((row) => row.textContent?.includes(needle as string) === true);
-        },
-        [count, text] as const,
-      );
 
     await page.getByRole('searchbox', { name: 'Search by email or nickname' }).fill(tag);
     await page.getByRole('button', { name: 'Search' }).click();
-    await rowsShown(20, tag);
+    await rowsShown(page, 20, tag);
     await page.getByRole('button', { name: 'Next page' }).click();
-    await rowsShown(1, tag);
+    await rowsShown(page, 1, tag);
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Previous page' }).click();
-    await rowsShown(20, tag);
+    await rowsShown(page, 20, tag);
     expect(await page.getByRole('button', { name: 'Previous page' }).isDisabled()).toBe(true);
 
     await page.getByRole('combobox', { name: 'Status' }).selectOption('disabled');
     await page.getByRole('button', { name: 'Search' }).click();
-    await rowsShown(1, `${tag}7@example.com`);
+    await rowsShown(page, 1, `${tag}7@example.com`);
     expect(await page.getByRole('cell', { name: 'disabled', exact: true }).count()).toBe(1);
     await expectAllControlsNamed(page);
 
@@ -181,7 +192,10 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByLabel('Email', { exact: true }).fill(invited);
     await page.getByLabel('Nickname', { exact: true }).fill('invitee');
     await page.getByRole('button', { name: 'Invite' }).click();
-    await page.getByRole('status').filter({ hasText: `Invited ${invited}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Invited ${invited}.` })
+      .waitFor();
     expect(await t.db.query('SELECT nickname, status FROM user_mapping WHERE email = $1', [invited])).toEqual([
       { nickname: 'invitee', status: 'active' },
     ]);
@@ -191,7 +205,10 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Invite' }).click();
     const again = await t.http.post('/v1/admin/users').set(bearer(admin.accessToken)).send({ email: invited, nickname: 'x' });
     expect(again.status).toBe(409);
-    await page.getByRole('alert').filter({ hasText: again.body.detail as string }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: again.body.detail as string })
+      .waitFor();
 
     // The README's picture: the first page of everyone.
     await page.getByRole('searchbox', { name: 'Search by email or nickname' }).fill('');
@@ -272,13 +289,19 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByLabel('Description').fill('Console test group');
     await page.getByLabel('Precedence').fill('7');
     await page.getByRole('button', { name: 'Create group' }).click();
-    await page.getByRole('status').filter({ hasText: `Created the group ${name}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Created the group ${name}.` })
+      .waitFor();
     const groups = await t.http.get('/v1/admin/groups').set(bearer(admin.accessToken));
     expect(groups.body).toContainEqual({ name, description: 'Console test group', precedence: 7 });
 
     await page.getByLabel('Name').fill(name);
     await page.getByRole('button', { name: 'Create group' }).click();
-    await page.getByRole('alert').filter({ hasText: `The group ${name} already exists` }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `The group ${name} already exists` })
+      .waitFor();
 
     await page.getByRole('button', { name: 'Members of admin' }).click();
     await page.getByRole('list', { name: 'Members of admin' }).getByRole('link', { name: admin.email }).waitFor();
@@ -287,9 +310,100 @@ suite('Admin console in a real browser (headless Chromium)', () => {
 
     await page.getByRole('button', { name: `Delete group ${name}` }).click();
     await page.getByRole('button', { name: `Confirm deleting ${name}` }).click();
-    await page.getByRole('status').filter({ hasText: `Deleted the group ${name}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Deleted the group ${name}.` })
+      .waitFor();
     const after = await t.http.get('/v1/admin/groups').set(bearer(admin.accessToken));
     expect((after.body as Array<{ name: string }>).map((g) => g.name)).not.toContain(name);
+  });
+
+  it('audit log: filters by action, actor, target and time range; exports every matching entry as CSV and JSON Lines', async () => {
+    // More entries than one page holds, by an actor of their own, and two entries about one target.
+    const actor = await t.given.user({ groups: ['admin'] });
+    const target = await t.given.user();
+    const tag = `audit${Date.now().toString(36)}`;
+    for (let i = 0; i < 23; i += 1) {
+      expectStatus(
+        await t.http
+          .post('/v1/admin/groups')
+          .set(bearer(actor.accessToken))
+          .send({ name: `${tag}${i}` }),
+        201,
+      );
+    }
+    expectStatus(await t.http.post(`/v1/admin/users/${target.id}/disable`).set(bearer(admin.accessToken)), 204);
+    expectStatus(await t.http.post(`/v1/admin/users/${target.id}/enable`).set(bearer(admin.accessToken)), 204);
+    const listed = await t.http.get(`/v1/admin/audit-log?action=group.create&actorId=${actor.id}&limit=100`).set(bearer(admin.accessToken));
+    expectStatus(listed, 200);
+    const ids = (listed.body.items as Array<{ id: string }>).map((entry) => entry.id);
+    expect(ids).toHaveLength(23);
+
+    const page = await newPage();
+    await signIn(page, admin);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await expectAllControlsNamed(page);
+
+    await page.getByLabel('Action').fill('group.create');
+    await page.getByLabel('Actor id').fill(actor.id);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await rowsShown(page, 20, 'group.create');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await rowsShown(page, 3, actor.id);
+
+    // The exports hold every matching entry, not one page, fetched with the token (not in a URL).
+    const csvDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export CSV' }).click();
+    const csv = await csvDownload;
+    expect(csv.suggestedFilename()).toBe('audit-log.csv');
+    expect(csv.url()).toMatch(/^blob:/);
+    const csvLines = readFileSync(await csv.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
+    expect(csvLines[0]).toBe('id,createdAt,action,actorId,targetUserId,details');
+    expect(
+      csvLines
+        .slice(1)
+        .map((line) => line.split(',')[0])
+        .sort(),
+    ).toEqual([...ids].sort());
+    await page.getByRole('status').filter({ hasText: 'Exported audit-log.csv' }).waitFor();
+
+    const jsonlDownload = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export JSON Lines' }).click();
+    const jsonl = await jsonlDownload;
+    expect(jsonl.suggestedFilename()).toBe('audit-log.jsonl');
+    const entries = readFileSync(await jsonl.path(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; action: string; actorId: string });
+    expect(entries.map((e) => e.id)).toEqual(ids);
+    expect(new Set(entries.map((e) => `${e.action} ${e.actorId}`))).toEqual(new Set([`group.create ${actor.id}`]));
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await page.getByLabel('Target user id').fill(target.id);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await rowsShown(page, 2, target.id);
+    expect(await page.getByRole('cell', { name: 'user.disable', exact: true }).count()).toBe(1);
+    expect(await page.getByRole('cell', { name: 'user.enable', exact: true }).count()).toBe(1);
+
+    // A time range with nothing in it, then one the API refuses: its detail is shown.
+    await page.getByLabel('From').fill('2099-01-01T00:00:00');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No entries match.').waitFor();
+    await page.getByLabel('To (exclusive)').fill('2098-01-01T00:00:00');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const [from, to] = await page.evaluate(() => [
+      new Date('2099-01-01T00:00:00').toISOString(),
+      new Date('2098-01-01T00:00:00').toISOString(),
+    ]);
+    const refused = await t.http.get(`/v1/admin/audit-log?targetUserId=${target.id}&from=${from}&to=${to}`).set(bearer(admin.accessToken));
+    expect(refused.status).toBe(400);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: refused.body.detail as string })
+      .waitFor();
   });
 
   it('refreshes the access token through the API before it expires', async () => {
@@ -371,4 +485,3 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     });
   });
 });
-

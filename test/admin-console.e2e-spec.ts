@@ -30,14 +30,17 @@ describe('Admin console: served at /admin/', () => {
     expect(res.headers.location).toBe('/admin/');
   });
 
-  it.each(['/admin/', '/admin/callback', '/admin/callback?code=abc&state=xyz'])('serves the app at %s under its own strict CSP', async (path) => {
-    const res = await t.http.get(path);
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toMatch(/^text\/html/);
-    expect(res.text).toContain('<div id="app"></div>');
-    expect(res.headers['content-security-policy']).toBe(CONSOLE_CSP);
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-  });
+  it.each(['/admin/', '/admin/callback', '/admin/callback?code=abc&state=xyz'])(
+    'serves the app at %s under its own strict CSP',
+    async (path) => {
+      const res = await t.http.get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/html/);
+      expect(res.text).toContain('<div id="app"></div>');
+      expect(res.headers['content-security-policy']).toBe(CONSOLE_CSP);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+    },
+  );
 
   it('allows nothing inline and nothing from another origin', () => {
     const directives = new Map(CONSOLE_CSP.split('; ').map((d) => [d.split(' ')[0], d.split(' ').slice(1)]));

@@ -117,10 +117,20 @@ export function AuditLog() {
           >
             Clear filters
           </button>
-          <button type="button" class="outline" disabled={exporting.busy} onClick={() => void exporting.run(() => download('csv', filters))}>
+          <button
+            type="button"
+            class="outline"
+            disabled={exporting.busy}
+            onClick={() => void exporting.run(() => download('csv', filters))}
+          >
             Export CSV
           </button>
-          <button type="button" class="outline" disabled={exporting.busy} onClick={() => void exporting.run(() => download('jsonl', filters))}>
+          <button
+            type="button"
+            class="outline"
+            disabled={exporting.busy}
+            onClick={() => void exporting.run(() => download('jsonl', filters))}
+          >
             Export JSON Lines
           </button>
         </div>

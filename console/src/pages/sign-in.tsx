@@ -74,7 +74,14 @@ export function SignIn({ settings, message, onSignedIn }: Props) {
         >
           <label>
             Email
-            <input type="email" name="email" autocomplete="username" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
+            <input
+              type="email"
+              name="email"
+              autocomplete="username"
+              required
+              value={email}
+              onInput={(e) => setEmail(e.currentTarget.value)}
+            />
           </label>
           <label>
             Password
