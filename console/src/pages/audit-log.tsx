@@ -21,6 +21,20 @@ interface Filters {
   to: string;
 }
 
+/** The actions the service writes (the filter takes any action name; these are suggestions). */
+const KNOWN_ACTIONS = [
+  'user.invite',
+  'user.disable',
+  'user.enable',
+  'user.delete',
+  'user.delete.complete',
+  'group.create',
+  'group.delete',
+  'group.add_user',
+  'group.remove_user',
+  'session.revoke',
+];
+
 const EMPTY: Filters = { action: '', actorId: '', targetUserId: '', from: '', to: '' };
 
 /** A datetime-local value (the browser's time zone) as an ISO-8601 instant, which the API wants. */
@@ -91,7 +105,13 @@ export function AuditLog() {
             <label key={key}>
               {label}
               {type === 'text' ? (
-                <input name={key} type="text" value={draft[key]} onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })} />
+                <input
+                  name={key}
+                  type="text"
+                  list={key === 'action' ? 'audit-actions' : undefined}
+                  value={draft[key]}
+                  onInput={(e) => setDraft({ ...draft, [key]: e.currentTarget.value })}
+                />
               ) : (
                 <input
                   name={key}
@@ -104,6 +124,11 @@ export function AuditLog() {
             </label>
           ))}
         </div>
+        <datalist id="audit-actions">
+          {KNOWN_ACTIONS.map((action) => (
+            <option key={action} value={action} />
+          ))}
+        </datalist>
         <div class="pager">
           <button type="submit">Apply filters</button>
           <button
