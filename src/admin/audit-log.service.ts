@@ -1,10 +1,57 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { Page, pageRequest, PageQueryDto, toPage } from '../common/pagination';
-import { AuditEntry, AuditLogRepository } from './audit-log.repository';
+import { ApiError } from '../common/api-error';
+import { Page, pageRequest, toPage } from '../common/pagination';
+import { AuditEntry, AuditFilters, AuditLogRepository, AuditRow } from './audit-log.repository';
 import { AuditEntryResponse } from './dto/admin.response';
+import { AuditLogFilterDto, AuditLogQueryDto, parseInstant } from './dto/audit-log.dto';
 
 /** Cursor kind of GET /v1/admin/audit-log: a cursor of another list is refused. */
 const AUDIT_CURSOR = 'audit';
+
+function toEntry(row: AuditRow): AuditEntryResponse {
+  return {
+    id: row.id,
+    actorId: row.actor_id,
+    action: row.action,
+    targetUserId: row.target_user_id,
+    details: { ...row.details, outcome: row.outcome },
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** The validated query's filters, normalised (UTC instants, lower-case ids); `from` after `to` is 400. */
+export function auditFilters(query: AuditLogFilterDto): AuditFilters {
+  const from = query.from === undefined ? undefined : parseInstant(query.from);
+  const to = query.to === undefined ? undefined : parseInstant(query.to);
+  // The DTO validated both; null here would be a bug, refused like bad input rather than ignored.
+  if (from === null || to === null) {
+    throw ApiError.validation('The time range is not valid', [{ field: from === null ? 'from' : 'to', message: 'is not valid' }]);
+  }
+  if (from !== undefined && to !== undefined && from.micros > to.micros) {
+    throw ApiError.validation('from must not be after to', [{ field: 'from', message: 'must not be after to' }]);
+  }
+  return {
+    action: query.action,
+    actorId: query.actorId?.toLowerCase(),
+    targetUserId: query.targetUserId?.toLowerCase(),
+    from: from?.utc,
+    to: to?.utc,
+  };
+}
+
+/**
+ * The cursor kind of a filtered list: a cursor is only valid with the filters it was issued for,
+ * so continuing with other filters is a 400 rather than a page of some other list. (The filters
+ * are applied to every page anyway; the cursor carries a position, never a filter.)
+ */
+function cursorKind(filters: AuditFilters): string {
+  const values = [filters.action, filters.actorId, filters.targetUserId, filters.from, filters.to];
+  if (values.every((v) => v === undefined)) {
+    return AUDIT_CURSOR;
+  }
+  return `${AUDIT_CURSOR}:${createHash('sha256').update(JSON.stringify(values)).digest('base64url').slice(0, 22)}`;
+}
 
 /** The audit log: its list, and the record of an admin action that failed. */
 @Injectable()
@@ -13,16 +60,10 @@ export class AuditLogService {
 
   constructor(private readonly audit: AuditLogRepository) {}
 
-  async list(query: PageQueryDto): Promise<Page<AuditEntryResponse>> {
-    const page = pageRequest(AUDIT_CURSOR, query);
-    return toPage(page, await this.audit.list(page), (row) => ({
-      id: row.id,
-      actorId: row.actor_id,
-      action: row.action,
-      targetUserId: row.target_user_id,
-      details: { ...row.details, outcome: row.outcome },
-      createdAt: row.created_at.toISOString(),
-    }));
+  async list(query: AuditLogQueryDto): Promise<Page<AuditEntryResponse>> {
+    const filters = auditFilters(query);
+    const page = pageRequest(cursorKind(filters), query);
+    return toPage(page, await this.audit.list(filters, page), toEntry);
   }
 
   /** Runs `work`; if it fails, records the failure in the audit log (when there is a target to name) and rethrows. */
