@@ -1,5 +1,5 @@
-import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateBy } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
 
 /**
@@ -133,3 +133,13 @@ export class AuditLogFilterDto {
 
 /** `GET /v1/admin/audit-log`: a page of the filtered entries. */
 export class AuditLogQueryDto extends IntersectionType(PageQueryDto, AuditLogFilterDto) {}
+
+export const AUDIT_EXPORT_FORMATS = ['csv', 'jsonl'] as const;
+export type AuditExportFormat = (typeof AUDIT_EXPORT_FORMATS)[number];
+
+/** `GET /v1/admin/audit-log/export`: every filtered entry, in one of the formats. */
+export class AuditExportQueryDto extends AuditLogFilterDto {
+  @ApiProperty({ enum: AUDIT_EXPORT_FORMATS })
+  @IsIn(AUDIT_EXPORT_FORMATS, { message: 'format must be csv or jsonl' })
+  format: AuditExportFormat;
+}
