@@ -199,6 +199,20 @@ describe('audit log export', () => {
     });
   });
 
+  it('documents both routes, their filters and the export formats in the OpenAPI document', async () => {
+    const doc = await t.http.get('/docs/openapi.json');
+    expectStatus(doc, 200);
+    const names = (path: string) =>
+      (doc.body.paths[path].get.parameters as Array<{ name: string; in: string }>).filter((p) => p.in === 'query').map((p) => p.name);
+    const filters = ['action', 'actorId', 'targetUserId', 'from', 'to'];
+    expect(names('/v1/admin/audit-log').sort()).toEqual([...filters, 'limit', 'cursor'].sort());
+    expect(names('/v1/admin/audit-log/export').sort()).toEqual([...filters, 'format'].sort());
+    const exportOp = doc.body.paths['/v1/admin/audit-log/export'].get;
+    const format = exportOp.parameters.find((p: { name: string }) => p.name === 'format');
+    expect(format).toMatchObject({ required: true, schema: { enum: ['csv', 'jsonl'] } });
+    expect(Object.keys(exportOp.responses['200'].content).sort()).toEqual(['application/x-ndjson', 'text/csv']);
+  });
+
   describe('streaming', () => {
     /** Starts an export with node:http (supertest reads everything); resolves with the response once headers arrive. */
     function startExport(query: string): Promise<{ req: http.ClientRequest; res: http.IncomingMessage }> {
@@ -261,6 +275,18 @@ describe('audit log export', () => {
       });
       expect(outcome.aborted).toBe(true);
       expect(outcome.bytes).toBeGreaterThan(0);
+    });
+
+    it('answers HEAD with the headers alone, reading no more than the first batch', async () => {
+      const actor = await mappedUser(t.db);
+      await insertAuditEntries(t.db, { count: EXPORT_BATCH_SIZE * 2, actorId: actor, newest: '2026-01-10T00:00:00Z' });
+      const list = jest.spyOn(t.app.get(AuditLogRepository), 'list');
+      const res = await t.http.head(`/v1/admin/audit-log/export?format=csv&actorId=${actor}`).set(bearer(admin.accessToken));
+      expectStatus(res, 200);
+      expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(res.headers['content-disposition']).toMatch(/^attachment; /);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(list).toHaveBeenCalledTimes(1);
     });
 
     it('answers problem details when the database fails before the first byte', async () => {
