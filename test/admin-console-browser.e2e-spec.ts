@@ -155,9 +155,29 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     // A second admin, signed in; the first disables them: the next call is refused (403).
     const other = await t.given.user({ groups: ['admin'] });
     await signIn(page, other);
+    await page.getByRole('table').waitFor(); // the users page has loaded: no call in flight
     expectStatus(await t.http.post(`/v1/admin/users/${other.id}/disable`).set(bearer(admin.accessToken)), 204);
     await page.getByRole('link', { name: 'Groups' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Signed out:' }).waitFor();
+    const disabled = await t.http.get('/v1/admin/groups').set(bearer(other.accessToken));
+    expect(disabled.status).toBe(403);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `Signed out: ${disabled.body.detail as string}` })
+      .waitFor();
+    await page.getByLabel('Password').waitFor();
+
+    // A third, removed from admin while signed in: the old token is refused (401).
+    const third = await t.given.user({ groups: ['admin'] });
+    await signIn(page, third);
+    await page.getByRole('table').waitFor(); // the users page has loaded: no call in flight
+    expectStatus(await t.http.delete(`/v1/admin/users/${third.id}/groups/admin`).set(bearer(admin.accessToken)), 204);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const revoked = await t.http.get('/v1/admin/groups').set(bearer(third.accessToken));
+    expect(revoked.status).toBe(401);
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `Signed out: ${revoked.body.detail as string}` })
+      .waitFor();
     await page.getByLabel('Password').waitFor();
   });
 
