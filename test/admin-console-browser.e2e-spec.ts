@@ -211,14 +211,18 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     const invited = uniqueEmail('invited');
     await page.getByLabel('Email', { exact: true }).fill(invited);
     await page.getByLabel('Nickname', { exact: true }).fill('invitee');
+    await page.getByRole('checkbox', { name: 'moderator' }).check();
     await page.getByRole('button', { name: 'Invite' }).click();
     await page
       .getByRole('status')
       .filter({ hasText: `Invited ${invited}.` })
       .waitFor();
-    expect(await t.db.query('SELECT nickname, status FROM user_mapping WHERE email = $1', [invited])).toEqual([
-      { nickname: 'invitee', status: 'active' },
-    ]);
+    const rows: Array<{ id: string; nickname: string; status: string }> = await t.db.query(
+      'SELECT id, nickname, status FROM user_mapping WHERE email = $1',
+      [invited],
+    );
+    expect(rows).toEqual([{ id: expect.any(String), nickname: 'invitee', status: 'active' }]);
+    expect((await detail(rows[0].id)).groups).toEqual(['moderator']);
     // The same address again: the API's detail is shown.
     await page.getByLabel('Email', { exact: true }).fill(invited);
     await page.getByLabel('Nickname', { exact: true }).fill('invitee');

@@ -107,7 +107,10 @@ export function Users() {
 function Invite({ onInvited }: { onInvited: () => void }) {
   const [email, setEmail] = useState('');
   const [nickname, setNickname] = useState('');
+  const [groups, setGroups] = useState<string[]>([]);
+  const all = useLoad(() => getJson<Array<{ name: string }>>('/v1/admin/groups'), 'groups');
   const action = useAction();
+  const toggle = (name: string, on: boolean): void => setGroups(on ? [...groups, name] : groups.filter((g) => g !== name));
   return (
     <section aria-labelledby="invite-title">
       <h2 id="invite-title">Invite a user</h2>
@@ -117,10 +120,11 @@ function Invite({ onInvited }: { onInvited: () => void }) {
           event.preventDefault();
           void action
             .run(async () => {
-              const res = await call('POST', '/v1/admin/users', { email: email.trim(), nickname: nickname.trim() });
+              const res = await call('POST', '/v1/admin/users', { email: email.trim(), nickname: nickname.trim(), groups });
               const user = (await res.json()) as { id: string; email: string };
               setEmail('');
               setNickname('');
+              setGroups([]);
               return `Invited ${user.email}.`;
             })
             .then((ok) => ok && onInvited());
@@ -136,6 +140,24 @@ function Invite({ onInvited }: { onInvited: () => void }) {
             <input name="invite-nickname" required value={nickname} onInput={(e) => setNickname(e.currentTarget.value)} />
           </label>
         </div>
+        {all.data !== null && all.data.length > 0 && (
+          <fieldset>
+            <legend>Groups</legend>
+            {all.data.map((group) => (
+              <label key={group.name}>
+                <input
+                  type="checkbox"
+                  name="invite-groups"
+                  value={group.name}
+                  checked={groups.includes(group.name)}
+                  onChange={(e) => toggle(group.name, e.currentTarget.checked)}
+                />
+                {group.name}
+              </label>
+            ))}
+          </fieldset>
+        )}
+        <Failure message={all.failure} />
         <button type="submit" disabled={action.busy}>
           Invite
         </button>
