@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CONSOLE_CSP } from '../src/admin-console';
-import { buildConsole, CONSOLE_OUT, JS_BUDGET_BYTES } from '../scripts/build-console';
+import { buildConsole, checkBudget, CONSOLE_OUT, JS_BUDGET_BYTES } from '../scripts/build-console';
 import { startTestApp, TestApp } from './support/test-app';
 
 /** The console as the service serves it (files, headers, settings); the browser suite drives it. */
@@ -22,6 +24,17 @@ describe('Admin console: served at /admin/', () => {
     expect(JS_BUDGET_BYTES).toBe(250 * 1024);
     expect(jsGzipped).toBeGreaterThan(1_000);
     expect(jsGzipped).toBeLessThan(JS_BUDGET_BYTES);
+  });
+
+  it('fails the build when the JavaScript passes the budget', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'console-budget-'));
+    try {
+      // Random bytes do not compress: just over the budget once gzipped.
+      writeFileSync(join(dir, 'app.js'), randomBytes(JS_BUDGET_BYTES + 1024));
+      expect(() => checkBudget(dir)).toThrow(/over its 256000-byte budget/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('redirects /admin to /admin/', async () => {
@@ -72,6 +85,18 @@ describe('Admin console: served at /admin/', () => {
     expect({ status: missing.status, code: missing.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
     const api = await t.http.get('/health/live');
     expect(api.headers['content-security-policy']).not.toBe(CONSOLE_CSP);
+  });
+
+  it.each([
+    '/admin/..%2f..%2fpackage.json',
+    '/admin/%2e%2e/%2e%2e/package.json',
+    '/admin/..%5c..%5cpackage.json',
+    '/admin/../../package.json',
+  ])('serves nothing outside the console folder: %s', async (path) => {
+    const res = await t.http.get(path);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.text).not.toContain('"devDependencies"');
   });
 
   it('tells the console there is no Hosted UI when COGNITO_DOMAIN is unset', async () => {
