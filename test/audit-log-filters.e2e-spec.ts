@@ -195,6 +195,7 @@ describe('audit log filters', () => {
       ['from with a nanosecond fraction', 'from=2026-11-01T00:00:00.123456789Z', 'from'],
       ['from in year 0 once in UTC', `from=${encodeURIComponent('0001-01-01T00:00:00+01:00')}`, 'from'],
       ['from as free text', 'from=yesterday', 'from'],
+      ['an offset whose + was not encoded (a space)', 'from=2026-11-01T09:00:00+09:00', 'from'],
       ['actorId not a uuid', 'actorId=123', 'actorId'],
       ['targetUserId not a uuid', "targetUserId=x'%20OR%201=1--", 'targetUserId'],
       ['action with SQL', 'action=user.disable%27%20OR%201=1--', 'action'],

@@ -84,7 +84,8 @@ function IsInstantWithOffset(): PropertyDecorator {
     validator: {
       validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== null,
       defaultMessage: () =>
-        '$property must be an ISO-8601 date-time with an offset, e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00',
+        // An unencoded + in a query string arrives as a space: the usual reason a +hh:mm offset fails.
+        '$property must be an ISO-8601 date-time with an offset, e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00 (+ encoded as %2B)',
     },
   });
 }
