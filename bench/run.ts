@@ -284,6 +284,14 @@ async function main(): Promise<void> {
                    FROM posts p CROSS JOIN generate_series(0, 3) AS g(pos)
                   WHERE p.author_id = (SELECT id FROM user_mapping WHERE cognito_sub = 'author-1')) x`,
       );
+      // The caller's token belongs to a session, as one from POST /v1/auth/login does: the guard's
+      // statement finds it (docs/sessions.md).
+      const { jti } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string };
+      await c.query(
+        `WITH s AS (INSERT INTO session (user_id, expires_at) VALUES ($1, now() + interval '30 days') RETURNING id)
+         INSERT INTO session_key (key, session_id) SELECT $2, id FROM s`,
+        [caller.id, `j:${jti}`],
+      );
       await c.query('ANALYZE');
       const authors = await c.query<{ id: string }>(`SELECT id FROM user_mapping WHERE cognito_sub IN ('author-1', 'author-2') ORDER BY cognito_sub`);
       return { post: rows[0].id, withImages: authors.rows[0].id, withoutImages: authors.rows[1].id };

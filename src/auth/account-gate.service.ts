@@ -3,7 +3,15 @@ import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { UserMappingRepository } from '../users/user-mapping.repository';
+import { CallerStateRepository } from '../users/caller-state.repository';
+import { SessionOrigin, sessionKeyOf, SessionsRepository } from '../users/sessions.repository';
 import type { AccessTokenClaims } from '../identity/auth-user';
+
+/** Who the gate let in: the caller's row and the session of the token (null: none known). */
+export interface Admitted {
+  account: UserMapping;
+  sessionId: string | null;
+}
 
 /**
  * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
@@ -16,15 +24,21 @@ export class AccountGateService {
 
   constructor(
     private readonly users: UserMappingRepository,
+    private readonly callers: CallerStateRepository,
     private readonly cognito: CognitoAdminService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
-  /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
-  async admit(claims: AccessTokenClaims): Promise<UserMapping> {
-    let state = await this.users.callerState(claims.sub, claims.jti);
+  /**
+   * Returns the caller's `user_mapping` row and the token's session, or throws the reason the
+   * token is refused. `origin` is asked only when the token starts a session.
+   */
+  async admit(claims: AccessTokenClaims, origin: () => SessionOrigin): Promise<Admitted> {
+    const key = sessionKeyOf(claims);
+    let state = await this.callers.callerState(claims.sub, claims.jti, key);
     if (state === null) {
       await this.createJustInTime(claims);
-      state = await this.users.callerState(claims.sub, claims.jti);
+      state = await this.callers.callerState(claims.sub, claims.jti, key);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
       }
@@ -43,13 +57,36 @@ export class AccountGateService {
     if (
       (user.tokensValidAfter !== null && claims.iat * 1000 < user.tokensValidAfter.getTime()) ||
       state.jtiRevoked ||
-      state.changePending
+      state.changePending ||
+      state.session?.ended === true
     ) {
       throw new ApiError(401, 'TOKEN_REVOKED', 'This token has been revoked; refresh or log in again', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    return user;
+    return { account: user, sessionId: await this.sessionOf(state.session, claims, key, user, origin) };
+  }
+
+  /**
+   * The token's session. An unseen Cognito `origin_jti` starts one (a client that signed in at
+   * Cognito itself); `lastSeenAt` moves only once it is older than its resolution, off the answer's path.
+   */
+  private async sessionOf(
+    session: { id: string; seenLongAgo: boolean } | null,
+    claims: AccessTokenClaims,
+    key: string | null,
+    user: UserMapping,
+    origin: () => SessionOrigin,
+  ): Promise<string | null> {
+    if (session === null) {
+      return claims.originJti !== null && key !== null ? this.sessions.startOnFirstSight(user.id, key, origin()) : null;
+    }
+    if (session.seenLongAgo) {
+      this.sessions
+        .touch(session.id)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not record when a session was last seen'));
+    }
+    return session.id;
   }
 
   /**

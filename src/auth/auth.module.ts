@@ -3,6 +3,7 @@ import { UsersModule } from '../users/users.module';
 import { AccountGateService } from './account-gate.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { AuthSessionsService } from './auth-sessions.service';
 import { CognitoJwtStrategy } from './cognito-jwt.strategy';
 import { JwksService } from './jwks.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -11,22 +12,25 @@ import { RateLimitStore } from './rate-limit.store';
 import { RevocationJanitor } from './revocation-janitor';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { RolesGuard } from './roles.guard';
+import { RecentSignInGuard } from './recent-sign-in.guard';
 
 @Module({
   imports: [UsersModule],
   controllers: [AuthController],
   providers: [
     AuthService,
+    AuthSessionsService,
     AccountGateService,
     CognitoJwtStrategy,
     JwksService,
     JwtAuthGuard,
     RolesGuard,
+    RecentSignInGuard,
     RateLimitGuard,
     RateLimitStore,
     RevokedTokensRepository,
     RevocationJanitor,
   ],
-  exports: [JwksService, JwtAuthGuard, RolesGuard],
+  exports: [JwksService, JwtAuthGuard, RolesGuard, RecentSignInGuard],
 })
 export class AuthModule {}

@@ -22,8 +22,9 @@ import {
   SignupDto,
 } from './dto/auth.dto';
 import { LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
-import { checkAccessTokenClaims } from './cognito-jwt.strategy';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
+import { AuthSessionsService } from './auth-sessions.service';
+import { SessionOrigin, SessionsRepository } from '../users/sessions.repository';
 
 @Injectable()
 export class AuthService {
@@ -35,6 +36,8 @@ export class AuthService {
     private readonly config: AppConfig,
     private readonly changes: AccountChangesService,
     private readonly revokedTokens: RevokedTokensRepository,
+    private readonly authSessions: AuthSessionsService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   async signup(dto: SignupDto): Promise<SignupResponse> {
@@ -59,17 +62,17 @@ export class AuthService {
   }
 
   /** Tokens, or the second step Cognito asks for (MFA, an invited user's new password). */
-  async login(dto: LoginDto): Promise<LoginResponse> {
-    return this.answer(await this.cognito.login(dto.email, dto.password));
+  async login(dto: LoginDto, origin: SessionOrigin): Promise<LoginResponse> {
+    return this.answer(await this.cognito.login(dto.email, dto.password), origin);
   }
 
   /** Answers a login challenge; the result is tokens or the next challenge. */
-  async challenge(dto: ChallengeAnswerDto): Promise<LoginResponse> {
+  async challenge(dto: ChallengeAnswerDto, origin: SessionOrigin): Promise<LoginResponse> {
     switch (dto.name) {
       case 'NEW_PASSWORD_REQUIRED': {
         const newPassword = requireField(dto.newPassword, 'newPassword', dto.name);
         assertPasswordPolicy(newPassword, 'newPassword');
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { NEW_PASSWORD: newPassword }));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { NEW_PASSWORD: newPassword }), origin);
       }
       case 'MFA_SETUP': {
         if (dto.code === undefined) {
@@ -82,12 +85,12 @@ export class AuthService {
           };
         }
         const session = await this.cognito.verifySoftwareTokenForSession(dto.session, dto.code);
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, session, {}));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, session, {}), origin);
       }
       default: {
         const answerKey = CODE_ANSWER[dto.name];
         const code = requireField(dto.code, 'code', dto.name);
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { [answerKey]: code }));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { [answerKey]: code }), origin);
       }
     }
   }
@@ -96,7 +99,7 @@ export class AuthService {
    * The Hosted UI's authorization code (with its PKCE verifier) for tokens. The caller's row is
    * created now, from what Cognito holds, so the first API call finds a complete profile.
    */
-  async exchangeAuthorizationCode(dto: OAuthTokenDto): Promise<TokensResponse> {
+  async exchangeAuthorizationCode(dto: OAuthTokenDto, origin: SessionOrigin): Promise<TokensResponse> {
     const hostedUi = this.config.cognito.hostedUi;
     if (hostedUi === undefined) {
       throw ApiError.notFound('The Hosted UI is not configured for this service');
@@ -108,11 +111,16 @@ export class AuthService {
     }
     const tokens = await this.hostedUi.exchangeCode(hostedUi, dto);
     await this.mirrorUser(tokens);
+    await this.authSessions.recordSignIn(tokens, origin);
     return tokensBody(tokens);
   }
 
-  private answer(outcome: AuthOutcome): LoginResponse {
-    return 'challenge' in outcome ? { challenge: outcome.challenge } : tokensBody(outcome.tokens);
+  private async answer(outcome: AuthOutcome, origin: SessionOrigin): Promise<LoginResponse> {
+    if ('challenge' in outcome) {
+      return { challenge: outcome.challenge };
+    }
+    await this.authSessions.recordSignIn(outcome.tokens, origin);
+    return tokensBody(outcome.tokens);
   }
 
   /**
@@ -123,7 +131,7 @@ export class AuthService {
    * verifies it in full on every request it is presented with.
    */
   private async mirrorUser(tokens: CognitoTokens): Promise<void> {
-    const claims = checkAccessTokenClaims(tokenPayload(tokens.accessToken), this.config.cognito.clientId, Math.floor(Date.now() / 1000));
+    const claims = this.authSessions.claimsOf(tokens.accessToken);
     const profile = await this.cognitoAdmin.adminGetUser(claims.username);
     const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
@@ -133,13 +141,19 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokensResponse> {
+    const sessionId = await this.authSessions.assertRefreshable(refreshToken);
     const tokens = await this.cognito.refresh(refreshToken);
+    await this.authSessions.recordRefresh(sessionId, refreshToken, tokens);
     return { accessToken: tokens.accessToken, idToken: tokens.idToken, expiresIn: tokens.expiresIn, tokenType: 'Bearer' };
   }
 
-  /** Revokes the refresh token in Cognito first (idempotent), then the calling access token here. */
+  /**
+   * Revokes the refresh token in Cognito first (idempotent), then ends the calling token's session
+   * (all its access tokens) and refuses the calling access token itself (it may belong to none).
+   */
   async logout(user: AuthUser, refreshToken: string): Promise<void> {
     await this.cognito.revokeRefreshToken(refreshToken);
+    await this.authSessions.endForLogout(user, refreshToken);
     if (user.jti !== null) {
       await this.revokedTokens.revoke(user.id, user.jti, new Date(user.exp * 1000));
     } else {
@@ -190,6 +204,8 @@ export class AuthService {
    * short, the sweep finishes it and the guard refuses the user's tokens meanwhile.
    */
   private async signOutEverywhere(userId: string): Promise<void> {
+    // Every session ends first, in the database alone: its tokens are refused whatever Cognito does.
+    await this.sessions.endAllBut(userId, null);
     await this.changes.finishPendingFor(userId);
     const change = await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
     await this.changes.finish(change);
@@ -208,18 +224,6 @@ function requireField(value: string | undefined, field: string, challenge: strin
     throw ApiError.validation(`${challenge} is answered with ${field}`, [{ field, message: `${field} is required for ${challenge}` }]);
   }
   return value;
-}
-
-function tokenPayload(token: string): Record<string, unknown> {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
-      return payload as Record<string, unknown>;
-    }
-  } catch {
-    // falls through: not a JWT
-  }
-  throw ApiError.idpUnavailable('The identity provider answered with a malformed token');
 }
 
 function tokensBody(tokens: CognitoTokens): TokensResponse {

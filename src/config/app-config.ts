@@ -69,6 +69,8 @@ export class AppConfig {
   readonly logLevel: LogLevel;
   /** The issuer an authenticator app shows next to a TOTP entry. */
   readonly totpIssuer: string;
+  /** Seconds a sign-in counts as recent for the step-up routes (`auth_time`). */
+  readonly reauthMaxAgeSeconds: number;
   readonly telemetry: TelemetryConfig;
 
   constructor(values: Omit<AppConfig, never>) {
@@ -248,6 +250,7 @@ export function loadConfig(env: Env): AppConfig {
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
     totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',
+    reauthMaxAgeSeconds: integer(env, 'REAUTH_MAX_AGE', 300, 60, 3600),
     telemetry: loadTelemetryConfig(env),
   });
 }

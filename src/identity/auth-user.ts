@@ -11,6 +11,10 @@ export interface AccessTokenClaims {
   scopes: string[];
   iat: number;
   exp: number;
+  /** When the user signed in (`auth_time`); null when the token does not say. */
+  authTime: number | null;
+  /** Cognito's `origin_jti`: the same for every token refreshed from one sign-in; null without it. */
+  originJti: string | null;
 }
 
 /** Who is calling: established by the guard from a verified access token and the caller's row. */
@@ -21,6 +25,8 @@ export interface AuthUser extends AccessTokenClaims {
   account: UserMapping;
   /** The raw access token, for Cognito calls made on the caller's behalf. */
   accessToken: string;
+  /** The session of the calling token (docs/sessions.md); null when it belongs to none known. */
+  sessionId: string | null;
 }
 
 export const ADMIN_GROUP = 'admin';
