@@ -6,7 +6,6 @@ import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { JwtAuthGuard } from './auth/jwt-auth.guard';
 import { RolesGuard } from './auth/roles.guard';
-import { RecentSignInGuard } from './auth/recent-sign-in.guard';
 import { CognitoModule } from './cognito/cognito.module';
 import { ProblemDetailsFilter } from './common/problem-details.filter';
 import { createValidationPipe } from './common/validation';
@@ -40,10 +39,9 @@ export class AppModule {
       providers: [
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: APP_PIPE, useFactory: createValidationPipe },
-        // Order matters: authenticate first, then check groups, then how recent the sign-in is.
+        // Order matters: authenticate first, then check groups.
         { provide: APP_GUARD, useExisting: JwtAuthGuard },
         { provide: APP_GUARD, useExisting: RolesGuard },
-        { provide: APP_GUARD, useExisting: RecentSignInGuard },
       ],
     };
   }

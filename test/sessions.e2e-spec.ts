@@ -408,7 +408,13 @@ describe('sessions and step-up', () => {
     let bHttp: ReturnType<typeof request>;
 
     beforeAll(async () => {
-      const config = loadConfig({ NODE_ENV: 'test', DATABASE_URL: t.databaseUrl, ...cognitoEnv(t.pool, t.cognitoEndpoint) });
+      // B also says a sign-in is recent for a minute only: REAUTH_MAX_AGE is per deployment.
+      const config = loadConfig({
+        NODE_ENV: 'test',
+        DATABASE_URL: t.databaseUrl,
+        ...cognitoEnv(t.pool, t.cognitoEndpoint),
+        REAUTH_MAX_AGE: '60',
+      });
       b = await createApp(config, createRootLogger('error', { write: () => undefined }));
       await b.listen({ port: 0, host: '127.0.0.1' });
       const address = b.getHttpServer().address();
@@ -429,6 +435,36 @@ describe('sessions and step-up', () => {
       const onB = await bHttp.get('/v1/users/me').set(bearer(phone.accessToken));
       expect({ status: onB.status, code: onB.body.code }).toEqual(revoked);
       expect(claimsOf(phone.accessToken).jti).toBeDefined();
+    });
+
+    it('asks for a sign-in within REAUTH_MAX_AGE: 100 s ago is recent on A (300) and not on B (60)', async () => {
+      const user = await t.given.user();
+      const token = await forged(user, 100, { origin_jti: randomUUID() });
+      const onB = await bHttp.delete('/v1/users/me/sessions').set(bearer(token));
+      expect({ status: onB.status, code: onB.body.code }).toEqual({ status: 401, code: 'REAUTHENTICATION_REQUIRED' });
+      expect(onB.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age=60');
+      expectStatus(await t.http.delete('/v1/users/me/sessions').set(bearer(token)), 204);
+    });
+  });
+
+  describe('the OpenAPI document', () => {
+    it('has the session routes, and the 401 REAUTHENTICATION_REQUIRED of every step-up route', async () => {
+      const { paths } = (await t.http.get('/docs/openapi.json')).body as {
+        paths: Record<string, Record<string, { responses: Record<string, { description?: string }> }>>;
+      };
+      expect(Object.keys(paths['/v1/users/me/sessions']).sort()).toEqual(['delete', 'get']);
+      expect(Object.keys(paths['/v1/users/me/sessions/{id}'])).toEqual(['delete']);
+      expect(Object.keys(paths['/v1/admin/users/{id}/sessions']).sort()).toEqual(['get']);
+      expect(Object.keys(paths['/v1/admin/users/{id}/sessions/{sessionId}'])).toEqual(['delete']);
+      for (const [path, method] of [
+        ['/v1/users/me/email', 'post'],
+        ['/v1/users/me/mfa/totp', 'post'],
+        ['/v1/users/me/mfa/totp', 'delete'],
+        ['/v1/users/me', 'delete'],
+        ['/v1/users/me/sessions', 'delete'],
+      ]) {
+        expect(paths[path][method].responses['401']?.description).toContain('REAUTHENTICATION_REQUIRED');
+      }
     });
   });
 });

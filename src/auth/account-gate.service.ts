@@ -64,29 +64,19 @@ export class AccountGateService {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    return { account: user, sessionId: await this.sessionOf(state.session, claims, key, user, origin) };
-  }
-
-  /**
-   * The token's session. An unseen Cognito `origin_jti` starts one (a client that signed in at
-   * Cognito itself); `lastSeenAt` moves only once it is older than its resolution, off the answer's path.
-   */
-  private async sessionOf(
-    session: { id: string; seenLongAgo: boolean } | null,
-    claims: AccessTokenClaims,
-    key: string | null,
-    user: UserMapping,
-    origin: () => SessionOrigin,
-  ): Promise<string | null> {
+    const { session } = state;
     if (session === null) {
-      return claims.originJti !== null && key !== null ? this.sessions.startOnFirstSight(user.id, key, origin()) : null;
+      // An unseen Cognito origin_jti starts a session (a client that signed in at Cognito itself).
+      const starts = claims.originJti !== null && key !== null;
+      return { account: user, sessionId: starts ? await this.sessions.startOnFirstSight(user.id, key, origin()) : null };
     }
     if (session.seenLongAgo) {
+      // lastSeenAt is accurate to its resolution: written once it is older, off the answer's path.
       this.sessions
         .touch(session.id)
         .catch((error: unknown) => this.logger.warn({ err: error }, 'could not record when a session was last seen'));
     }
-    return session.id;
+    return { account: user, sessionId: session.id };
   }
 
   /**

@@ -12,7 +12,6 @@ import { RateLimitStore } from './rate-limit.store';
 import { RevocationJanitor } from './revocation-janitor';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { RolesGuard } from './roles.guard';
-import { RecentSignInGuard } from './recent-sign-in.guard';
 
 @Module({
   imports: [UsersModule],
@@ -25,12 +24,11 @@ import { RecentSignInGuard } from './recent-sign-in.guard';
     JwksService,
     JwtAuthGuard,
     RolesGuard,
-    RecentSignInGuard,
     RateLimitGuard,
     RateLimitStore,
     RevokedTokensRepository,
     RevocationJanitor,
   ],
-  exports: [JwksService, JwtAuthGuard, RolesGuard, RecentSignInGuard],
+  exports: [JwksService, JwtAuthGuard, RolesGuard],
 })
 export class AuthModule {}
