@@ -372,7 +372,8 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       ['DELETE', '/v1/users/me/mfa/totp', undefined],
     ])('answers %s %s with 403 INSUFFICIENT_SCOPE, naming the scope', async (method, path, body) => {
       const { sub } = await cognitoOnlyUser();
-      const token = t.forge({ sub, username: sub, scope: 'openid email' });
+      // A recent sign-in, so that the routes that need one (docs/sessions.md) come to the scope.
+      const token = t.forge({ sub, username: sub, scope: 'openid email', auth_time: Math.floor(Date.now() / 1000) });
       const call = method === 'PATCH' ? t.http.patch(path) : method === 'DELETE' ? t.http.delete(path) : t.http.post(path);
       const res = await call.set(bearer(token)).send(body);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 403, code: 'INSUFFICIENT_SCOPE' });

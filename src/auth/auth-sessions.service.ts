@@ -52,7 +52,10 @@ export class AuthSessionsService {
    * this service) gets no session here: its tokens are accepted as tokens of no known session.
    */
   async recordSignIn(tokens: CognitoTokens, origin: SessionOrigin): Promise<void> {
-    const claims = this.claimsOf(tokens.accessToken);
+    const claims = this.readableClaims(tokens.accessToken);
+    if (claims === null) {
+      return;
+    }
     const key = sessionKeyOf(claims);
     const user = await this.users.findBySub(claims.sub);
     if (key !== null && user !== null) {
@@ -71,7 +74,8 @@ export class AuthSessionsService {
 
   /** After a refresh: the new access token joins its session; one of an ended session is refused. */
   async recordRefresh(sessionId: string | null, refreshToken: string, tokens: CognitoTokens): Promise<void> {
-    const key = sessionKeyOf(this.claimsOf(tokens.accessToken));
+    const claims = this.readableClaims(tokens.accessToken);
+    const key = claims === null ? null : sessionKeyOf(claims);
     if (key === null) {
       return;
     }
@@ -92,6 +96,19 @@ export class AuthSessionsService {
     const session = await this.sessions.byRefreshToken(refreshToken);
     if (session !== null && session.userId === user.id && session.id !== user.sessionId) {
       await this.sessions.end(user.id, session.id);
+    }
+  }
+
+  /**
+   * The claims, or null for a token that is not a readable access token of this client: it gets
+   * no session (the guard refuses it anyway), and the sign-in answers as Cognito did.
+   */
+  private readableClaims(accessToken: string): AccessTokenClaims | null {
+    try {
+      return this.claimsOf(accessToken);
+    } catch {
+      this.logger.warn('an access token from Cognito could not be read: no session recorded for it');
+      return null;
     }
   }
 
