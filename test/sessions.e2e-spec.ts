@@ -1,4 +1,4 @@
-import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand, InitiateAuthCommand, RevokeTokenCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { generateSync } from 'otplib';
@@ -7,7 +7,7 @@ import { createApp } from '../src/app.setup';
 import { createRootLogger } from '../src/common/logger';
 import { loadConfig } from '../src/config/app-config';
 import { cognitoEnv, emulatorClient } from './stack/cognito-local';
-import { mockGlobalSignOut } from './support/cognito-sdk';
+import { interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
 
@@ -143,8 +143,16 @@ describe('sessions and step-up', () => {
 
       expect(await status(phone.accessToken)).toEqual(revoked);
       expect(await status(phoneRefreshed)).toEqual(revoked);
-      const again = await t.http.post('/v1/auth/refresh').send({ refreshToken: phone.refreshToken });
-      expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+      const calls = interceptCommands(t, () => undefined);
+      try {
+        const again = await t.http.post('/v1/auth/refresh').send({ refreshToken: phone.refreshToken });
+        expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
+        // Presented to the API, it is revoked in Cognito too, and never refreshed.
+        expect(calls.inputs(RevokeTokenCommand)).toEqual([{ ClientId: t.pool.clientId, Token: phone.refreshToken }]);
+        expect(calls.inputs(InitiateAuthCommand)).toEqual([]);
+      } finally {
+        calls.restore();
+      }
       expect((await sessionsOf(laptop.accessToken)).map((s) => s.userAgent)).not.toContain('lost-phone');
       expect(await status(laptop.accessToken)).toEqual({ status: 200 });
     });
@@ -204,6 +212,29 @@ describe('sessions and step-up', () => {
       expect(await status(first)).toEqual(revoked);
       expect(await status(await forged(user, 10, { origin_jti: origin }))).toEqual(revoked);
       expect(await status(await forged(user, 10, { origin_jti: randomUUID() }))).toEqual({ status: 200 });
+    });
+
+    it('keys a login through the API by its origin_jti (real Cognito), so a token refreshed straight at Cognito is in it', async () => {
+      const user = await t.given.user();
+      const origin = randomUUID();
+      const issued = await forged(user, 5, { origin_jti: origin });
+      const cognito = interceptCommands(t, (command) =>
+        command instanceof InitiateAuthCommand
+          ? Promise.resolve({
+              AuthenticationResult: { AccessToken: issued, IdToken: 'id', RefreshToken: `opaque-${origin}`, ExpiresIn: 3600 },
+            })
+          : undefined,
+      );
+      try {
+        const login = await t.http.post('/v1/auth/login').set('User-Agent', 'real-cognito').send({ email: user.email, password: PASSWORD });
+        expectStatus(login, 200);
+      } finally {
+        cognito.restore();
+      }
+      const refreshedAtCognito = await forged(user, 5, { origin_jti: origin });
+      const mine = (await sessionsOf(refreshedAtCognito)).filter((s) => s.userAgent === 'real-cognito');
+      expect(mine).toHaveLength(1);
+      expect(mine[0].current).toBe(true);
     });
 
     it('accepts a valid token of no known session, with current false everywhere', async () => {
@@ -377,6 +408,22 @@ describe('sessions and step-up', () => {
       }
       const afterChange = await login(user, 'after', 'An0ther!Passw0rd');
       expect((await sessionsOf(afterChange.accessToken)).map((s) => s.userAgent)).toEqual(['after']);
+    });
+
+    it('a password reset ends every session', async () => {
+      const user = await t.given.user();
+      const other = await login(user, 'other');
+      expectStatus(await t.http.post('/v1/auth/password/forgot').send({ email: user.email }), 202);
+      const signOut = mockGlobalSignOut(t);
+      try {
+        const newPassword = 'Res3t!Passw0rd';
+        expectStatus(await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword }), 204);
+      } finally {
+        signOut.restore();
+      }
+      expect(await status(other.accessToken)).toEqual(revoked);
+      const [{ live }] = await t.db.query(`SELECT count(*)::int AS live FROM session WHERE user_id = $1 AND ended_at IS NULL`, [user.id]);
+      expect(live).toBe(0);
     });
   });
 
