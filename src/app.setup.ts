@@ -68,6 +68,9 @@ function fastifyAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
     // parameter) still leaves as problem details with a request id.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('X-Request-Id', request.id);
+      if (isApiPath(request.url)) {
+        void reply.header('Cache-Control', 'no-store');
+      }
       sendProblem(error, request, reply, new Logger('Errors'));
     },
   });
@@ -154,14 +157,24 @@ function closeConnectionsWhileDraining(fastify: FastifyInstance, shutdown: Shutd
 /**
  * Security headers and the request id on every response. helmet's headers are constant for our
  * options: computed once, not per request. Everything a request runs (services, Cognito, the
- * database) logs with its id.
+ * database) logs with its id. Every `/v1` response, errors included, is `Cache-Control: no-store`:
+ * tokens, TOTP secrets, presigned posts and per-user data never sit in a shared cache (RFC 6749
+ * section 5.1).
  */
 function addSecurityHeadersAndRequestContext(fastify: FastifyInstance): void {
   const security = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security).header('X-Request-Id', request.id);
+    if (isApiPath(request.url)) {
+      void reply.header('Cache-Control', 'no-store');
+    }
     runInRequest(request.id, done);
   });
+}
+
+/** Whether a request URL is under `/v1` (the API), as opposed to health checks and docs. */
+function isApiPath(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }
 
 /** One log line per request, with its id, status and duration. */
@@ -188,6 +201,8 @@ function enableCors(app: NestFastifyApplication, origins: string[]): void {
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Idempotent-Replayed'],
     maxAge: 600,
+    // A preflight is answered by the CORS hook, before ours: it says no-store itself.
+    cacheControl: 'no-store',
   });
 }
 
