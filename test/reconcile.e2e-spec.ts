@@ -6,6 +6,8 @@ import {
   CognitoIdentityProviderClient,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { emulatorClient } from './stack/cognito-local';
 import { ensureBuilt, productionEnv, ROOT, run } from './support/processes';
@@ -19,6 +21,15 @@ jest.setTimeout(120_000);
 async function runJob(t: TestApp, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH ?? '', ...productionEnv(t.databaseUrl, t.pool, t.cognitoEndpoint) };
   return run(process.execPath, ['dist/jobs/reconcile.js', ...args], { cwd: ROOT, env });
+}
+
+/** Every file of dist/ with its modification time: a build deletes and rewrites them. */
+function distStamp(): string {
+  const dist = join(ROOT, 'dist');
+  return readdirSync(dist, { recursive: true, encoding: 'utf8' })
+    .map((file) => `${file}:${statSync(join(dist, file)).mtimeMs}`)
+    .sort()
+    .join('\n');
 }
 
 async function rows(t: TestApp): Promise<unknown[]> {
@@ -147,6 +158,14 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     // The earlier test left one more gone user (the lock test's): both are withdrawn, each once.
     expect(withdrawn.reduce((a, b) => a + b, 0)).toBe(2);
     expect(await row(t, user.id)).toMatchObject({ status: 'withdrawn' });
+  });
+
+  it('npm run reconcile runs from the sources: it neither builds nor touches dist/', async () => {
+    const before = distStamp();
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...productionEnv(t.databaseUrl, t.pool, t.cognitoEndpoint) };
+    const { stdout } = await run('npm', ['run', '--silent', 'reconcile', '--', '--dry-run'], { cwd: ROOT, env, timeout: 60_000 });
+    expect(stdout).toMatch(/^reconcile: cognito_users=\d+ .* dry_run=true duration_ms=\d+\n$/);
+    expect(distStamp()).toEqual(before);
   });
 
   it('refuses an unknown argument with its usage and exit 2', async () => {
