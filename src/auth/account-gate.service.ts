@@ -21,10 +21,10 @@ export class AccountGateService {
 
   /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
   async admit(claims: AccessTokenClaims): Promise<UserMapping> {
-    let state = await this.users.callerState(claims.sub, claims.jti);
+    let state = await this.users.callerState(claims.sub, claims.jti, claims.authTime);
     if (state === null) {
       await this.createJustInTime(claims);
-      state = await this.users.callerState(claims.sub, claims.jti);
+      state = await this.users.callerState(claims.sub, claims.jti, claims.authTime);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
       }

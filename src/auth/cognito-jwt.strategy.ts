@@ -69,6 +69,7 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
     iat: payload.iat as number,
     exp: payload.exp as number,
+    authTime: typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time : undefined,
   };
 }
 
