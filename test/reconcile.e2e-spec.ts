@@ -82,6 +82,17 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
       }),
     );
     await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: poolId, Username: email }));
+    // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+    await cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: poolId,
+        Username: email,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+      }),
+    );
     const created = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email }));
     withoutRow = { email, sub: created.UserAttributes?.find((a) => a.Name === 'sub')?.Value ?? '' };
     const unconfirmed = uniqueEmail('unconfirmed');
@@ -104,7 +115,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     const before = await rows(t);
     const { stdout } = await runJob(t, ['--dry-run']);
     expect(stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 dry_run=true duration_ms=\d+$/),
+      expect.stringMatching(
+        /^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 disabled=0 enabled=0 dry_run=true duration_ms=\d+$/,
+      ),
     ]);
     expect(await rows(t)).toEqual(before);
   });
@@ -112,7 +125,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
   it('withdraws the deleted user, copies the drifted nickname, creates the missing row, and prints one line', async () => {
     const { stdout } = await runJob(t);
     expect(stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 dry_run=false duration_ms=\d+$/),
+      expect.stringMatching(
+        /^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 disabled=0 enabled=0 dry_run=false duration_ms=\d+$/,
+      ),
     ]);
     expect(await row(t, deleted.id)).toEqual({ status: 'withdrawn', email: null, nickname: null });
     expect(await row(t, renamed.id)).toMatchObject({ status: 'active', nickname: 'after' });
@@ -131,7 +146,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
   it('finds nothing to do on a second run', async () => {
     const before = await rows(t);
     const { stdout } = await runJob(t);
-    expect(stdout).toMatch(/^reconcile: cognito_users=4 unconfirmed=1 created=0 updated=0 withdrawn=0 dry_run=false duration_ms=\d+\n$/);
+    expect(stdout).toMatch(
+      /^reconcile: cognito_users=4 unconfirmed=1 created=0 updated=0 withdrawn=0 disabled=0 enabled=0 dry_run=false duration_ms=\d+\n$/,
+    );
     expect(await rows(t)).toEqual(before);
   });
 

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import type { AccessTokenClaims } from '../identity/auth-user';
 
@@ -64,7 +65,7 @@ export class AccountGateService {
     this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
     try {
       const profile = await this.cognito.adminGetUser(claims.username);
-      await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
+      await this.users.updateProfile(user.id, mirroredFields(profile));
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.
       this.logger.warn({ userId: user.id, err: error }, 'could not read attributes for a just-in-time row');

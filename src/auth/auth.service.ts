@@ -128,7 +128,7 @@ export class AuthService {
   private async mirrorUser(tokens: CognitoTokens): Promise<void> {
     const claims = checkAccessTokenClaims(tokenPayload(tokens.accessToken), this.config.cognito.clientId, Math.floor(Date.now() / 1000));
     const profile = await this.cognitoAdmin.adminGetUser(claims.username);
-    const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
+    const fields = mirroredFields(profile);
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
     if (!created && user.status !== 'withdrawn') {
       await this.users.updateProfile(user.id, fields);
