@@ -17,7 +17,7 @@ import { ShutdownState } from './health/shutdown-state';
 import { PUBLIC_ROUTE_FLAG } from './identity/public.decorator';
 import { recordHttpServerMetrics } from './telemetry/http-metrics';
 
-/** Contract section 2: bodies over 64 KiB are refused with 413. */
+/** Bodies over 64 KiB are refused with 413 (docs/api.md, conventions). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Above the ALB's 60 s idle timeout, so the ALB never reuses a connection we just closed. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;

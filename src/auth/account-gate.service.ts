@@ -7,7 +7,7 @@ import { UserMappingRepository } from '../users/user-mapping.repository';
 import type { AccessTokenClaims } from '../identity/auth-user';
 
 /**
- * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
+ * After the token itself is proven, the caller's `user_mapping` row decides (docs/security.md):
  * withdrawn 401, disabled 403, revoked 401; a Cognito user with no row yet gets one just in time.
  * Read on every request, so a change made by any instance applies on the very next request.
  */

@@ -11,7 +11,7 @@ import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-/** Allowed clock skew for exp / nbf / iat (contract section 3). */
+/** Allowed clock skew for exp / nbf / iat: 5 s either way (docs/architecture.md, the auth guard). */
 export const CLOCK_SKEW_SECONDS = 5;
 
 function decodeHeader(token: string): Record<string, unknown> | null {
@@ -75,7 +75,7 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
 
 /**
  * passport-jwt fed by the pool's JWKS (jwks-rsa): verifies a Cognito access token with every
- * check of contract section 3, then lets the caller's `user_mapping` row decide.
+ * check listed in docs/architecture.md (the auth guard), then lets the caller's `user_mapping` row decide.
  */
 @Injectable()
 export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {

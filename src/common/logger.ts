@@ -3,7 +3,7 @@ import pino, { Logger } from 'pino';
 import { LogLevel } from '../config/app-config';
 import { currentRequestId } from './request-context';
 
-/** Anything that could carry a secret is censored before a line is written (contract section 2). */
+/** Anything that could carry a secret (tokens, passwords, codes) is censored before a line is written: no secret in a log. */
 const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
