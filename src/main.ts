@@ -22,7 +22,7 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, undefined, config.logFormat);
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);
