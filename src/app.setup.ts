@@ -1,4 +1,6 @@
 import { NestFactory } from '@nestjs/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
@@ -206,14 +208,24 @@ function enableCors(app: NestFastifyApplication, origins: string[]): void {
   });
 }
 
-/** The OpenAPI document at /docs/openapi.json and its UI at /docs. */
+/**
+ * The service's name and version from its package.json, one folder above this file both in src/
+ * and in dist/ (the image copies package.json next to dist/).
+ */
+function servicePackage(): { name: string; version: string } {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+  return { name: typeof pkg.name === 'string' ? pkg.name : 'api', version: typeof pkg.version === 'string' ? pkg.version : '0.0.0' };
+}
+
+/** The OpenAPI document at /docs/openapi.json and its UI at /docs, titled with the service's name and version. */
 function serveApiDocs(app: NestFastifyApplication): void {
+  const { name, version } = servicePackage();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
-      .setTitle('API')
+      .setTitle(name)
       .setDescription('Cognito-authenticated REST API. Errors are RFC 9457 problem details.')
-      .setVersion('1')
+      .setVersion(version)
       .addBearerAuth()
       .build(),
   );

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mockGlobalSignOut } from './support/cognito-sdk';
 import { bearer, PASSWORD, startTestApp, TestApp } from './support/test-app';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('foundation: cross-cutting HTTP contract', () => {
   let t: TestApp;
@@ -137,6 +141,8 @@ describe('foundation: cross-cutting HTTP contract', () => {
     const doc = await t.http.get('/docs/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.paths['/v1/auth/login']).toBeDefined();
+    // The service's own name and version (package.json), not a placeholder.
+    expect(doc.body.info).toMatchObject({ title: 'cognito-nest-api', version: PACKAGE_VERSION });
     expect((await t.http.get('/docs')).status).toBe(200);
   });
 
