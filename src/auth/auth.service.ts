@@ -187,7 +187,8 @@ export class AuthService {
   /**
    * Global sign-out as an account change: the intent and a first cut-off are committed before
    * Cognito is asked (every token issued before is refused from then on), the final cut-off after,
-   * so a refresh in between is refused too. Changes of the user left half-done finish first.
+   * so a refresh in between is refused too. Changes of the user left half-done finish with it,
+   * oldest first.
    *
    * After a password reset or change, whose effect Cognito already has, a sign-out Cognito cannot
    * do now (throttling, an outage; cognito-local lacks it) is left to the sweep (`leaveToSweep`):
