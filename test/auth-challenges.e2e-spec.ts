@@ -1,5 +1,6 @@
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   AdminGetUserCommand,
   AssociateSoftwareTokenCommand,
   CognitoIdentityProviderClient,
@@ -347,6 +348,17 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
           }),
         );
         await client.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
+        // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+        await client.send(
+          new AdminUpdateUserAttributesCommand({
+            UserPoolId: t.pool.userPoolId,
+            Username: email,
+            UserAttributes: [
+              { Name: 'email', Value: email },
+              { Name: 'email_verified', Value: 'true' },
+            ],
+          }),
+        );
         const out = await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
         return { sub: out.Username ?? '', email };
       } finally {

@@ -2,11 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import type { AccessTokenClaims } from '../identity/auth-user';
 
 /**
- * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
+ * After the token itself is proven, the caller's `user_mapping` row decides (docs/security.md):
  * withdrawn 401, disabled 403, revoked 401; a Cognito user with no row yet gets one just in time.
  * Read on every request, so a change made by any instance applies on the very next request.
  */
@@ -21,10 +22,10 @@ export class AccountGateService {
 
   /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
   async admit(claims: AccessTokenClaims): Promise<UserMapping> {
-    let state = await this.users.callerState(claims.sub, claims.jti);
+    let state = await this.users.callerState(claims.sub, claims.jti, claims.authTime);
     if (state === null) {
       await this.createJustInTime(claims);
-      state = await this.users.callerState(claims.sub, claims.jti);
+      state = await this.users.callerState(claims.sub, claims.jti, claims.authTime);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
       }
@@ -64,7 +65,7 @@ export class AccountGateService {
     this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
     try {
       const profile = await this.cognito.adminGetUser(claims.username);
-      await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
+      await this.users.updateProfile(user.id, mirroredFields(profile));
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.
       this.logger.warn({ userId: user.id, err: error }, 'could not read attributes for a just-in-time row');

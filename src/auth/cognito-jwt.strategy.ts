@@ -11,7 +11,7 @@ import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-/** Allowed clock skew for exp / nbf / iat (contract section 3). */
+/** Allowed clock skew for exp / nbf / iat: 5 s either way (docs/architecture.md, the auth guard). */
 export const CLOCK_SKEW_SECONDS = 5;
 
 function decodeHeader(token: string): Record<string, unknown> | null {
@@ -69,12 +69,13 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
     iat: payload.iat as number,
     exp: payload.exp as number,
+    authTime: typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time : undefined,
   };
 }
 
 /**
  * passport-jwt fed by the pool's JWKS (jwks-rsa): verifies a Cognito access token with every
- * check of contract section 3, then lets the caller's `user_mapping` row decide.
+ * check listed in docs/architecture.md (the auth guard), then lets the caller's `user_mapping` row decide.
  */
 @Injectable()
 export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {

@@ -11,6 +11,11 @@ export interface AccessTokenClaims {
   scopes: string[];
   iat: number;
   exp: number;
+  /**
+   * `auth_time`: when the sign-in this token descends from happened. Cognito keeps it across
+   * refreshes (cognito-local resets it); absent or malformed in the token: undefined.
+   */
+  authTime?: number;
 }
 
 /** Who is calling: established by the guard from a verified access token and the caller's row. */

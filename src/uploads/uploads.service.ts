@@ -20,7 +20,7 @@ export interface CheckedUploads {
 const FIELD = 'attachmentIds';
 
 /**
- * Presigned uploads (contract section 9): hands out S3 POST policies, checks what was uploaded
+ * Presigned uploads (docs/uploads.md): hands out S3 POST policies, checks what was uploaded
  * before a post takes it, and signs the GET URLs of a post's attachments.
  */
 @Injectable()

@@ -46,8 +46,8 @@ export class PendingChangesRepository {
   }
 
   /** The user's changes in flight, oldest first. */
-  async forUser(userId: string): Promise<PendingChange[]> {
-    const rows: PendingRow[] = await this.dataSource.query(
+  async forUser(userId: string, manager: EntityManager = this.dataSource.manager): Promise<PendingChange[]> {
+    const rows: PendingRow[] = await manager.query(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE user_id = $1 ORDER BY requested_at, id`,
       [userId],
     );

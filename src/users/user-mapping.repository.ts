@@ -9,7 +9,7 @@ export interface CallerState {
   user: UserMapping;
   withdrawalRequested: boolean;
   jtiRevoked: boolean;
-  /** An account change (group, disable, sign-out) is between its intent and its end. */
+  /** An account change is between its intent and its end (a sign-out: unless signed in after its cut-off). */
   changePending: boolean;
 }
 
@@ -59,15 +59,16 @@ const SEEN_SUBS = 'reconcile_seen_subs';
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
+  async callerState(sub: string, jti: string | null, authTime?: number): Promise<CallerState | null> {
     // On every authenticated request: straight on the pool, no QueryRunner.
     const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean; change_pending: boolean }>(
       this.dataSource,
       `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
-              EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending
+              EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id
+                         AND NOT (p.action = 'user.sign_out' AND COALESCE(to_timestamp($3::float8) >= u.tokens_valid_after, false))) AS change_pending
          FROM user_mapping u
         WHERE u.cognito_sub = $1`,
-      [sub, jti],
+      [sub, jti, authTime ?? null],
     );
     const row = rows[0];
     return row === undefined
