@@ -1,5 +1,14 @@
 import { ConfigError, DEFAULT_TOKENS, loadConfig } from '../lib/config';
 
+/** prod's required settings (placeholders under the reserved .invalid domain). */
+const PROD = {
+  stage: 'prod',
+  callbackUrls: 'https://app.ci.invalid/auth/callback',
+  logoutUrls: 'https://app.ci.invalid/',
+  corsOrigins: 'https://app.ci.invalid',
+  alarmEmail: 'alarms@ci.invalid',
+  emailFrom: 'no-reply@ci.invalid',
+};
 const load = (context: Record<string, unknown> = {}) => loadConfig((key) => context[key]);
 const refused = (context: Record<string, unknown>) => {
   try {
@@ -21,7 +30,7 @@ describe('stages', () => {
   });
 
   it('prod spans three zones with a Multi-AZ, protected, backed-up database and several tasks', () => {
-    const c = load({ stage: 'prod' });
+    const c = load(PROD);
     expect(c.availabilityZones).toHaveLength(3);
     expect(c.natGateways).toBe(3);
     expect(c.db).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
@@ -151,7 +160,7 @@ describe('other settings', () => {
   });
 
   it('names the TOTP issuer per stage, so an authenticator app tells dev from prod, and refuses a colon', () => {
-    expect(load({ stage: 'prod' }).totpIssuer).toBe('cognito-nest-api');
+    expect(load(PROD).totpIssuer).toBe('cognito-nest-api');
     expect(load({ stage: 'dev' }).totpIssuer).toBe('cognito-nest-api (dev)');
     expect(load({ totpIssuer: 'Example' }).totpIssuer).toBe('Example');
     expect(refused({ totpIssuer: 'Example:Inc' })).toMatch(/"totpIssuer" "Example:Inc": at most 64 characters, without ":"/);
