@@ -30,7 +30,7 @@ exports.handler = async () => {
   }
   console.log(JSON.stringify({ msg: 'migration task started', taskArn }));
   for (;;) {
-    await sleep(10000);
+    await sleep(Number(env.POLL_MS || 10000));
     const out = await ecs.send(new DescribeTasksCommand({ cluster: env.CLUSTER, tasks: [taskArn] }));
     const task = out.tasks && out.tasks[0];
     if (!task || task.lastStatus !== 'STOPPED') {

@@ -403,10 +403,12 @@ export class ApiService extends Construct {
       new iam.PolicyStatement({
         sid: 'UploadsMissingIs404',
         // Without it, HeadObject of a key that does not exist (yet) answers 403 instead of 404.
-        // Listing is limited to the uploads/ prefix.
+        // A listing must name a prefix under uploads/ (a ListObjects without one carries an
+        // empty s3:prefix, which does not match). IfExists: the existence check S3 makes for a
+        // HeadObject is not a listing and may carry no s3:prefix; that check must still pass.
         actions: ['s3:ListBucket'],
         resources: [storage.uploads.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${UPLOADS_PREFIX}*`] } },
+        conditions: { StringLikeIfExists: { 's3:prefix': [`${UPLOADS_PREFIX}*`] } },
       }),
     );
     acknowledgeWildcard(

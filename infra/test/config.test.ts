@@ -52,6 +52,55 @@ describe('stages', () => {
   });
 });
 
+describe('prod settings', () => {
+  it('refuses prod without each required key, naming the first one missing', () => {
+    const keys = ['callbackUrls', 'logoutUrls', 'corsOrigins', 'alarmEmail', 'emailFrom'];
+    keys.forEach((key, i) => {
+      const context: Record<string, unknown> = { stage: 'prod' };
+      for (const k of keys.slice(0, i)) {
+        context[k] = PROD[k as keyof typeof PROD];
+      }
+      expect(refused(context)).toBe(`stage prod needs context "${key}" (${keys.join(', ')} have no prod default)`);
+    });
+    expect(load(PROD).emailFrom).toBe('no-reply@ci.invalid');
+  });
+
+  it('refuses documentation placeholders (example.com and friends) in prod', () => {
+    expect(refused({ ...PROD, callbackUrls: 'https://app.example.com/auth/callback' })).toMatch(
+      /"callbackUrls": "https:\/\/app.example.com\/auth\/callback" is a documentation placeholder/,
+    );
+    expect(refused({ ...PROD, logoutUrls: 'https://example.com/' })).toMatch(/"logoutUrls"/);
+    expect(refused({ ...PROD, corsOrigins: 'https://www.example.org' })).toMatch(/"corsOrigins"/);
+    expect(refused({ ...PROD, alarmEmail: 'ops@example.com' })).toMatch(/"alarmEmail": "ops@example.com"/);
+    expect(refused({ ...PROD, emailFrom: 'no-reply@mail.example.net' })).toMatch(/"emailFrom"/);
+    expect(load({ ...PROD, callbackUrls: 'https://app.notexample.com/cb' }).callbackUrls).toEqual(['https://app.notexample.com/cb']);
+  });
+
+  it("keeps dev's defaults: localhost URLs, no alarm address, Cognito's own sender", () => {
+    const c = load();
+    expect(c.callbackUrls).toEqual(['http://localhost:8080/auth/callback']);
+    expect(c.logoutUrls).toEqual(['http://localhost:8080/']);
+    expect(c.corsOrigins).toEqual(['http://localhost:8080']);
+    expect(c.alarmEmail).toBeUndefined();
+    expect(c.emailFrom).toBeUndefined();
+  });
+
+  it('refuses an emailFrom that is not an address', () => {
+    expect(refused({ emailFrom: 'no-reply' })).toMatch(/"emailFrom" is not an email address/);
+  });
+
+  it('refuses an ADOT image that is not pinned by digest', () => {
+    expect(refused({ adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:latest' })).toMatch(/"adotImage" must be pinned by digest/);
+    expect(load().adotImage).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
+  it('storage autoscaling: a ceiling above the allocation, 100 GiB by default', () => {
+    expect(load().db.maxAllocatedStorageGiB).toBe(100);
+    expect(load({ dbAllocatedStorageGiB: '80' }).db.maxAllocatedStorageGiB).toBe(160);
+    expect(refused({ dbAllocatedStorageGiB: '200', dbMaxAllocatedStorageGiB: '200' })).toMatch(/must be above "dbAllocatedStorageGiB"/);
+  });
+});
+
 describe('database storage type and IOPS', () => {
   it('refuses magnetic storage, saying why', () => {
     expect(refused({ dbStorageType: 'standard' })).toMatch(/magnetic storage is refused/);
@@ -105,6 +154,14 @@ describe('token lifetimes', () => {
     expect(message).toMatch(/cannot renew them/);
     expect(refused({ refreshTokenDays: '1', idTokenMinutes: '1440' })).toMatch(/must be longer than both/);
     expect(load({ refreshTokenDays: '1', accessTokenMinutes: '1439', idTokenMinutes: '1439' }).tokens.refreshTokenDays).toBe(1);
+  });
+
+  it('refuses an ID token that outlives the access token', () => {
+    expect(refused({ idTokenMinutes: '120', accessTokenMinutes: '30' })).toMatch(
+      /^idTokenMinutes \(120\) must not be longer than accessTokenMinutes \(30\)/,
+    );
+    expect(load({ idTokenMinutes: '30', accessTokenMinutes: '30' }).tokens.idTokenMinutes).toBe(30);
+    expect(load({ idTokenMinutes: '15', accessTokenMinutes: '30' }).tokens.idTokenMinutes).toBe(15);
   });
 
   it("refuses lifetimes outside Cognito's limits", () => {
