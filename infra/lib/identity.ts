@@ -68,7 +68,8 @@ export class Identity extends Construct {
       Validations.of(this.userPool).acknowledge(
         {
           id: 'AwsSolutions-COG8',
-          reason: 'dev runs on the Essentials plan: threat protection (Plus, billed per active user) protects real users, and dev has none.',
+          reason:
+            'dev runs on the Essentials plan: threat protection (Plus, billed per active user) protects real users, and dev has none.',
         },
         {
           id: 'AwsSolutions-COG3',

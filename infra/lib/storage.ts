@@ -20,9 +20,7 @@ export class Storage extends Construct {
     super(scope, id);
     const prod = config.stage === 'prod';
     // dev: `cdk destroy` empties the buckets (every version) and deletes them; prod keeps them.
-    const removal = prod
-      ? { removalPolicy: RemovalPolicy.RETAIN }
-      : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
+    const removal = prod ? { removalPolicy: RemovalPolicy.RETAIN } : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
 
     this.logs = new s3.Bucket(this, 'Logs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,

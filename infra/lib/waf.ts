@@ -9,7 +9,11 @@ export const WAF_RATE_LIMIT = 300;
 /** The API's sign-in routes: the rate-based rule of the ALB's web ACL counts these. */
 export const AUTH_PATH_PREFIX = '/v1/auth/';
 
-const MANAGED_RULE_GROUPS = ['AWSManagedRulesAmazonIpReputationList', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesCommonRuleSet'];
+const MANAGED_RULE_GROUPS = [
+  'AWSManagedRulesAmazonIpReputationList',
+  'AWSManagedRulesKnownBadInputsRuleSet',
+  'AWSManagedRulesCommonRuleSet',
+];
 
 /**
  * Two regional WAFv2 web ACLs with the same AWS managed rules (IP reputation, known bad inputs,
@@ -89,7 +93,8 @@ function managedRules(): wafv2.CfnWebACL.RuleProperty[] {
         name: group,
         // The API enforces its own body limits (and answers 413 with its own error): WAF's 8 KB
         // body rule only counts, so a valid large post is not refused with a bare 403.
-        ruleActionOverrides: group === 'AWSManagedRulesCommonRuleSet' ? [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] : undefined,
+        ruleActionOverrides:
+          group === 'AWSManagedRulesCommonRuleSet' ? [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }] : undefined,
       },
     },
     visibilityConfig: visibility(group),

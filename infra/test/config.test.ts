@@ -90,7 +90,9 @@ describe('prod settings', () => {
   });
 
   it('refuses an ADOT image that is not pinned by digest', () => {
-    expect(refused({ adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:latest' })).toMatch(/"adotImage" must be pinned by digest/);
+    expect(refused({ adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:latest' })).toMatch(
+      /"adotImage" must be pinned by digest/,
+    );
     expect(load().adotImage).toMatch(/@sha256:[0-9a-f]{64}$/);
   });
 

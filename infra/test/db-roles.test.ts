@@ -64,7 +64,10 @@ describe('db-roles against PostgreSQL', () => {
   beforeAll(async () => {
     await sql(ADMIN_URL, `CREATE ROLE ${OWNER} LOGIN CREATEROLE PASSWORD 'owner-pw'`);
     await sql(ADMIN_URL, `CREATE DATABASE ${DB} OWNER ${OWNER}`);
-    await sql(owner(), 'CREATE TABLE user_mapping (id serial PRIMARY KEY, name text); CREATE TABLE typeorm_migrations (id serial PRIMARY KEY, name text)');
+    await sql(
+      owner(),
+      'CREATE TABLE user_mapping (id serial PRIMARY KEY, name text); CREATE TABLE typeorm_migrations (id serial PRIMARY KEY, name text)',
+    );
     runRoles(LOGIN, PASSWORD);
   });
 
@@ -78,7 +81,10 @@ describe('db-roles against PostgreSQL', () => {
   });
 
   it('creates the login from the secret: it reads and writes the app tables (sequences included)', async () => {
-    await sql(app(), `INSERT INTO user_mapping (name) VALUES ('a'); UPDATE user_mapping SET name = 'b'; DELETE FROM user_mapping WHERE name = 'x'`);
+    await sql(
+      app(),
+      `INSERT INTO user_mapping (name) VALUES ('a'); UPDATE user_mapping SET name = 'b'; DELETE FROM user_mapping WHERE name = 'x'`,
+    );
     expect(await sql(app(), 'SELECT name FROM user_mapping')).toEqual([{ name: 'b' }]);
   });
 

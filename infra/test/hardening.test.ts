@@ -26,7 +26,10 @@ describe('1. mail through SES', () => {
   it("dev without emailFrom keeps Cognito's own sender, and takes SES when given one", () => {
     expect(only(dev().template, 'AWS::Cognito::UserPool').Properties.EmailConfiguration).toBeUndefined();
     const pool = only(synth({ emailFrom: 'dev-mail@mail.dev.invalid' }).template, 'AWS::Cognito::UserPool').Properties;
-    expect(pool.EmailConfiguration).toMatchObject({ EmailSendingAccount: 'DEVELOPER', SourceArn: expect.stringMatching(/identity\/mail\.dev\.invalid$/) });
+    expect(pool.EmailConfiguration).toMatchObject({
+      EmailSendingAccount: 'DEVELOPER',
+      SourceArn: expect.stringMatching(/identity\/mail\.dev\.invalid$/),
+    });
   });
 });
 
@@ -53,7 +56,9 @@ describe('3. WAF and threat protection', () => {
       (a) => JSON.stringify(a.Properties.WebACLArn) === JSON.stringify({ 'Fn::GetAtt': [aclId, 'Arn'] }),
     )!.Properties;
   const managed = (acl: Resource) =>
-    acl.Properties.Rules.filter((r: any) => r.Statement.ManagedRuleGroupStatement).map((r: any) => r.Statement.ManagedRuleGroupStatement.Name);
+    acl.Properties.Rules.filter((r: any) => r.Statement.ManagedRuleGroupStatement).map(
+      (r: any) => r.Statement.ManagedRuleGroupStatement.Name,
+    );
   const rate = (acl: Resource) => acl.Properties.Rules.find((r: any) => r.Statement.RateBasedStatement);
 
   it('the ALB has a web ACL with the managed common, known-bad-inputs and IP-reputation rules', () => {
@@ -76,7 +81,9 @@ describe('3. WAF and threat protection', () => {
     expect(rule.Statement.RateBasedStatement).toMatchObject({
       Limit: WAF_RATE_LIMIT,
       AggregateKeyType: 'IP',
-      ScopeDownStatement: { ByteMatchStatement: expect.objectContaining({ SearchString: AUTH_PATH_PREFIX, PositionalConstraint: 'STARTS_WITH' }) },
+      ScopeDownStatement: {
+        ByteMatchStatement: expect.objectContaining({ SearchString: AUTH_PATH_PREFIX, PositionalConstraint: 'STARTS_WITH' }),
+      },
     });
     expect(AUTH_PATH_PREFIX).toBe('/v1/auth/');
   });
@@ -96,7 +103,10 @@ describe('3. WAF and threat protection', () => {
   });
 
   it('prod: the user pool is on the Plus plan with threat protection enforced; dev on Essentials', () => {
-    prod().template.hasResourceProperties('AWS::Cognito::UserPool', { UserPoolTier: 'PLUS', UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' } });
+    prod().template.hasResourceProperties('AWS::Cognito::UserPool', {
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+    });
     const devPool = only(dev().template, 'AWS::Cognito::UserPool').Properties;
     expect(devPool.UserPoolTier).toBe('ESSENTIALS');
     expect(devPool.UserPoolAddOns).toBeUndefined();
@@ -138,7 +148,9 @@ describe('5. storage and monitoring', () => {
   });
 
   it('alarms on CPU credits for burstable classes only', () => {
-    expect(byMetric(prod(), 'CPUCreditBalance')).toEqual([expect.objectContaining({ Namespace: 'AWS/RDS', ComparisonOperator: 'LessThanThreshold' })]);
+    expect(byMetric(prod(), 'CPUCreditBalance')).toEqual([
+      expect.objectContaining({ Namespace: 'AWS/RDS', ComparisonOperator: 'LessThanThreshold' }),
+    ]);
     expect(byMetric(synth({ dbInstanceType: 'm7g.large' }), 'CPUCreditBalance')).toEqual([]);
   });
 
@@ -175,11 +187,23 @@ async function runMigrateHandler(stopped: { containers: { name: string; exitCode
         return stopped === 'no-start' ? { tasks: [], failures: [{ reason: 'RESOURCE:ENI' }] } : { tasks: [{ taskArn: 'arn:task/1' }] };
       }
       polls += 1;
-      return { tasks: [polls < 2 ? { lastStatus: 'RUNNING' } : { lastStatus: 'STOPPED', stoppedReason: 'Essential container exited', ...(stopped as object) }] };
+      return {
+        tasks: [
+          polls < 2
+            ? { lastStatus: 'RUNNING' }
+            : { lastStatus: 'STOPPED', stoppedReason: 'Essential container exited', ...(stopped as object) },
+        ],
+      };
     }
   }
   const module = { exports: {} as { handler?: () => Promise<unknown> } };
-  const env = { CLUSTER: 'arn:cluster', TASK_DEFINITION: 'arn:taskdef:7', SUBNETS: 'subnet-a,subnet-b', SECURITY_GROUP: 'sg-1', POLL_MS: '1' };
+  const env = {
+    CLUSTER: 'arn:cluster',
+    TASK_DEFINITION: 'arn:taskdef:7',
+    SUBNETS: 'subnet-a,subnet-b',
+    SECURITY_GROUP: 'sg-1',
+    POLL_MS: '1',
+  };
   const fakeRequire = (name: string) => {
     expect(name).toBe('@aws-sdk/client-ecs');
     return { ECSClient, RunTaskCommand, DescribeTasksCommand };
@@ -207,7 +231,12 @@ describe('6. migrations run at deploy time, before the service rolls out', () =>
   });
 
   it('the handler starts the migration task in the app subnets and returns once every container exited 0', async () => {
-    const { result, sent } = await runMigrateHandler({ containers: [{ name: 'migrate', exitCode: 0 }, { name: 'db-roles', exitCode: 0 }] });
+    const { result, sent } = await runMigrateHandler({
+      containers: [
+        { name: 'migrate', exitCode: 0 },
+        { name: 'db-roles', exitCode: 0 },
+      ],
+    });
     expect(result).toEqual({ ok: true, value: { taskArn: 'arn:task/1' } });
     expect(sent[0]).toEqual({
       name: 'RunTaskCommand',
@@ -215,15 +244,25 @@ describe('6. migrations run at deploy time, before the service rolls out', () =>
         cluster: 'arn:cluster',
         taskDefinition: 'arn:taskdef:7',
         launchType: 'FARGATE',
-        networkConfiguration: { awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' } },
+        networkConfiguration: {
+          awsvpcConfiguration: { subnets: ['subnet-a', 'subnet-b'], securityGroups: ['sg-1'], assignPublicIp: 'DISABLED' },
+        },
       }),
     });
     expect(sent.slice(1).every((c) => c.name === 'DescribeTasksCommand')).toBe(true);
   });
 
   it('the handler fails the deployment when a container failed or never ran, naming it', async () => {
-    const failed = await runMigrateHandler({ containers: [{ name: 'migrate', exitCode: 1 }, { name: 'db-roles', reason: 'dependency' }] });
-    expect(failed.result).toEqual({ ok: false, error: expect.stringMatching(/migration task failed \(migrate: exit 1; db-roles: did not run \(dependency\)/) });
+    const failed = await runMigrateHandler({
+      containers: [
+        { name: 'migrate', exitCode: 1 },
+        { name: 'db-roles', reason: 'dependency' },
+      ],
+    });
+    expect(failed.result).toEqual({
+      ok: false,
+      error: expect.stringMatching(/migration task failed \(migrate: exit 1; db-roles: did not run \(dependency\)/),
+    });
     const none = await runMigrateHandler('no-start');
     expect(none.result).toEqual({ ok: false, error: expect.stringMatching(/did not start: .*RESOURCE:ENI/) });
   });
@@ -256,7 +295,12 @@ describe('7. the API connects as a DML-only application role', () => {
     }
     expect(JSON.stringify(container(template, 'api-prod-migrate', 'migrate').Secrets)).not.toContain(app);
     const roles = container(template, 'api-prod-migrate', 'db-roles');
-    expect(roles.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(['APP_DB_PASSWORD', 'APP_DB_USERNAME', 'DB_PASSWORD', 'DB_USERNAME']);
+    expect(roles.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
+      'APP_DB_PASSWORD',
+      'APP_DB_USERNAME',
+      'DB_PASSWORD',
+      'DB_USERNAME',
+    ]);
     expect(roles.DependsOn).toEqual([{ ContainerName: 'migrate', Condition: 'SUCCESS' }]);
   });
 
@@ -319,20 +363,19 @@ describe('8. network and containers', () => {
   });
 
   it('an S3 gateway endpoint in both stages; interface endpoints for ECR, Secrets Manager, Logs and STS in prod only', () => {
-    const serviceOf = (e: Resource) => JSON.stringify(e.Properties.ServiceName).replace(/.*com\.amazonaws\.[^.]*\.|\{.*?\}|["\]\[]/g, '').replace(/^\.|,/g, '');
+    const serviceOf = (e: Resource) =>
+      JSON.stringify(e.Properties.ServiceName)
+        .replace(/.*com\.amazonaws\.[^.]*\.|\{.*?\}|["\]\[]/g, '')
+        .replace(/^\.|,/g, '');
     const endpoints = (s: ReturnType<typeof synth>) => Object.values(resources(s.template, 'AWS::EC2::VPCEndpoint'));
     expect(endpoints(dev()).map((e) => e.Properties.VpcEndpointType)).toEqual(['Gateway']);
     const p = endpoints(prod());
     expect(p.filter((e) => e.Properties.VpcEndpointType === 'Gateway')).toHaveLength(1);
     const iface = p.filter((e) => e.Properties.VpcEndpointType === 'Interface');
     expect(iface.every((e) => e.Properties.PrivateDnsEnabled === true)).toBe(true);
-    expect(iface.map((e) => JSON.stringify(e.Properties.ServiceName).match(/(ecr\.api|ecr\.dkr|secretsmanager|logs|sts)"/)?.[1]).sort()).toEqual([
-      'ecr.api',
-      'ecr.dkr',
-      'logs',
-      'secretsmanager',
-      'sts',
-    ]);
+    expect(
+      iface.map((e) => JSON.stringify(e.Properties.ServiceName).match(/(ecr\.api|ecr\.dkr|secretsmanager|logs|sts)"/)?.[1]).sort(),
+    ).toEqual(['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager', 'sts']);
     expect(serviceOf).toBeDefined();
   });
 
@@ -355,7 +398,9 @@ describe('8. network and containers', () => {
   });
 
   it('the ADOT collector image is pinned by digest', () => {
-    expect(container(prod().template, 'api-prod', 'otel').Image).toMatch(/^public\.ecr\.aws\/aws-observability\/aws-otel-collector(:[\w.-]+)?@sha256:[0-9a-f]{64}$/);
+    expect(container(prod().template, 'api-prod', 'otel').Image).toMatch(
+      /^public\.ecr\.aws\/aws-observability\/aws-otel-collector(:[\w.-]+)?@sha256:[0-9a-f]{64}$/,
+    );
   });
 });
 

@@ -132,7 +132,10 @@ function reconcileOperations(): Map<string, string[]> {
     if (body === undefined) {
       throw new Error(`reconcile calls cognito.${method}, not found in cognito-admin.service.ts`);
     }
-    ops.set(method, [...body.matchAll(/this\.api\.(?:send|sendOrNull|pages)\(\s*'(\w+)'/g)].map((m) => m[1]));
+    ops.set(
+      method,
+      [...body.matchAll(/this\.api\.(?:send|sendOrNull|pages)\(\s*'(\w+)'/g)].map((m) => m[1]),
+    );
   }
   return ops;
 }

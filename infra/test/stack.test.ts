@@ -4,7 +4,19 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/app';
 import { ConfigError } from '../lib/config';
 import { RDS_CA_PATH, REPOSITORY_ROOT } from '../lib/service';
-import { appProps, asList, container, egressOf, envOf, ingressOf, only, PROD_CONTEXT, resources, statementsOf, synth } from './support/synth';
+import {
+  appProps,
+  asList,
+  container,
+  egressOf,
+  envOf,
+  ingressOf,
+  only,
+  PROD_CONTEXT,
+  resources,
+  statementsOf,
+  synth,
+} from './support/synth';
 
 const dev = () => synth();
 const prod = () => synth(PROD_CONTEXT);
@@ -82,7 +94,12 @@ describe('network', () => {
       }),
       // The rotation functions reach the instance's port (5432, through its endpoint attribute).
       ...rotationSgs.map((source) =>
-        expect.objectContaining({ SourceSecurityGroupId: { 'Fn::GetAtt': [source, 'GroupId'] }, IpProtocol: 'tcp', FromPort: port, ToPort: port }),
+        expect.objectContaining({
+          SourceSecurityGroupId: { 'Fn::GetAtt': [source, 'GroupId'] },
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+        }),
       ),
     ]);
     // CDK's placeholder for "no egress": a rule that matches no traffic.
