@@ -82,7 +82,7 @@ export class Network extends Construct {
     this.albSecurityGroup.addEgressRule(this.taskSecurityGroup, ec2.Port.tcp(CONTAINER_PORT), 'to the API tasks');
     this.taskSecurityGroup.addIngressRule(this.albSecurityGroup, ec2.Port.tcp(CONTAINER_PORT), 'from the load balancer');
 
-    // Cognito, S3, ECR, Secrets Manager, CloudWatch, X-Ray and the RDS CA bundle: all HTTPS.
+    // Cognito, S3, ECR, Secrets Manager, CloudWatch and X-Ray: all HTTPS (NAT gateway or endpoints).
     this.taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS (through the NAT gateway)');
     this.taskSecurityGroup.addEgressRule(this.databaseSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'to PostgreSQL');
     this.databaseSecurityGroup.addIngressRule(this.taskSecurityGroup, ec2.Port.tcp(POSTGRES_PORT), 'from the API tasks');

@@ -59,6 +59,19 @@ describe('cdk-nag AwsSolutions', () => {
     expect(all.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
+  it('acknowledges the missing threat protection (Essentials plan) for dev only: prod has it', () => {
+    const prodIds = acknowledgments(synth(PROD_CONTEXT).stack).map((a) => a.id);
+    expect(prodIds).not.toContain('AwsSolutions-COG3');
+    expect(prodIds).not.toContain('AwsSolutions-COG8');
+    expect(acknowledgments(synth().stack).map((a) => a.id)).toEqual(expect.arrayContaining(['AwsSolutions-COG3', 'AwsSolutions-COG8']));
+  });
+
+  it('acknowledges no secret rotation nowhere: both database secrets rotate', () => {
+    for (const context of [{}, PROD_CONTEXT]) {
+      expect(acknowledgments(synth(context).stack).map((a) => a.id)).not.toContain('AwsSolutions-SMG4');
+    }
+  });
+
   it('acknowledges single-AZ and no deletion protection for dev only', () => {
     const prodIds = acknowledgments(synth(PROD_CONTEXT).stack).map((a) => a.id);
     expect(prodIds).not.toContain('AwsSolutions-RDS3');
