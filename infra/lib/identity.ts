@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { AdminMfaGate } from './admin-mfa';
 import { DeploymentConfig } from './config';
 
 export const GROUPS = ['admin', 'moderator'] as const;
@@ -14,6 +15,8 @@ export class Identity extends Construct {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly domain: cognito.UserPoolDomain;
+  /** Keeps `admin` out of the tokens of a user without MFA. */
+  readonly adminMfa: AdminMfaGate;
 
   constructor(scope: Construct, id: string, config: DeploymentConfig) {
     super(scope, id);
@@ -56,13 +59,14 @@ export class Identity extends Construct {
       deletionProtection: prod,
       removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.adminMfa = new AdminMfaGate(this, 'AdminMfa', this.userPool);
     for (const group of GROUPS) {
       new cognito.CfnUserPoolGroup(this, `Group-${group}`, { userPoolId: this.userPool.userPoolId, groupName: group });
     }
     Validations.of(this.userPool).acknowledge({
       id: 'AwsSolutions-COG2',
       reason:
-        'MFA is optional by design: users opt in to TOTP (POST /v1/users/me/mfa/totp); requiring it would lock out every account that has not set it up. Admins are required to use MFA by procedure (docs/infra.md).',
+        'MFA is optional by design: users opt in to TOTP (POST /v1/users/me/mfa/totp); requiring it would lock out every account that has not set it up. Admins must have MFA: a pre token generation trigger leaves the admin group out of the tokens of a user without it (lib/admin-mfa.ts).',
     });
     if (!prod) {
       Validations.of(this.userPool).acknowledge(

@@ -7,6 +7,7 @@ import { APP_PRIVILEGES_ROLE, ROTATION_DAYS } from '../lib/database';
 import { DB_ROLES_SQL } from '../lib/db-roles';
 import { MIGRATE_HANDLER } from '../lib/migrate-handler';
 import { APP_USER, HEALTH_CHECK } from '../lib/service';
+import { ADMIN_MFA_HANDLER } from '../lib/admin-mfa';
 import { AUTH_PATH_PREFIX, WAF_RATE_LIMIT } from '../lib/waf';
 import { asList, container, envOf, only, PROD_CONTEXT, Resource, resources, statementsOf, synth } from './support/synth';
 
@@ -444,5 +445,71 @@ describe('10. dev is destroyable, email changes wait for verification', () => {
         UserAttributeUpdateSettings: { AttributesRequireVerificationBeforeUpdate: ['email'] },
       });
     }
+  });
+});
+
+/** Runs the pre token generation handler against a stand-in Cognito client. */
+async function runAdminMfa(groups: string[], answer: { UserMFASettingList?: string[] } | Error) {
+  const calls: any[] = [];
+  class AdminGetUserCommand {
+    constructor(readonly input: any) {}
+  }
+  class CognitoIdentityProviderClient {
+    async send(command: AdminGetUserCommand) {
+      calls.push(command.input);
+      if (answer instanceof Error) {
+        throw answer;
+      }
+      return answer;
+    }
+  }
+  const module = { exports: {} as { handler?: (e: any) => Promise<any> } };
+  const fakeRequire = () => ({ CognitoIdentityProviderClient, AdminGetUserCommand });
+  new Function('require', 'exports', 'console', ADMIN_MFA_HANDLER)(fakeRequire, module.exports, {
+    log: () => undefined,
+    error: () => undefined,
+  });
+  const event = {
+    userPoolId: 'ap-northeast-2_pool',
+    userName: 'user-1',
+    request: {
+      userAttributes: { sub: 'sub-1' },
+      groupConfiguration: { groupsToOverride: groups, iamRolesToApply: [], preferredRole: null },
+    },
+    response: { claimsOverrideDetails: null },
+  };
+  const out = await module.exports.handler!(event);
+  return { calls, groups: out.response.claimsOverrideDetails?.groupOverrideDetails?.groupsToOverride as string[] | undefined };
+}
+
+describe('10. admins must use MFA', () => {
+  it('a pre token generation trigger on the pool may read users and nothing else', () => {
+    const { template, stack, id } = prod();
+    const fnId = id(stack.identity.adminMfa.handler);
+    const pool = only(template, 'AWS::Cognito::UserPool').Properties;
+    expect(pool.LambdaConfig).toEqual({ PreTokenGeneration: { 'Fn::GetAtt': [fnId, 'Arn'] } });
+    const statements = statementsOf(template, id(stack.identity.adminMfa.handler.role!));
+    expect(statements.map((s) => s.Action)).toEqual(['cognito-idp:AdminGetUser']);
+  });
+
+  it('leaves admin out of the tokens of an admin without MFA, and keeps the other groups', async () => {
+    const { calls, groups } = await runAdminMfa(['admin', 'moderator'], { UserMFASettingList: [] });
+    expect(calls).toEqual([{ UserPoolId: 'ap-northeast-2_pool', Username: 'user-1' }]);
+    expect(groups).toEqual(['moderator']);
+  });
+
+  it('keeps admin for an admin with TOTP', async () => {
+    expect((await runAdminMfa(['admin'], { UserMFASettingList: ['SOFTWARE_TOKEN_MFA'] })).groups).toBeUndefined();
+  });
+
+  it('asks Cognito nothing for a user outside admin', async () => {
+    const { calls, groups } = await runAdminMfa(['moderator'], new Error('must not be called'));
+    expect(calls).toEqual([]);
+    expect(groups).toBeUndefined();
+  });
+
+  it('fails closed for the group, never for the sign-in, when Cognito cannot be asked', async () => {
+    const { groups } = await runAdminMfa(['admin'], Object.assign(new Error('throttled'), { name: 'TooManyRequestsException' }));
+    expect(groups).toEqual([]);
   });
 });
