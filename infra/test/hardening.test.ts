@@ -513,3 +513,16 @@ describe('10. admins must use MFA', () => {
     expect(groups).toEqual([]);
   });
 });
+
+describe('inline Lambda code', () => {
+  it("fits CloudFormation's 4,096-character limit for inline function code", () => {
+    const { template } = prod();
+    const inline = Object.values(resources(template, 'AWS::Lambda::Function'))
+      .map((f) => f.Properties.Code.ZipFile)
+      .filter((code): code is string => typeof code === 'string');
+    expect(inline).toEqual(expect.arrayContaining([MIGRATE_HANDLER, ADMIN_MFA_HANDLER]));
+    for (const code of inline) {
+      expect(code.length).toBeLessThanOrEqual(4096);
+    }
+  });
+});
