@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -473,8 +474,8 @@ export class ApiService extends Construct {
    * The deploy-time migration: a Lambda run by CloudFormation (triggers.Trigger) starts the
    * migration task and waits for every container of it to exit 0; the service update depends on
    * it, so new code never meets the old schema. A failure fails the deployment, which CloudFormation
-   * rolls back (the service is not touched). The function's environment names the task
-   * definition revision, so every new image (or migration task change) runs it again.
+   * rolls back (the service is not touched). The function's environment fingerprints the
+   * migration task's containers, so every new image (or migration task change) runs it again.
    */
   private migrateOnDeploy(network: Network, database: Database): triggers.Trigger {
     const subnets = network.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
@@ -488,6 +489,10 @@ export class ApiService extends Construct {
       environment: {
         CLUSTER: this.cluster.clusterArn,
         TASK_DEFINITION: this.migrationTask.taskDefinitionArn,
+        // What makes the function a new version, and so the trigger run again: the ARN above is
+        // the same token whatever the revision, so this fingerprints the migration task's
+        // containers as synthesized (the image's asset hash, commands, environment).
+        MIGRATION_TASK_FINGERPRINT: Lazy.string({ produce: () => this.migrationTaskFingerprint() }),
         SUBNETS: subnets.join(','),
         SECURITY_GROUP: network.taskSecurityGroup.securityGroupId,
       },
@@ -522,6 +527,12 @@ export class ApiService extends Construct {
         'AWSLambdaBasicExecutionRole: the managed policy of a function that only writes its own logs (CreateLogStream/PutLogEvents), nothing more.',
     });
     return trigger;
+  }
+
+  private migrationTaskFingerprint(): string {
+    const cfn = this.migrationTask.node.defaultChild as ecs.CfnTaskDefinition;
+    const rendered = JSON.stringify(Stack.of(this).resolve(cfn.containerDefinitions));
+    return createHash('sha256').update(rendered).digest('hex').slice(0, 16);
   }
 
   private redis(config: DeploymentConfig, network: Network, securityGroup: ec2.SecurityGroup): elasticache.CfnReplicationGroup {

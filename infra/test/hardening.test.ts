@@ -231,6 +231,25 @@ describe('6. migrations run at deploy time, before the service rolls out', () =>
     expect(JSON.stringify(trigger.Properties.HandlerArn)).toContain('Version');
   });
 
+  it('a new image or migration task makes a new function version, so the trigger runs again; nothing else does', () => {
+    const versionOf = (s: ReturnType<typeof synth>) => {
+      const trigger = Object.values(resources(s.template, 'Custom::Trigger'))[0];
+      return trigger.Properties.HandlerArn.Ref as string;
+    };
+    const fingerprintOf = (s: ReturnType<typeof synth>) =>
+      resources(s.template, 'AWS::Lambda::Function')[s.id(s.stack.api.node.findChild('MigrateFunction'))].Properties.Environment.Variables
+        .MIGRATION_TASK_FINGERPRINT;
+    const base = dev();
+    expect(fingerprintOf(base)).toMatch(/^[0-9a-f]{16}$/);
+    // The image reference (its asset hash) is part of what the fingerprint covers.
+    expect(JSON.stringify(container(base.template, 'api-dev-migrate', 'migrate').Image)).toMatch(/:[0-9a-f]{64}/);
+    const changedTask = synth({ dbPoolMax: '7' });
+    expect(fingerprintOf(changedTask)).not.toBe(fingerprintOf(base));
+    expect(versionOf(changedTask)).not.toBe(versionOf(base));
+    const unrelated = synth({ reconcileSchedule: 'rate(6 hours)' });
+    expect(versionOf(unrelated)).toBe(versionOf(base));
+  });
+
   it('the handler starts the migration task in the app subnets and returns once every container exited 0', async () => {
     const { result, sent } = await runMigrateHandler({
       containers: [
