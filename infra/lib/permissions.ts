@@ -24,6 +24,13 @@ export const COGNITO_IAM_ACTIONS: readonly string[] = [
   'ListUsersInGroup',
 ];
 
+/**
+ * What the reconcile job (src/jobs/reconcile.service.ts) calls through CognitoAdminService:
+ * listUsers (ListUsers) and userExists (AdminGetUser). Its own task role grants these only;
+ * the infra tests read the job's calls and fail when one is added without its permission.
+ */
+export const RECONCILE_COGNITO_ACTIONS: readonly string[] = ['AdminGetUser', 'ListUsers'];
+
 const PUBLIC_CLIENT = 'a public app-client call: Cognito authorizes it by ClientId (no IAM, the request is not SigV4-checked)';
 const ACCESS_TOKEN = "authorized by the user's access token (no IAM)";
 
