@@ -164,11 +164,11 @@ export class CognitoAdminService {
     await this.api.send('DeleteGroup', new DeleteGroupCommand({ ...this.pool, GroupName: name }));
   }
 
-  /** Cognito usernames and subs of a group's members. */
-  async listUsersInGroup(name: string): Promise<CognitoProfile[]> {
-    const users: CognitoProfile[] = [];
+  /** A group's members: usernames, subs, and whether (and how far) each can sign in. */
+  async listUsersInGroup(name: string): Promise<CognitoListedUser[]> {
+    const users: CognitoListedUser[] = [];
     for await (const page of this.api.pages('ListUsersInGroup', paginateListUsersInGroup, { ...this.pool, GroupName: name })) {
-      users.push(...(page.Users ?? []).map((u) => toProfile(u.Username ?? '', u.Attributes, u.Enabled ?? true)));
+      users.push(...(page.Users ?? []).map(toListedUser));
     }
     return users;
   }

@@ -128,9 +128,10 @@ export class AccountChangesService {
   }
 
   /**
-   * 409 if the user is the last enabled, active member of the admin group, counting neither a
-   * member on the way out (withdrawal, disable or removal from admin in flight). Holds the admin
-   * lock for the caller's transaction, which must record its own intent before it commits.
+   * 409 if the user is the last member of the admin group who can sign in: enabled, past their
+   * first login (an invited admin stays in FORCE_CHANGE_PASSWORD until then, and may never come),
+   * active, and not on the way out (withdrawal, disable or removal from admin in flight). Holds
+   * the admin lock for the caller's transaction, which must record its own intent before it commits.
    */
   async assertNotLastAdmin(manager: EntityManager, cognitoSub: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
@@ -138,7 +139,7 @@ export class AccountChangesService {
     if (!admins.some((u) => u.sub === cognitoSub)) {
       return;
     }
-    const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled).map((u) => u.sub);
+    const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled && u.status !== 'FORCE_CHANGE_PASSWORD').map((u) => u.sub);
     if ((await this.users.countStaying(manager, others, ADMIN_GROUP)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }
