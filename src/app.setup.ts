@@ -160,7 +160,7 @@ function addSecurityHeadersAndRequestContext(fastify: FastifyInstance): void {
   const security = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security).header('X-Request-Id', request.id);
-    runInRequest(request.id, done);
+    runInRequest(request, done);
   });
 }
 
