@@ -79,6 +79,18 @@ export class CognitoAdminService {
     return toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
   }
 
+  /** The user's profile, Cognito status and creation time; null when there is no such user. */
+  async adminFindUser(username: string): Promise<{ profile: CognitoProfile; status: string; createdAt: Date | null } | null> {
+    const out = await this.api.sendOrNull('AdminGetUser', new AdminGetUserCommand({ ...this.pool, Username: username }), [
+      'UserNotFoundException',
+    ]);
+    if (out === null) {
+      return null;
+    }
+    const profile = toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
+    return { profile, status: out.UserStatus ?? '', createdAt: out.UserCreateDate ?? null };
+  }
+
   /** Whether the user `username` exists in the pool and is still the one with this `sub`. */
   async userExists(username: string, sub: string): Promise<boolean> {
     const out = await this.api.sendOrNull('AdminGetUser', new AdminGetUserCommand({ ...this.pool, Username: username }), [
