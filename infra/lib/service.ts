@@ -14,7 +14,7 @@ import { DeploymentConfig } from './config';
 import { DATABASE_NAME, Database } from './database';
 import { Identity } from './identity';
 import { CONTAINER_PORT, Network, REDIS_PORT } from './network';
-import { COGNITO_IAM_ACTIONS, UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, UPLOADS_PREFIX } from './permissions';
 import { acknowledgeWildcard, nagArn, nagPartition } from './nag';
 import { Storage } from './storage';
 
@@ -334,6 +334,15 @@ export class ApiService extends Construct {
     );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
+        sid: 'Attachments',
+        // PutObject: the copy a post attaches (CopyObject); GetObject: HeadObject of the copy and
+        // presigned GET; DeleteObject(s): the sweep.
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [storage.uploads.arnForObjects(`${ATTACHMENTS_PREFIX}*`)],
+      }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
         sid: 'UploadsMissingIs404',
         // Without it, HeadObject of a key that does not exist (yet) answers 403 instead of 404.
         actions: ['s3:ListBucket'],
@@ -344,6 +353,11 @@ export class ApiService extends Construct {
       this.taskRole,
       `${nagArn(storage.uploads)}/${UPLOADS_PREFIX}*`,
       'The object wildcard is the uploads/ prefix of the one uploads bucket: the API creates one key per upload.',
+    );
+    acknowledgeWildcard(
+      this.taskRole,
+      `${nagArn(storage.uploads)}/${ATTACHMENTS_PREFIX}*`,
+      'The object wildcard is the attachments/ prefix of the one uploads bucket: one copy per attached upload.',
     );
   }
 

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from './config';
-import { UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, UPLOADS_PREFIX } from './permissions';
 
 /**
  * The uploads bucket (private, encrypted, TLS only, CORS for the app's origins) and the bucket
@@ -60,6 +60,13 @@ export class Storage extends Construct {
           id: 'orphaned-uploads',
           prefix: UPLOADS_PREFIX,
           abortIncompleteMultipartUploadAfter: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(prod ? 7 : 1),
+          expiredObjectDeleteMarker: true,
+        },
+        {
+          // The copies attached posts serve: the sweep deletes those of deleted posts.
+          id: 'deleted-attachments',
+          prefix: ATTACHMENTS_PREFIX,
           noncurrentVersionExpiration: Duration.days(prod ? 7 : 1),
           expiredObjectDeleteMarker: true,
         },

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
 import { REPOSITORY_ROOT } from '../lib/service';
 import { asList, statementsOf, synth } from './support/synth';
 import { cognitoOperation, importedNames, importsUnder } from './support/src-imports';
@@ -99,6 +99,14 @@ describe('the task role allows what src/ sends', () => {
     expect(unknown).toEqual([]);
     expect(missing).toEqual([]);
     expect(objectActions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+  });
+
+  it('grants the attached copies on attachments/* what a copy, a HEAD, a GET and the sweep need, and no more', () => {
+    const copies = {
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, `/${ATTACHMENTS_PREFIX}*`]],
+    };
+    const actions = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(copies)).flatMap((s) => asList(s.Action));
+    expect(actions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
   });
 
   it('lets HeadObject tell a missing upload (404) from a forbidden one, with ListBucket on that bucket only', () => {

@@ -330,6 +330,7 @@ describe('uploads bucket', () => {
     ]);
     expect(bucket.LifecycleConfiguration.Rules).toEqual([
       expect.objectContaining({ Prefix: 'uploads/', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+      expect.objectContaining({ Prefix: 'attachments/', Status: 'Enabled', NoncurrentVersionExpiration: expect.any(Object) }),
     ]);
     const policy = Object.values(resources(template, 'AWS::S3::BucketPolicy')).find(
       (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id(stack.storage.uploads) }),
