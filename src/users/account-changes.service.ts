@@ -64,7 +64,7 @@ export class AccountChangesService {
   /**
    * Step 2: Cognito, then the database; answers once tokens of the next second are accepted.
    * Returns the target's row id (for an invitation, the invitee's row, made here). `firstAttempt`:
-   * no earlier attempt can have acted in Cognito (an invitation then takes no existing user).
+   * no earlier attempt can have acted in Cognito (see inviteInCognito).
    */
   async finish(change: PendingChange, firstAttempt = false): Promise<string | null> {
     let members: string[] = [];
@@ -122,7 +122,8 @@ export class AccountChangesService {
       }
     }
     const change = await this.start({ userId: null, action: 'user.invite', details: { ...invitation }, actorId });
-    return (await this.finish(change, true)) ?? '';
+    // finish() names the invitee's row for every invitation it completes.
+    return (await this.finish(change, true)) as string;
   }
 
   /** Finishes what an earlier attempt left half-done for this user, before a new change starts. */

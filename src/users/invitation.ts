@@ -13,7 +13,11 @@ export interface Invitation {
   groups: string[];
 }
 
-/** How much earlier than the intent Cognito's clock may date the user it created for it (both keep NTP time). */
+/**
+ * On a later attempt, how much earlier than the intent Cognito's clock may date the user it created
+ * for it (both keep NTP time). A first attempt allows none: a user created just before it is
+ * another invitation's.
+ */
 const CLOCK_SKEW_MS = 5_000;
 
 export function invitationOf(change: PendingChange): Invitation {
@@ -37,9 +41,10 @@ export function sameInvitation(a: Invitation, b: Invitation): boolean {
  * The Cognito side of an invitation: Cognito creates the user (and emails the temporary password),
  * then the user joins its groups (idempotent; a group deleted meanwhile is skipped). Finishing an
  * invitation that an earlier attempt cut short after Cognito created the user meets USER_EXISTS:
- * on a later attempt, that user is this invitation's when Cognito created it after the intent was
- * recorded and it has never logged in (FORCE_CHANGE_PASSWORD, which only an invitation yields).
- * On the first attempt, and for any other account with the address, USER_EXISTS stands (409).
+ * that user is this invitation's when Cognito created it after the intent was recorded and it has
+ * never logged in (FORCE_CHANGE_PASSWORD, which only an invitation yields); so is one the sweep
+ * created while a slow first attempt was still running. For any other account with the address,
+ * USER_EXISTS stands (409).
  */
 export async function inviteInCognito(cognito: CognitoAdminService, change: PendingChange, firstAttempt: boolean): Promise<CognitoProfile> {
   const invitation = invitationOf(change);
@@ -47,7 +52,7 @@ export async function inviteInCognito(cognito: CognitoAdminService, change: Pend
   try {
     invitee = await cognito.adminCreateUser(invitation);
   } catch (error) {
-    if (firstAttempt || !(error instanceof ApiError && error.code === 'USER_EXISTS')) {
+    if (!(error instanceof ApiError && error.code === 'USER_EXISTS')) {
       throw error;
     }
     const found = await cognito.adminFindUser(invitation.email);
@@ -55,7 +60,7 @@ export async function inviteInCognito(cognito: CognitoAdminService, change: Pend
       found !== null &&
       found.status === 'FORCE_CHANGE_PASSWORD' &&
       found.createdAt !== null &&
-      found.createdAt.getTime() >= change.requestedAt.getTime() - CLOCK_SKEW_MS;
+      found.createdAt.getTime() >= change.requestedAt.getTime() - (firstAttempt ? 0 : CLOCK_SKEW_MS);
     if (!createdForThis) {
       throw error;
     }
