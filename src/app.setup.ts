@@ -170,7 +170,7 @@ function addSecurityHeadersAndRequestContext(fastify: FastifyInstance): void {
     if (isApiPath(request.url)) {
       void reply.header('Cache-Control', 'no-store');
     }
-    runInRequest(request.id, done);
+    runInRequest(request, done);
   });
 }
 

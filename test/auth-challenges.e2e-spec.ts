@@ -193,6 +193,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
             ChallengeName: 'SOFTWARE_TOKEN_MFA',
             Session: 'expired-session',
             ChallengeResponses: { USERNAME: admin.email, SOFTWARE_TOKEN_MFA_CODE: '654321' },
+            UserContextData: { IpAddress: expect.any(String) },
           },
         ]);
       } finally {
@@ -228,7 +229,13 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
           { Session: 'session-2', UserCode: '123456' },
         ]);
         expect(sdk.commandCalls(RespondToAuthChallengeCommand).map((c) => c.args[0].input)).toEqual([
-          { ClientId: t.pool.clientId, ChallengeName: 'MFA_SETUP', Session: 'session-3', ChallengeResponses: { USERNAME: admin.email } },
+          {
+            ClientId: t.pool.clientId,
+            ChallengeName: 'MFA_SETUP',
+            Session: 'session-3',
+            ChallengeResponses: { USERNAME: admin.email },
+            UserContextData: { IpAddress: expect.any(String) },
+          },
         ]);
       } finally {
         sdk.restore();

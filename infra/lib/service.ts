@@ -19,7 +19,7 @@ import { dbRolesScript } from './db-roles';
 import { MIGRATE_HANDLER, MIGRATE_TIMEOUT } from './migrate-handler';
 import { Identity } from './identity';
 import { CONTAINER_PORT, Network, REDIS_PORT } from './network';
-import { COGNITO_IAM_ACTIONS, RECONCILE_COGNITO_ACTIONS, UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, RECONCILE_COGNITO_ACTIONS, UPLOADS_PREFIX } from './permissions';
 import { acknowledgeWildcard, nagArn, nagPartition } from './nag';
 import { Storage } from './storage';
 
@@ -182,11 +182,11 @@ export class ApiService extends Construct {
     this.grantAppPermissions(identity, storage);
     this.reconcileRole = new iam.Role(this, 'ReconcileRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'The reconcile job: list the pool and look users up, nothing else',
+      description: 'The reconcile job: list the pool, look users up, carry a disable over; nothing else',
     });
     this.reconcileRole.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'CognitoReads',
+        sid: 'CognitoReconcile',
         actions: RECONCILE_COGNITO_ACTIONS.map((a) => `cognito-idp:${a}`),
         resources: [identity.userPool.userPoolArn],
       }),
@@ -402,6 +402,15 @@ export class ApiService extends Construct {
     );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
+        sid: 'Attachments',
+        // PutObject: the copy a post attaches (CopyObject); GetObject: HeadObject of the copy and
+        // presigned GET; DeleteObject(s): the sweep.
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [storage.uploads.arnForObjects(`${ATTACHMENTS_PREFIX}*`)],
+      }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
         sid: 'UploadsMissingIs404',
         // Without it, HeadObject of a key that does not exist (yet) answers 403 instead of 404.
         // A listing must name a prefix under uploads/ (a ListObjects without one carries an
@@ -416,6 +425,11 @@ export class ApiService extends Construct {
       this.taskRole,
       `${nagArn(storage.uploads)}/${UPLOADS_PREFIX}*`,
       'The object wildcard is the uploads/ prefix of the one uploads bucket: the API creates one key per upload.',
+    );
+    acknowledgeWildcard(
+      this.taskRole,
+      `${nagArn(storage.uploads)}/${ATTACHMENTS_PREFIX}*`,
+      'The object wildcard is the attachments/ prefix of the one uploads bucket: one copy per attached upload.',
     );
   }
 

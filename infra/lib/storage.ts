@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from './config';
-import { UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, UPLOADS_PREFIX } from './permissions';
 
 /** The folder the identity pool's role could once write to. */
 export const IDENTITY_PREFIX = 'identity/';
@@ -76,18 +76,26 @@ export class Storage extends Construct {
           noncurrentVersionExpiration: Duration.days(1),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
+        {
+          // The copies attached posts serve: the sweep deletes those of deleted posts.
+          id: 'deleted-attachments',
+          prefix: ATTACHMENTS_PREFIX,
+          noncurrentVersionExpiration: Duration.days(prod ? 7 : 1),
+          expiredObjectDeleteMarker: true,
+        },
       ],
       ...removal,
     });
-    // No principal writes outside uploads/: the API's role is scoped there already, and this
-    // keeps any other grant (a future identity-pool policy, a console user) from reopening it.
+    // No principal writes outside uploads/ (presigned POSTs) and attachments/ (the API's copies
+    // of attached uploads): the API's role is scoped there already, and this keeps any other
+    // grant (a future identity-pool policy, a console user) from reopening the rest.
     this.uploads.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyUploadsPrefixIsWritable',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:PutObject'],
-        notResources: [this.uploads.arnForObjects(`${UPLOADS_PREFIX}*`)],
+        notResources: [this.uploads.arnForObjects(`${UPLOADS_PREFIX}*`), this.uploads.arnForObjects(`${ATTACHMENTS_PREFIX}*`)],
       }),
     );
   }

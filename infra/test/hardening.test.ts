@@ -435,7 +435,10 @@ describe('9. identity pool, uploads and reconcile permissions', () => {
         Effect: 'Deny',
         Principal: { AWS: '*' },
         Action: 's3:PutObject',
-        NotResource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, '/uploads/*']] },
+        NotResource: [
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, '/uploads/*']] },
+          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, '/attachments/*']] },
+        ],
       }),
     );
     const bucket = resources(template, 'AWS::S3::Bucket')[id(stack.storage.uploads)].Properties;

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, RECONCILE_COGNITO_ACTIONS, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, RECONCILE_COGNITO_ACTIONS, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
 import { REPOSITORY_ROOT } from '../lib/service';
 import { asList, statementsOf, synth } from './support/synth';
 import { cognitoOperation, importedNames, importsUnder } from './support/src-imports';
@@ -102,6 +102,14 @@ describe('the task role allows what src/ sends', () => {
     expect(objectActions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
   });
 
+  it('grants the attached copies on attachments/* what a copy, a HEAD, a GET and the sweep need, and no more', () => {
+    const copies = {
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, `/${ATTACHMENTS_PREFIX}*`]],
+    };
+    const actions = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(copies)).flatMap((s) => asList(s.Action));
+    expect(actions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+  });
+
   it('lets HeadObject tell a missing upload (404) from a forbidden one, with ListBucket on that bucket and its uploads/ prefix only', () => {
     const list = statements.filter((s) => asList(s.Action).includes('s3:ListBucket'));
     expect(list).toHaveLength(1);
@@ -127,7 +135,13 @@ function reconcileOperations(): Map<string, string[]> {
   const headers = [...admin.matchAll(/^ {2}(?:(?:private|public)\s+)?(?:async\s+)?\*?\s*(\w+)\(/gm)];
   headers.forEach((h, i) => bodies.set(h[1], admin.slice(h.index, headers[i + 1]?.index ?? admin.length)));
   const ops = new Map<string, string[]>();
-  for (const [, method] of job.matchAll(/this\.cognito\.(\w+)\(/g)) {
+  const methods = [...job.matchAll(/this\.cognito\.(\w+)\(/g)].map((m) => m[1]);
+  // A user disabled (enabled) in Cognito itself is carried over as an account change, which the
+  // job finishes itself: AccountChangesService sets Cognito's Enabled flag for it.
+  if (/this\.changes\.finish\(/.test(job)) {
+    methods.push('adminSetEnabled');
+  }
+  for (const method of methods) {
     const body = bodies.get(method);
     if (body === undefined) {
       throw new Error(`reconcile calls cognito.${method}, not found in cognito-admin.service.ts`);
@@ -148,6 +162,7 @@ describe('the reconcile job has its own minimal task role', () => {
     const ops = reconcileOperations();
     expect(ops.get('listUsers')).toEqual(['ListUsers']);
     expect(ops.get('userExists')).toEqual(['AdminGetUser']);
+    expect(ops.get('adminSetEnabled')).toEqual(['AdminEnableUser', 'AdminDisableUser']);
   });
 
   it('grants exactly the Cognito operations the job sends, on this user pool, and nothing else', () => {
@@ -155,7 +170,7 @@ describe('the reconcile job has its own minimal task role', () => {
     expect([...RECONCILE_COGNITO_ACTIONS].sort()).toEqual(needed);
     expect(statements).toEqual([
       {
-        Sid: 'CognitoReads',
+        Sid: 'CognitoReconcile',
         Effect: 'Allow',
         Action: needed.map((a) => `cognito-idp:${a}`),
         Resource: { 'Fn::GetAtt': [id(stack.identity.userPool), 'Arn'] },

@@ -353,6 +353,9 @@ describe('uploads bucket', () => {
     expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
       expect.objectContaining({ Prefix: 'uploads/', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
     );
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'attachments/', Status: 'Enabled', NoncurrentVersionExpiration: expect.any(Object) }),
+    );
     const policy = Object.values(resources(template, 'AWS::S3::BucketPolicy')).find(
       (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id(stack.storage.uploads) }),
     )!;
@@ -401,6 +404,7 @@ describe('ECS service', () => {
     S3_ENDPOINT: 'real S3: the default endpoint',
     RATE_LIMIT_AUTH_PER_MINUTE: "the contract's default (20)",
     OTEL_SDK_DISABLED: 'telemetry is on: the collector runs beside the API',
+    LOG_FORMAT: 'JSON lines, the default: CloudWatch Logs reads them as they are',
   };
 
   it("wires every required env from the stack's own resources", () => {
