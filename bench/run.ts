@@ -278,8 +278,9 @@ async function main(): Promise<void> {
       // Four images on each post of author 1 (read by an app with S3 configured): a page of that
       // author's posts stays the same while the POST scenarios add posts to the main list.
       await c.query(
-        `INSERT INTO uploads (id, owner_id, object_key, content_type, size, state, post_id, position, attached_at)
-         SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
+        `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size, state, post_id, position, attached_at)
+         SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'attachments/' || x.author_id || '/' || x.id,
+                'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
            FROM (SELECT gen_random_uuid() AS id, p.author_id, p.id AS post_id, g.pos
                    FROM posts p CROSS JOIN generate_series(0, 3) AS g(pos)
                   WHERE p.author_id = (SELECT id FROM user_mapping WHERE cognito_sub = 'author-1')) x`,

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { CallerStateRepository } from '../users/caller-state.repository';
 import { SessionOrigin, sessionKeyOf, SessionsRepository } from '../users/sessions.repository';
@@ -14,7 +15,7 @@ export interface Admitted {
 }
 
 /**
- * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
+ * After the token itself is proven, the caller's `user_mapping` row decides (docs/security.md):
  * withdrawn 401, disabled 403, revoked 401; a Cognito user with no row yet gets one just in time.
  * Read on every request, so a change made by any instance applies on the very next request.
  */
@@ -35,10 +36,10 @@ export class AccountGateService {
    */
   async admit(claims: AccessTokenClaims, origin: () => SessionOrigin): Promise<Admitted> {
     const key = sessionKeyOf(claims);
-    let state = await this.callers.callerState(claims.sub, claims.jti, key);
+    let state = await this.callers.callerState(claims.sub, claims.jti, key, claims.authTime);
     if (state === null) {
       await this.createJustInTime(claims);
-      state = await this.callers.callerState(claims.sub, claims.jti, key);
+      state = await this.callers.callerState(claims.sub, claims.jti, key, claims.authTime);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
       }
@@ -91,7 +92,7 @@ export class AccountGateService {
     this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
     try {
       const profile = await this.cognito.adminGetUser(claims.username);
-      await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
+      await this.users.updateProfile(user.id, mirroredFields(profile));
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.
       this.logger.warn({ userId: user.id, err: error }, 'could not read attributes for a just-in-time row');

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { AuthOutcome, CognitoTokens } from '../cognito/cognito.types';
@@ -10,6 +10,7 @@ import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { otpauthUri } from '../users/otpauth-uri';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountChangesService } from '../users/account-changes.service';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import {
@@ -28,6 +29,8 @@ import { SessionOrigin, SessionsRepository } from '../users/sessions.repository'
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     private readonly cognito: CognitoSelfService,
     private readonly cognitoAdmin: CognitoAdminService,
@@ -133,7 +136,7 @@ export class AuthService {
   private async mirrorUser(tokens: CognitoTokens): Promise<void> {
     const claims = this.authSessions.claimsOf(tokens.accessToken);
     const profile = await this.cognitoAdmin.adminGetUser(claims.username);
-    const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
+    const fields = mirroredFields(profile);
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
     if (!created && user.status !== 'withdrawn') {
       await this.users.updateProfile(user.id, fields);
@@ -167,7 +170,7 @@ export class AuthService {
    * self-service scope) and refuses every token issued before now.
    */
   logoutAll(user: AuthUser): Promise<void> {
-    return this.signOutEverywhere(user.id);
+    return this.signOutEverywhere(user.id, { leaveToSweep: false });
   }
 
   async forgotPassword(email: string): Promise<void> {
@@ -177,14 +180,11 @@ export class AuthService {
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     assertPasswordPolicy(dto.newPassword, 'newPassword');
     await this.cognito.confirmForgotPassword(dto.email, dto.code, dto.newPassword);
-    // Account recovery evicts whoever held the old password: every session ends.
+    // Account recovery evicts whoever held the old password: every session ends. A user who never
+    // called the API gets its row now, so the sign-out is an account change like any other.
     const profile = await this.cognitoAdmin.adminGetUser(dto.email);
-    const row = await this.users.findBySub(profile.sub);
-    if (row === null) {
-      await this.cognitoAdmin.adminUserGlobalSignOut(profile.username);
-    } else {
-      await this.signOutEverywhere(row.id);
-    }
+    const { user } = await this.users.ensure(profile.sub, profile.username, mirroredFields(profile));
+    await this.signOutEverywhere(user.id, { leaveToSweep: true });
   }
 
   async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
@@ -195,20 +195,35 @@ export class AuthService {
     }
     await this.cognito.changePassword(user.accessToken, dto.currentPassword, dto.newPassword);
     // Every other session (and this one) ends; the client logs in again with the new password.
-    await this.signOutEverywhere(user.id);
+    await this.signOutEverywhere(user.id, { leaveToSweep: true });
   }
 
   /**
    * Global sign-out as an account change: the intent and a first cut-off are committed before
-   * Cognito is asked, the final cut-off after, so a refresh in between is refused too; if it is cut
-   * short, the sweep finishes it and the guard refuses the user's tokens meanwhile.
+   * Cognito is asked (every token issued before is refused from then on), the final cut-off after,
+   * so a refresh in between is refused too. Changes of the user left half-done finish with it,
+   * oldest first.
+   *
+   * After a password reset or change, whose effect Cognito already has, a sign-out Cognito cannot
+   * do now (throttling, an outage; cognito-local lacks it) is left to the sweep (`leaveToSweep`):
+   * the answer is a success, the old tokens stay refused, the guard refuses tokens of sign-ins older
+   * than the cut-off meanwhile, and a sign-in with the new password works at once.
    */
-  private async signOutEverywhere(userId: string): Promise<void> {
+  private async signOutEverywhere(userId: string, options: { leaveToSweep: boolean }): Promise<void> {
     // Every session ends first, in the database alone: its tokens are refused whatever Cognito does.
     await this.sessions.endAllBut(userId, null);
-    await this.changes.finishPendingFor(userId);
-    const change = await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
-    await this.changes.finish(change);
+    await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
+    try {
+      await this.changes.finishPendingFor(userId);
+    } catch (error) {
+      if (!options.leaveToSweep) {
+        throw error;
+      }
+      this.logger.warn({ err: error, userId }, 'global sign-out left to the sweep');
+      // Answers once the cut-off's second has begun, so a sign-in right after the answer is accepted.
+      const cutOff = await this.users.cutOffTokens([userId]);
+      await sleep(cutOff?.waitMs ?? 0);
+    }
   }
 }
 

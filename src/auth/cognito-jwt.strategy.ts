@@ -12,7 +12,7 @@ import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';
 import type { SessionOrigin } from '../users/sessions.repository';
 
-/** Allowed clock skew for exp / nbf / iat (contract section 3). */
+/** Allowed clock skew for exp / nbf / iat: 5 s either way (docs/architecture.md, the auth guard). */
 export const CLOCK_SKEW_SECONDS = 5;
 
 function decodeHeader(token: string): Record<string, unknown> | null {
@@ -82,14 +82,14 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
     iat: payload.iat as number,
     exp: payload.exp as number,
-    authTime: (payload.auth_time as number | undefined) ?? null,
-    originJti: (payload.origin_jti as string | undefined) ?? null,
+    authTime: typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time : null,
+    originJti: typeof payload.origin_jti === 'string' && payload.origin_jti !== '' ? payload.origin_jti : null,
   };
 }
 
 /**
  * passport-jwt fed by the pool's JWKS (jwks-rsa): verifies a Cognito access token with every
- * check of contract section 3, then lets the caller's `user_mapping` row decide.
+ * check listed in docs/architecture.md (the auth guard), then lets the caller's `user_mapping` row decide.
  */
 @Injectable()
 export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {

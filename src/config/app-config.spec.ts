@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       rateLimitAuthPerMinute: 20,
       swaggerEnabled: true,
       logLevel: 'info',
+      logFormat: 'json',
       corsOrigins: [],
     });
     expect(config.cognito.issuer).toBe('https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123');
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
     [{ DB_SSL: 'true', DB_SSL_CA: '/nonexistent/ca.pem' }, 'DB_SSL_CA cannot be read'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ LOG_FORMAT: 'fancy' }, 'LOG_FORMAT must be one of json, pretty'],
     [{ CORS_ORIGINS: 'https://ok.example.com,not a url' }, 'CORS_ORIGINS must list origins'],
     [{ REDIS_URL: 'http://redis' }, 'REDIS_URL must use redis:'],
     [{ COGNITO_USER_POOL_ID: 'nounderscore' }, 'COGNITO_USER_POOL_ID must look like'],

@@ -11,7 +11,10 @@ export interface AccessTokenClaims {
   scopes: string[];
   iat: number;
   exp: number;
-  /** When the user signed in (`auth_time`); null when the token does not say. */
+  /**
+   * `auth_time`: when the sign-in this token descends from happened. Cognito keeps it across
+   * refreshes (cognito-local resets it); null when the token does not carry a valid one.
+   */
   authTime: number | null;
   /** Cognito's `origin_jti`: the same for every token refreshed from one sign-in; null without it. */
   originJti: string | null;

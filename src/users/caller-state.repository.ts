@@ -9,7 +9,7 @@ export interface CallerState {
   user: UserMapping;
   withdrawalRequested: boolean;
   jtiRevoked: boolean;
-  /** An account change (group, disable, sign-out) is between its intent and its end. */
+  /** An account change is between its intent and its end (a sign-out: unless signed in after its cut-off). */
   changePending: boolean;
   /** The token's session: null when the key names none of this user's (docs/sessions.md). */
   session: { id: string; ended: boolean; seenLongAgo: boolean } | null;
@@ -41,7 +41,8 @@ const CALLER_STATE_SQL = `SELECT ${Object.keys(USER_COLUMNS)
   .map((column) => `u.${column}`)
   .join(', ')},
         ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
-        EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending,
+        EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id
+                   AND NOT (p.action = 'user.sign_out' AND COALESCE(to_timestamp($4::float8) >= u.tokens_valid_after, false))) AS change_pending,
         s.id AS session_id, s.ended_at IS NOT NULL AS session_ended,
         s.last_seen_at < now() - ${LAST_SEEN_RESOLUTION_SQL} AS session_seen_long_ago
    FROM user_mapping u
@@ -52,18 +53,19 @@ const CALLER_STATE_SQL = `SELECT ${Object.keys(USER_COLUMNS)
 /**
  * The guard's read on every authenticated request, one statement: the caller's `user_mapping` row,
  * whether the token's jti is revoked (revoked_tokens), whether an account change is in flight
- * (pending_changes), and the token's session (session_key, session).
+ * (pending_changes; a pending sign-out does not hold back a token signed in after its cut-off, as
+ * a password reset's new sign-in is), and the token's session (session_key, session).
  */
 @Injectable()
 export class CallerStateRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async callerState(sub: string, jti: string | null, sessionKey: string | null): Promise<CallerState | null> {
+  async callerState(sub: string, jti: string | null, sessionKey: string | null, authTime: number | null): Promise<CallerState | null> {
     // On every authenticated request: straight on the pool, no QueryRunner, one prepared statement.
     const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean; change_pending: boolean } & SessionColumns>(
       this.dataSource,
       CALLER_STATE_SQL,
-      [sub, jti, sessionKey],
+      [sub, jti, sessionKey, authTime],
       'caller_state',
     );
     const row = rows[0];

@@ -127,7 +127,8 @@ const ROUTES: RouteSpec[] = [
   { method: 'GET', path: '/v1/admin/groups/:name/users', params: { name: 'group' } },
   { method: 'PUT', path: '/v1/admin/users/:id/groups/:name', params: { id: 'target', name: 'group' } },
   { method: 'DELETE', path: '/v1/admin/users/:id/groups/:name', params: { id: 'target', name: 'group' } },
-  { method: 'GET', path: '/v1/admin/audit-log', query: ['limit', 'cursor'] },
+  { method: 'GET', path: '/v1/admin/audit-log', query: ['action', 'actorId', 'targetUserId', 'from', 'to', 'limit', 'cursor'] },
+  { method: 'GET', path: '/v1/admin/audit-log/export', query: ['format', 'action', 'actorId', 'targetUserId', 'from', 'to'] },
   { method: 'GET', path: '/v1/admin/users/:id/sessions', params: { id: 'target' } },
   { method: 'DELETE', path: '/v1/admin/users/:id/sessions/:sessionId', params: { id: 'target', sessionId: 'session' } },
   { method: 'POST', path: '/v1/uploads', body: { contentType: 'contentType', size: 'size' }, idempotent: true },
@@ -269,6 +270,17 @@ const cursor = (kind: string): fc.Arbitrary<string> =>
       return Buffer.from(JSON.stringify([kind, ts, id])).toString('base64url');
     });
 
+/** Date-times at the calendar's and the offsets' edges, with and without an offset. */
+const instant: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom('0000', '0001', '2024', '2025', '9999'),
+    fc.constantFrom('01', '02', '12', '13', '00'),
+    fc.constantFrom('01', '29', '30', '31', '32'),
+    fc.constantFrom('00:00', '23:59:59', '24:00', '12:00:60', '00:00:00.123456', '00:00:00.1234567'),
+    fc.constantFrom('Z', '+00:00', '-00:01', '+14:00', '+15:00', '+0900', ''),
+  )
+  .map(([y, mo, d, time, offset]) => `${y}-${mo}-${d}T${time}${offset}`);
+
 /** The cursor kind of each list route (a cursor of another list is refused with 400). */
 const CURSOR_KINDS: Record<string, string> = {
   '/v1/posts': 'posts',
@@ -284,6 +296,12 @@ function queryValue(route: RouteSpec, key: string, known: Known): fc.Arbitrary<s
     authorId: fc.oneof(fc.uuid(), fc.constant(known.memberId), anyString),
     status: fc.oneof(fc.constantFrom('active', 'disabled', 'withdrawn', 'ACTIVE'), anyString),
     q: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('%', '_', '\\', 'a%b', 'prod'), anyString),
+    action: fc.oneof(fc.constantFrom('user.disable', 'group.add_user', 'User.Disable', 'a'.repeat(65), '=1+1'), anyString),
+    actorId: fc.oneof(fc.uuid(), fc.constant(known.memberId), anyString),
+    targetUserId: fc.oneof(fc.uuid(), fc.constant(known.memberId), anyString),
+    from: instant,
+    to: instant,
+    format: fc.oneof(fc.constantFrom('csv', 'jsonl', 'CSV', 'xml', ''), anyString),
   };
   // Own keys only: `specific['__proto__']` would be Object.prototype.
   const one = Object.hasOwn(specific, key)
