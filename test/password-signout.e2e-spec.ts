@@ -9,7 +9,7 @@ import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from 
  * are refused from the answer on, a sign-in with the new password works at once, and the sweep
  * finishes the sign-out once Cognito answers it.
  */
-describe('password reset and change when Cognito cannot sign the user out yet', () => {
+describe('password reset and change, and logout-all, when Cognito cannot sign the user out yet', () => {
   let t: TestApp;
 
   beforeAll(async () => {
@@ -123,10 +123,16 @@ describe('password reset and change when Cognito cannot sign the user out yet', 
     expectStatus(await t.http.get('/v1/users/me').set(bearer(signedInAfter)), 200);
   });
 
-  it('logout-all, whose whole effect the sign-out is, still answers 503 and leaves the old tokens refused', async () => {
+  it('logout-all answers 204 too: every session ends at once, and the sweep finishes the sign-out in Cognito', async () => {
     const user = await t.given.user();
-    const res = await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken));
-    expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'IDP_UNAVAILABLE' });
+    const second = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password });
+    expectStatus(second, 200);
+    const other = second.body as { accessToken: string; refreshToken: string };
+    expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
     await expectRevoked(user.accessToken);
+    await expectRevoked(other.accessToken);
+    const refresh = await t.http.post('/v1/auth/refresh').send({ refreshToken: other.refreshToken });
+    expect(refresh.status).toBe(401);
+    await finishWhenCognitoAnswers(user, [user.accessToken, other.accessToken]);
   });
 });

@@ -170,7 +170,7 @@ export class AuthService {
    * self-service scope) and refuses every token issued before now.
    */
   logoutAll(user: AuthUser): Promise<void> {
-    return this.signOutEverywhere(user.id, { leaveToSweep: false });
+    return this.signOutEverywhere(user.id);
   }
 
   async forgotPassword(email: string): Promise<void> {
@@ -184,7 +184,7 @@ export class AuthService {
     // called the API gets its row now, so the sign-out is an account change like any other.
     const profile = await this.cognitoAdmin.adminGetUser(dto.email);
     const { user } = await this.users.ensure(profile.sub, profile.username, mirroredFields(profile));
-    await this.signOutEverywhere(user.id, { leaveToSweep: true });
+    await this.signOutEverywhere(user.id);
   }
 
   async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
@@ -195,7 +195,7 @@ export class AuthService {
     }
     await this.cognito.changePassword(user.accessToken, dto.currentPassword, dto.newPassword);
     // Every other session (and this one) ends; the client logs in again with the new password.
-    await this.signOutEverywhere(user.id, { leaveToSweep: true });
+    await this.signOutEverywhere(user.id);
   }
 
   /**
@@ -204,21 +204,19 @@ export class AuthService {
    * so a refresh in between is refused too. Changes of the user left half-done finish with it,
    * oldest first.
    *
-   * After a password reset or change, whose effect Cognito already has, a sign-out Cognito cannot
-   * do now (throttling, an outage; cognito-local lacks it) is left to the sweep (`leaveToSweep`):
-   * the answer is a success, the old tokens stay refused, the guard refuses tokens of sign-ins older
-   * than the cut-off meanwhile, and a sign-in with the new password works at once.
+   * Every caller has its effect before Cognito is asked: the password is changed, or (logout-all)
+   * the sessions are ended and the tokens cut off. So a sign-out Cognito cannot do now (throttling,
+   * an outage; cognito-local lacks it) is left to the sweep: the answer is a success, the old
+   * tokens stay refused, the guard refuses tokens of sign-ins older than the cut-off meanwhile,
+   * and a new sign-in works at once.
    */
-  private async signOutEverywhere(userId: string, options: { leaveToSweep: boolean }): Promise<void> {
+  private async signOutEverywhere(userId: string): Promise<void> {
     // Every session ends first, in the database alone: its tokens are refused whatever Cognito does.
     await this.sessions.endAllBut(userId, null);
     await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
     try {
       await this.changes.finishPendingFor(userId);
     } catch (error) {
-      if (!options.leaveToSweep) {
-        throw error;
-      }
       this.logger.warn({ err: error, userId }, 'global sign-out left to the sweep');
       // Answers once the cut-off's second has begun, so a sign-in right after the answer is accepted.
       const cutOff = await this.users.cutOffTokens([userId]);
