@@ -405,6 +405,7 @@ describe('ECS service', () => {
     RATE_LIMIT_AUTH_PER_MINUTE: "the contract's default (20)",
     OTEL_SDK_DISABLED: 'telemetry is on: the collector runs beside the API',
     LOG_FORMAT: 'JSON lines, the default: CloudWatch Logs reads them as they are',
+    REAUTH_MAX_AGE: 'the default (300 s): a sign-in counts as recent for five minutes',
   };
 
   it("wires every required env from the stack's own resources", () => {
