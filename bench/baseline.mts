@@ -136,19 +136,26 @@ interface CallerRow {
   withdrawal_requested_at: Date | null;
   jti_revoked: boolean;
   change_pending: boolean;
+  session_ended: boolean | null;
   created_at: Date;
   updated_at: Date;
 }
 
 /** The caller's row, read once per request with the guard's SQL; null when it refuses the token. */
 async function caller(claims: Claims): Promise<CallerRow | null> {
-  const { rows } = await pool.query<CallerRow>(
-    `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
-            EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending
+  // A prepared statement, as the app's guard uses (CallerStateRepository).
+  const { rows } = await pool.query<CallerRow>({
+    name: 'caller_state',
+    text: `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
+            EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending,
+            s.id AS session_id, s.ended_at IS NOT NULL AS session_ended,
+            s.last_seen_at < now() - interval '5 minutes' AS session_seen_long_ago
        FROM user_mapping u
+       LEFT JOIN session_key k ON k.key = $3
+       LEFT JOIN session s ON s.id = k.session_id AND s.user_id = u.id
       WHERE u.cognito_sub = $1`,
-    [claims.sub, claims.jti],
-  );
+    values: [claims.sub, claims.jti, claims.jti === null ? null : `j:${claims.jti}`],
+  });
   const row = rows[0];
   if (
     row === undefined ||
@@ -156,6 +163,7 @@ async function caller(claims: Claims): Promise<CallerRow | null> {
     row.withdrawal_requested_at !== null ||
     row.jti_revoked ||
     row.change_pending ||
+    row.session_ended === true ||
     (row.tokens_valid_after !== null && claims.iat * 1000 < row.tokens_valid_after.getTime())
   ) {
     return null;

@@ -278,11 +278,20 @@ async function main(): Promise<void> {
       // Four images on each post of author 1 (read by an app with S3 configured): a page of that
       // author's posts stays the same while the POST scenarios add posts to the main list.
       await c.query(
-        `INSERT INTO uploads (id, owner_id, object_key, content_type, size, state, post_id, position, attached_at)
-         SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
+        `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size, state, post_id, position, attached_at)
+         SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'attachments/' || x.author_id || '/' || x.id,
+                'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
            FROM (SELECT gen_random_uuid() AS id, p.author_id, p.id AS post_id, g.pos
                    FROM posts p CROSS JOIN generate_series(0, 3) AS g(pos)
                   WHERE p.author_id = (SELECT id FROM user_mapping WHERE cognito_sub = 'author-1')) x`,
+      );
+      // The caller's token belongs to a session, as one from POST /v1/auth/login does: the guard's
+      // statement finds it (docs/sessions.md).
+      const { jti } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string };
+      await c.query(
+        `WITH s AS (INSERT INTO session (user_id, expires_at) VALUES ($1, now() + interval '30 days') RETURNING id)
+         INSERT INTO session_key (key, session_id) SELECT $2, id FROM s`,
+        [caller.id, `j:${jti}`],
       );
       await c.query('ANALYZE');
       const authors = await c.query<{ id: string }>(`SELECT id FROM user_mapping WHERE cognito_sub IN ('author-1', 'author-2') ORDER BY cognito_sub`);

@@ -174,6 +174,8 @@ async function main(): Promise<void> {
       COGNITO_DOMAIN: cognito.endpoint,
       OAUTH_REDIRECT_URIS: CALLBACK_URL,
       SWAGGER_ENABLED: 'true',
+      // Readable lines in the terminal (pino-pretty); LOG_FORMAT=json in the shell keeps JSON.
+      LOG_FORMAT: process.env.LOG_FORMAT ?? 'pretty',
       S3_BUCKET,
       S3_ENDPOINT: s3.endpoint,
     };

@@ -1,4 +1,6 @@
 import { NestFactory } from '@nestjs/core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
 import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
@@ -18,7 +20,7 @@ import { ShutdownState } from './health/shutdown-state';
 import { PUBLIC_ROUTE_FLAG } from './identity/public.decorator';
 import { recordHttpServerMetrics } from './telemetry/http-metrics';
 
-/** Contract section 2: bodies over 64 KiB are refused with 413. */
+/** Bodies over 64 KiB are refused with 413 (docs/api.md, conventions). */
 export const BODY_LIMIT_BYTES = 64 * 1024;
 /** Above the ALB's 60 s idle timeout, so the ALB never reuses a connection we just closed. */
 export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -72,6 +74,9 @@ function fastifyAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
     // parameter) still leaves as problem details with a request id.
     frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       void reply.header('X-Request-Id', request.id);
+      if (isApiPath(request.url)) {
+        void reply.header('Cache-Control', 'no-store');
+      }
       sendProblem(error, request, reply, new Logger('Errors'));
     },
   });
@@ -158,14 +163,24 @@ function closeConnectionsWhileDraining(fastify: FastifyInstance, shutdown: Shutd
 /**
  * Security headers and the request id on every response. helmet's headers are constant for our
  * options: computed once, not per request. Everything a request runs (services, Cognito, the
- * database) logs with its id.
+ * database) logs with its id. Every `/v1` response, errors included, is `Cache-Control: no-store`:
+ * tokens, TOTP secrets, presigned posts and per-user data never sit in a shared cache (RFC 6749
+ * section 5.1).
  */
 function addSecurityHeadersAndRequestContext(fastify: FastifyInstance): void {
   const security = securityHeaders();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.headers(security).header('X-Request-Id', request.id);
-    runInRequest(request.id, done);
+    if (isApiPath(request.url)) {
+      void reply.header('Cache-Control', 'no-store');
+    }
+    runInRequest(request, done);
   });
+}
+
+/** Whether a request URL is under `/v1` (the API), as opposed to health checks and docs. */
+function isApiPath(url: string): boolean {
+  return url === '/v1' || url.startsWith('/v1/') || url.startsWith('/v1?');
 }
 
 /** One log line per request, with its id, status and duration. */
@@ -192,17 +207,29 @@ function enableCors(app: NestFastifyApplication, origins: string[]): void {
     allowedHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
     exposedHeaders: ['X-Request-Id', 'Retry-After', 'Location', 'WWW-Authenticate', 'Idempotent-Replayed'],
     maxAge: 600,
+    // A preflight is answered by the CORS hook, before ours: it says no-store itself.
+    cacheControl: 'no-store',
   });
 }
 
-/** The OpenAPI document at /docs/openapi.json and its UI at /docs. */
+/**
+ * The service's name and version from its package.json, one folder above this file both in src/
+ * and in dist/ (the image copies package.json next to dist/).
+ */
+function servicePackage(): { name: string; version: string } {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+  return { name: typeof pkg.name === 'string' ? pkg.name : 'api', version: typeof pkg.version === 'string' ? pkg.version : '0.0.0' };
+}
+
+/** The OpenAPI document at /docs/openapi.json and its UI at /docs, titled with the service's name and version. */
 function serveApiDocs(app: NestFastifyApplication): void {
+  const { name, version } = servicePackage();
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
-      .setTitle('API')
+      .setTitle(name)
       .setDescription('Cognito-authenticated REST API. Errors are RFC 9457 problem details.')
-      .setVersion('1')
+      .setVersion(version)
       .addBearerAuth()
       .build(),
   );

@@ -16,13 +16,13 @@ async function bootstrap(): Promise<void> {
     config = loadConfigFromProcess();
   } catch (error) {
     if (error instanceof ConfigError) {
-      // One clear line naming the variable, no stack trace (contract section 1).
+      // One clear line naming the variable, no stack trace, exit code 1.
       process.stderr.write(`Configuration error: ${error.message}\n`);
       process.exit(1);
     }
     throw error;
   }
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, undefined, config.logFormat);
   let app: NestFastifyApplication;
   try {
     app = await createApp(config, logger);

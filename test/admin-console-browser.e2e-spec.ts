@@ -1,4 +1,9 @@
-import { AdminAddUserToGroupCommand, AdminConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminAddUserToGroupCommand,
+  AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
+  SignUpCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -481,6 +486,18 @@ suite('Admin console in a real browser (headless Chromium)', () => {
           }),
         );
         await client.send(new AdminConfirmSignUpCommand({ UserPoolId: hosted.pool.userPoolId, Username: email }));
+        // Confirming with the emailed code marks the email verified in Cognito; cognito-local does
+        // not, and the service mirrors only a verified email.
+        await client.send(
+          new AdminUpdateUserAttributesCommand({
+            UserPoolId: hosted.pool.userPoolId,
+            Username: email,
+            UserAttributes: [
+              { Name: 'email', Value: email },
+              { Name: 'email_verified', Value: 'true' },
+            ],
+          }),
+        );
         await client.send(
           new AdminAddUserToGroupCommand({ UserPoolId: hosted.pool.userPoolId, Username: signUp.UserSub, GroupName: 'admin' }),
         );

@@ -140,6 +140,60 @@ describe('revocation holds under races and partial failures', () => {
     expect(audit).toEqual([{ actor_id: admin.id }]);
   });
 
+  describe('an invitation whose database write is lost after Cognito created the user', () => {
+    /** Invites `email` into moderator and cuts the database once Cognito created the user and is adding its group. */
+    async function inviteAndLoseTheDatabase(email: string): Promise<void> {
+      idp.delay('AdminAddUserToGroup', 1_500);
+      const invitation = adminCall('post', '/v1/admin/users').send({ email, nickname: 'invitee', groups: ['moderator'] }).then((r) => r);
+      await idp.called('AdminAddUserToGroup');
+      await t.dbProxy!.stop();
+      const cut = await invitation;
+      expect({ status: cut.status, code: cut.body.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+      await t.dbProxy!.resume();
+      idp.reset();
+      await waitUntil('the database is back', async () => (await t.http.get('/health/ready')).status === 200, 15_000);
+    }
+
+    const invitesOf = (email: string): Promise<Array<{ actor_id: string; outcome: string; details: unknown; email: string | null }>> =>
+      t.db.query(
+        `SELECT a.actor_id, a.outcome, a.details, u.email FROM audit_log a LEFT JOIN user_mapping u ON u.id = a.target_user_id
+          WHERE a.action = 'user.invite' AND (u.email = $1 OR a.details->>'email' = $1)`,
+        [email],
+      );
+
+    it('is finished and audited once by the sweep', async () => {
+      const email = `lost-invite-${Date.now()}@example.com`;
+      await inviteAndLoseTheDatabase(email);
+
+      await t.db.query(`UPDATE pending_changes SET requested_at = now() - interval '1 minute' WHERE action = 'user.invite'`);
+      expect(await t.app.get(AccountChangesService).sweep()).toEqual({ completed: 1, failed: 0 });
+      const [row] = await t.db.query(`SELECT id, status FROM user_mapping WHERE email = $1`, [email]);
+      expect(row).toEqual({ id: expect.any(String), status: 'active' });
+      expect(await invitesOf(email)).toEqual([{ actor_id: admin.id, outcome: 'succeeded', details: { groups: ['moderator'] }, email }]);
+      expect(await t.db.query(`SELECT id FROM pending_changes WHERE action = 'user.invite'`)).toEqual([]);
+      const detail = await t.http.get(`/v1/admin/users/${row.id}`).set(bearer(admin.accessToken));
+      expect(detail.body).toMatchObject({ email, groups: ['moderator'], enabled: true });
+
+      // Nothing is left for a second sweep, and an invitation of the same address now is refused.
+      expect(await t.app.get(AccountChangesService).sweep()).toEqual({ completed: 0, failed: 0 });
+      const again = await adminCall('post', '/v1/admin/users').send({ email, nickname: 'invitee', groups: ['moderator'] });
+      expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'USER_EXISTS' });
+      expect((await invitesOf(email)).filter((e) => e.outcome === 'succeeded')).toHaveLength(1);
+    });
+
+    it('is finished by the admin’s retry before the sweep, answered 201 and audited once', async () => {
+      const email = `retried-invite-${Date.now()}@example.com`;
+      await inviteAndLoseTheDatabase(email);
+
+      const retry = await adminCall('post', '/v1/admin/users').send({ email, nickname: 'invitee', groups: ['moderator'] });
+      expectStatus(retry, 201);
+      expect(retry.body).toMatchObject({ email, nickname: 'invitee', groups: ['moderator'], enabled: true });
+      await t.db.query(`UPDATE pending_changes SET requested_at = now() - interval '1 minute' WHERE action = 'user.invite'`);
+      expect(await t.app.get(AccountChangesService).sweep()).toEqual({ completed: 0, failed: 0 });
+      expect(await invitesOf(email)).toEqual([{ actor_id: admin.id, outcome: 'succeeded', details: { groups: ['moderator'] }, email }]);
+    });
+  });
+
   it('refuses to add a member to a group while its deletion is in flight, and revokes the members it had', async () => {
     expectStatus(await adminCall('post', '/v1/admin/groups').send({ name: 'editors' }), 201);
     const member = await t.given.user({ groups: ['editors'] });

@@ -164,6 +164,40 @@ describe('admin: users, groups and the audit log', () => {
       }
     });
 
+    it('counts only admins who can sign in: an invited admin who never logged in, or a disabled one, does not lift it', async () => {
+      const solo = await startTestApp();
+      try {
+        const only = await solo.given.user({ groups: ['admin'] });
+        const call = (method: 'put' | 'post' | 'delete', path: string) => solo.http[method](path).set(bearer(only.accessToken));
+        // An invited admin stays in FORCE_CHANGE_PASSWORD until their first login.
+        const invited = await call('post', '/v1/admin/users').send({ email: `never-${only.id}@example.com`, nickname: 'n', groups: ['admin'] });
+        expectStatus(invited, 201);
+        const disabled = await solo.given.user({ groups: ['admin'] });
+        expectStatus(await call('post', `/v1/admin/users/${disabled.id}/disable`), 204);
+
+        for (const [method, path] of [
+          ['delete', `/v1/admin/users/${only.id}/groups/admin`],
+          ['post', `/v1/admin/users/${only.id}/disable`],
+          ['delete', `/v1/admin/users/${only.id}`],
+          ['delete', '/v1/users/me'],
+        ] as const) {
+          const res = await call(method, path);
+          expect({ path, status: res.status, code: res.body.code }).toEqual({ path, status: 409, code: 'CONFLICT' });
+        }
+        const [row] = await solo.db.query(`SELECT status, withdrawal_requested_at FROM user_mapping WHERE id = $1`, [only.id]);
+        expect(row).toEqual({ status: 'active', withdrawal_requested_at: null });
+        const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
+        try {
+          const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: solo.pool.userPoolId, Username: only.sub }));
+          expect((out.Groups ?? []).map((g) => g.GroupName)).toContain('admin');
+        } finally {
+          client.destroy();
+        }
+      } finally {
+        await solo.close();
+      }
+    });
+
     it('refuses to delete the admin group itself', async () => {
       const res = await as(admin).delete('/v1/admin/groups/admin');
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'CONFLICT' });

@@ -1,5 +1,6 @@
 import {
   AdminConfirmSignUpCommand,
+  AdminUpdateUserAttributesCommand,
   AdminGetUserCommand,
   AssociateSoftwareTokenCommand,
   CognitoIdentityProviderClient,
@@ -192,6 +193,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
             ChallengeName: 'SOFTWARE_TOKEN_MFA',
             Session: 'expired-session',
             ChallengeResponses: { USERNAME: admin.email, SOFTWARE_TOKEN_MFA_CODE: '654321' },
+            UserContextData: { IpAddress: expect.any(String) },
           },
         ]);
       } finally {
@@ -227,7 +229,13 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
           { Session: 'session-2', UserCode: '123456' },
         ]);
         expect(sdk.commandCalls(RespondToAuthChallengeCommand).map((c) => c.args[0].input)).toEqual([
-          { ClientId: t.pool.clientId, ChallengeName: 'MFA_SETUP', Session: 'session-3', ChallengeResponses: { USERNAME: admin.email } },
+          {
+            ClientId: t.pool.clientId,
+            ChallengeName: 'MFA_SETUP',
+            Session: 'session-3',
+            ChallengeResponses: { USERNAME: admin.email },
+            UserContextData: { IpAddress: expect.any(String) },
+          },
         ]);
       } finally {
         sdk.restore();
@@ -347,6 +355,17 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
           }),
         );
         await client.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
+        // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+        await client.send(
+          new AdminUpdateUserAttributesCommand({
+            UserPoolId: t.pool.userPoolId,
+            Username: email,
+            UserAttributes: [
+              { Name: 'email', Value: email },
+              { Name: 'email_verified', Value: 'true' },
+            ],
+          }),
+        );
         const out = await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
         return { sub: out.Username ?? '', email };
       } finally {
@@ -372,7 +391,8 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       ['DELETE', '/v1/users/me/mfa/totp', undefined],
     ])('answers %s %s with 403 INSUFFICIENT_SCOPE, naming the scope', async (method, path, body) => {
       const { sub } = await cognitoOnlyUser();
-      const token = t.forge({ sub, username: sub, scope: 'openid email' });
+      // A recent sign-in, so that the routes that need one (docs/sessions.md) come to the scope.
+      const token = t.forge({ sub, username: sub, scope: 'openid email', auth_time: Math.floor(Date.now() / 1000) });
       const call = method === 'PATCH' ? t.http.patch(path) : method === 'DELETE' ? t.http.delete(path) : t.http.post(path);
       const res = await call.set(bearer(token)).send(body);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 403, code: 'INSUFFICIENT_SCOPE' });

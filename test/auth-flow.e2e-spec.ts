@@ -310,8 +310,8 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
         expectStatus(await t.http.post('/v1/auth/resend-code').send({ email }), 202);
         const calls = sdk.commandCalls(ResendConfirmationCodeCommand);
         expect(calls.map((c) => c.args[0].input)).toEqual([
-          { ClientId: t.pool.clientId, Username: 'ghost@example.com' },
-          { ClientId: t.pool.clientId, Username: email },
+          { ClientId: t.pool.clientId, Username: 'ghost@example.com', UserContextData: { IpAddress: expect.any(String) } },
+          { ClientId: t.pool.clientId, Username: email, UserContextData: { IpAddress: expect.any(String) } },
         ]);
       } finally {
         sdk.restore();

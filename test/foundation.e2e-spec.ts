@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { mockGlobalSignOut } from './support/cognito-sdk';
-import { bearer, startTestApp, TestApp } from './support/test-app';
+import { bearer, PASSWORD, startTestApp, TestApp } from './support/test-app';
+
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 describe('foundation: cross-cutting HTTP contract', () => {
   let t: TestApp;
@@ -137,6 +141,8 @@ describe('foundation: cross-cutting HTTP contract', () => {
     const doc = await t.http.get('/docs/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.paths['/v1/auth/login']).toBeDefined();
+    // The service's own name and version (package.json), not a placeholder.
+    expect(doc.body.info).toMatchObject({ title: 'cognito-nest-api', version: PACKAGE_VERSION });
     expect((await t.http.get('/docs')).status).toBe(200);
   });
 
@@ -145,6 +151,26 @@ describe('foundation: cross-cutting HTTP contract', () => {
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('UNAUTHENTICATED');
     expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('marks every /v1 response Cache-Control: no-store (success, errors, the early 401, 404, 413, 415), not /health', async () => {
+    const user = await t.given.user();
+    const responses = [
+      await t.http.get('/v1/users/me').set(bearer(user.accessToken)), // 200, per-user data
+      await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD }), // 200, tokens
+      await t.http.get('/v1/users/me'), // 401 answered by the early hook
+      await t.http.get('/v1/users/me').set(bearer('not-a-token')), // 401 from the guard
+      await t.http.get('/v1/nothing-here'), // 404
+      await t.http.get('/v1/users/not-a-uuid').set(bearer(user.accessToken)), // 400
+      await t.http.post('/v1/auth/login').send({ email: 'a@example.com', password: 'x'.repeat(70 * 1024) }), // 413
+      await t.http.post('/v1/auth/login').set('Content-Type', 'text/plain').send('x'), // 415
+      await t.http.get('/v1/%E0%A4%A'), // malformed percent-encoding, refused by the router
+      await t.http.options('/v1/users/me').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET'),
+    ];
+    expect(responses.map((res) => [res.status, res.headers['cache-control']])).toEqual(
+      [200, 200, 401, 401, 404, 400, 413, 415, 400, 204].map((status) => [status, 'no-store']),
+    );
+    expect((await t.http.get('/health/live')).headers['cache-control']).toBeUndefined();
   });
 
   it('validates path ids as UUIDs', async () => {

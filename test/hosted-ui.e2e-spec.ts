@@ -1,4 +1,4 @@
-import { AdminConfirmSignUpCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminConfirmSignUpCommand, AdminUpdateUserAttributesCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
@@ -62,6 +62,17 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
         }),
       );
       await client.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
+      // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+      await client.send(
+        new AdminUpdateUserAttributesCommand({
+          UserPoolId: t.pool.userPoolId,
+          Username: email,
+          UserAttributes: [
+            { Name: 'email', Value: email },
+            { Name: 'email_verified', Value: 'true' },
+          ],
+        }),
+      );
       return email;
     } finally {
       client.destroy();
@@ -121,6 +132,51 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     for (const secret of [code, verifier, res.body.accessToken as string, res.body.refreshToken as string]) {
       expect(logs).not.toContain(secret);
     }
+  });
+
+  it('mirrors only an email Cognito reports verified: a new row gets none, an existing row keeps its verified one', async () => {
+    /** Another email set in Cognito, not verified (as a requested and never confirmed change leaves it). */
+    async function claimUnverified(username: string): Promise<string> {
+      const claimed = uniqueEmail('ceo');
+      const client = emulatorClient(t.cognitoEndpoint);
+      try {
+        await client.send(
+          new AdminUpdateUserAttributesCommand({
+            UserPoolId: t.pool.userPoolId,
+            Username: username,
+            UserAttributes: [
+              { Name: 'email', Value: claimed },
+              { Name: 'email_verified', Value: 'false' },
+            ],
+          }),
+        );
+      } finally {
+        client.destroy();
+      }
+      return claimed;
+    }
+    async function exchange(username: string): Promise<string> {
+      const { verifier, challenge } = pkce();
+      const code = await authorizationCode(username, challenge);
+      const res = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url });
+      expectStatus(res, 200);
+      const me = await t.http.get('/v1/users/me').set(bearer(res.body.accessToken as string));
+      expectStatus(me, 200);
+      return me.body.id as string;
+    }
+    const emailOf = async (id: string): Promise<string | null> => {
+      const [row] = await t.db.query<Array<{ email: string | null }>>('SELECT email FROM user_mapping WHERE id = $1', [id]);
+      return row.email;
+    };
+
+    const fresh = await claimUnverified(await hostedUiUser());
+    expect(await emailOf(await exchange(fresh))).toBeNull();
+
+    const known = await hostedUiUser();
+    const id = await exchange(known);
+    expect(await emailOf(id)).toBe(known);
+    expect(await exchange(await claimUnverified(known))).toBe(id);
+    expect(await emailOf(id)).toBe(known);
   });
 
   it('refuses a wrong code verifier with 400 INVALID_GRANT and creates no row', async () => {

@@ -201,7 +201,9 @@ describe('posts and comments: keyset pages and query count', () => {
       try {
         const res = await t.http.get(path).set(bearer(viewer.accessToken));
         expectStatus(res, 200);
-        return { statements: spy.mock.calls.map(([query]) => String(query)), items: res.body.items as Item[] };
+        // A statement is SQL text, or a query config ({ text, values, name? }) as poolQuery sends it.
+        const text = (query: unknown): string => (typeof query === 'string' ? query : String((query as { text?: unknown }).text));
+        return { statements: spy.mock.calls.map(([query]) => text(query)), items: res.body.items as Item[] };
       } finally {
         spy.mockRestore();
       }

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createUserPool } from './stack/cognito-local';
@@ -81,6 +81,20 @@ describe('the production build as its own process', () => {
       expect(Date.now() - stopAt).toBeLessThan(10_000);
     } finally {
       app.child.kill('SIGKILL');
+    }
+  });
+
+  it('titles its OpenAPI document with the service name and version from package.json, run from dist/', async () => {
+    const port = await freePort();
+    const app = startNode(dir, ['dist/main.js'], { ...env, PORT: String(port), SWAGGER_ENABLED: 'true' });
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, 20_000);
+      const doc = (await (await fetch(`http://127.0.0.1:${port}/docs/openapi.json`)).json()) as { info: unknown };
+      const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+      expect(doc.info).toMatchObject({ title: pkg.name, version: pkg.version });
+    } finally {
+      app.child.kill('SIGKILL');
+      await app.exited;
     }
   });
 

@@ -6,6 +6,8 @@ import {
   CognitoIdentityProviderClient,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { emulatorClient } from './stack/cognito-local';
 import { ensureBuilt, productionEnv, ROOT, run } from './support/processes';
@@ -19,6 +21,15 @@ jest.setTimeout(120_000);
 async function runJob(t: TestApp, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH ?? '', ...productionEnv(t.databaseUrl, t.pool, t.cognitoEndpoint) };
   return run(process.execPath, ['dist/jobs/reconcile.js', ...args], { cwd: ROOT, env });
+}
+
+/** Every file of dist/ with its modification time: a build deletes and rewrites them. */
+function distStamp(): string {
+  const dist = join(ROOT, 'dist');
+  return readdirSync(dist, { recursive: true, encoding: 'utf8' })
+    .map((file) => `${file}:${statSync(join(dist, file)).mtimeMs}`)
+    .sort()
+    .join('\n');
 }
 
 async function rows(t: TestApp): Promise<unknown[]> {
@@ -71,6 +82,17 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
       }),
     );
     await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: poolId, Username: email }));
+    // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+    await cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: poolId,
+        Username: email,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+      }),
+    );
     const created = await cognito.send(new AdminGetUserCommand({ UserPoolId: poolId, Username: email }));
     withoutRow = { email, sub: created.UserAttributes?.find((a) => a.Name === 'sub')?.Value ?? '' };
     const unconfirmed = uniqueEmail('unconfirmed');
@@ -93,7 +115,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     const before = await rows(t);
     const { stdout } = await runJob(t, ['--dry-run']);
     expect(stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 dry_run=true duration_ms=\d+$/),
+      expect.stringMatching(
+        /^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 disabled=0 enabled=0 dry_run=true duration_ms=\d+$/,
+      ),
     ]);
     expect(await rows(t)).toEqual(before);
   });
@@ -101,7 +125,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
   it('withdraws the deleted user, copies the drifted nickname, creates the missing row, and prints one line', async () => {
     const { stdout } = await runJob(t);
     expect(stdout.trim().split('\n')).toEqual([
-      expect.stringMatching(/^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 dry_run=false duration_ms=\d+$/),
+      expect.stringMatching(
+        /^reconcile: cognito_users=4 unconfirmed=1 created=1 updated=1 withdrawn=1 disabled=0 enabled=0 dry_run=false duration_ms=\d+$/,
+      ),
     ]);
     expect(await row(t, deleted.id)).toEqual({ status: 'withdrawn', email: null, nickname: null });
     expect(await row(t, renamed.id)).toMatchObject({ status: 'active', nickname: 'after' });
@@ -120,7 +146,9 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
   it('finds nothing to do on a second run', async () => {
     const before = await rows(t);
     const { stdout } = await runJob(t);
-    expect(stdout).toMatch(/^reconcile: cognito_users=4 unconfirmed=1 created=0 updated=0 withdrawn=0 dry_run=false duration_ms=\d+\n$/);
+    expect(stdout).toMatch(
+      /^reconcile: cognito_users=4 unconfirmed=1 created=0 updated=0 withdrawn=0 disabled=0 enabled=0 dry_run=false duration_ms=\d+\n$/,
+    );
     expect(await rows(t)).toEqual(before);
   });
 
@@ -147,6 +175,14 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     // The earlier test left one more gone user (the lock test's): both are withdrawn, each once.
     expect(withdrawn.reduce((a, b) => a + b, 0)).toBe(2);
     expect(await row(t, user.id)).toMatchObject({ status: 'withdrawn' });
+  });
+
+  it('npm run reconcile runs from the sources: it neither builds nor touches dist/', async () => {
+    const before = distStamp();
+    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...productionEnv(t.databaseUrl, t.pool, t.cognitoEndpoint) };
+    const { stdout } = await run('npm', ['run', '--silent', 'reconcile', '--', '--dry-run'], { cwd: ROOT, env, timeout: 60_000 });
+    expect(stdout).toMatch(/^reconcile: cognito_users=\d+ .* dry_run=true duration_ms=\d+\n$/);
+    expect(distStamp()).toEqual(before);
   });
 
   it('refuses an unknown argument with its usage and exit 2', async () => {

@@ -169,7 +169,8 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect(post.attachments[1]).toEqual({ id: ids[1], contentType: 'image/jpeg', size: JPEG.length, url: expect.any(String) });
 
       const url = new URL(post.attachments[1].url);
-      expect(url.pathname).toBe(`/${process.env.TEST_S3_BUCKET}/uploads/${alice.id}/${ids[1]}`);
+      // Served from the attachment's own copy, not from the key the upload's policy targets.
+      expect(url.pathname).toBe(`/${process.env.TEST_S3_BUCKET}/attachments/${alice.id}/${ids[1]}`);
       expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(15 * 60);
       // The SDK's default would sign x-amz-checksum-crc32 / x-amz-sdk-checksum-algorithm in, which real S3 refuses.
       expect([...url.searchParams.keys()].filter((k) => /checksum/i.test(k))).toEqual([]);
@@ -184,6 +185,20 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect((list.body.items as PostBody[]).find((p) => p.id === post.id)?.attachments.map((a) => a.id)).toEqual(ids);
       const rows = await t.db.query(`SELECT state, post_id, position FROM uploads WHERE id = ANY($1) ORDER BY position`, [ids]);
       expect(rows).toEqual(ids.map((_, i) => ({ state: 'attached', post_id: post.id, position: i })));
+    });
+
+    it('serves what was checked: replaying the presigned POST after the post attached it changes nothing', async () => {
+      const upload = await uploaded(alice);
+      const res = await createPost(alice, [upload.id]);
+      expectStatus(res, 201);
+      // The policy is still valid for minutes and may be used again (s3rver enforces none, so the
+      // same fields are replayed as S3 would accept them): other bytes of the same type and size.
+      const swapped = Buffer.concat([PNG.subarray(0, 8), Buffer.alloc(PNG.length - 8, 0x41)]);
+      expect((await postToS3(upload, swapped)).status).toBe(204);
+      const served = async (url: string): Promise<Buffer> => Buffer.from(await (await fetch(url)).arrayBuffer());
+      expect(await served((res.body as PostBody).attachments[0].url)).toEqual(PNG);
+      const read = await t.http.get(`/v1/posts/${(res.body as PostBody).id}`).set(bearer(bob.accessToken));
+      expect(await served((read.body as PostBody).attachments[0].url)).toEqual(PNG);
     });
 
     it('keeps a page of posts at a constant number of SQL statements, whatever their attachments', async () => {
@@ -334,12 +349,15 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const gonePost = (await createPost(bob, [gone.id])).body as PostBody;
       // A moderator's deletion counts like the author's.
       expect((await t.http.delete(`/v1/posts/${gonePost.id}`).set(bearer(moderator.accessToken))).status).toBe(204);
+      // Past the time its presigned POST could be replayed.
+      await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [gone.id]);
 
       const result = await sweeper().sweep();
       expect(result.failed).toBe(0);
       expect(result.deleted).toBeGreaterThanOrEqual(2);
       expect(await bucket.exists(stale.fields.key)).toBe(false);
       expect(await bucket.exists(gone.fields.key)).toBe(false);
+      expect(await bucket.exists(`attachments/${bob.id}/${gone.id}`)).toBe(false);
       expect(await bucket.exists(fresh.fields.key)).toBe(true);
       expect(await bucket.exists(kept.fields.key)).toBe(true);
       const left = await t.db.query(`SELECT id FROM uploads WHERE id = ANY($1) ORDER BY id`, [[stale.id, fresh.id, kept.id, gone.id]]);
@@ -348,12 +366,51 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect(await sweeper().sweep()).toEqual({ deleted: 0, failed: 0 });
     });
 
+    it('deletes an attached upload’s original once its policy is spent, keeps the copy the post serves, and both with the post', async () => {
+      const upload = await uploaded(bob);
+      const attachment = `attachments/${bob.id}/${upload.id}`;
+      const post = (await createPost(bob, [upload.id])).body as PostBody;
+      expect(await bucket.exists(attachment)).toBe(true);
+      // While the policy could still be replayed, the key it targets is tracked and kept.
+      await sweeper().sweep();
+      expect(await bucket.exists(upload.fields.key)).toBe(true);
+
+      await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [upload.id]);
+      expect((await sweeper().sweep()).failed).toBe(0);
+      expect(await bucket.exists(upload.fields.key)).toBe(false);
+      expect(await bucket.exists(attachment)).toBe(true);
+      const read = await t.http.get(`/v1/posts/${post.id}`).set(bearer(alice.accessToken));
+      const image = await fetch((read.body as PostBody).attachments[0].url);
+      expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
+      expect(await sweeper().sweep()).toEqual({ deleted: 0, failed: 0 });
+
+      expect((await t.http.delete(`/v1/posts/${post.id}`).set(bearer(bob.accessToken))).status).toBe(204);
+      expect((await sweeper().sweep()).failed).toBe(0);
+      expect(await bucket.exists(attachment)).toBe(false);
+      expect(await t.db.query(`SELECT 1 FROM uploads WHERE id = $1`, [upload.id])).toEqual([]);
+    });
+
+    it('deletes the copy an attach left behind when it was refused (as a crash before the commit would)', async () => {
+      const upload = await requestUpload(bob, 'image/png', PNG.length);
+      expect((await postToS3(upload, PNG, { 'Content-Type': 'text/html' })).status).toBe(204);
+      expect(problem(await createPost(bob, [upload.id]))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      const attachment = `attachments/${bob.id}/${upload.id}`;
+      expect(await bucket.exists(attachment)).toBe(true);
+      const [row] = await t.db.query(`SELECT state FROM uploads WHERE id = $1`, [upload.id]);
+      expect(row).toEqual({ state: 'pending' });
+
+      await t.db.query(`UPDATE uploads SET created_at = now() - interval '25 hours' WHERE id = $1`, [upload.id]);
+      expect((await sweeper().sweep()).failed).toBe(0);
+      expect(await bucket.exists(upload.fields.key)).toBe(false);
+      expect(await bucket.exists(attachment)).toBe(false);
+    });
+
     it('deletes each object exactly once when several instances sweep at the same time', async () => {
       const owner = await t.given.user({ nickname: 'Bulk' });
       // More than one batch of rows, inserted directly (their objects need not exist: S3 deletes absent keys too).
       await t.db.query(
-        `INSERT INTO uploads (id, owner_id, object_key, content_type, size, created_at)
-         SELECT id, $1::uuid, 'uploads/' || $1::text || '/' || id, 'image/png', 10, now() - interval '2 days'
+        `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size, created_at)
+         SELECT id, $1::uuid, 'uploads/' || $1::text || '/' || id, 'attachments/' || $1::text || '/' || id, 'image/png', 10, now() - interval '2 days'
            FROM (SELECT gen_random_uuid() AS id FROM generate_series(1, 230)) g`,
         [owner.id],
       );
@@ -362,9 +419,9 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       try {
         // Each sweep runs its batches in its own transactions on its own connections, as another instance would.
         const results = await Promise.all([sweeper().sweep(), sweeper().sweep(), sweeper().sweep()]);
-        const keys = spy.mock.calls.flatMap(([batch]) => batch).filter((k) => k.startsWith(`uploads/${owner.id}/`));
-        expect(keys).toHaveLength(230);
-        expect(new Set(keys).size).toBe(230);
+        const keys = spy.mock.calls.flatMap(([batch]) => batch).filter((k) => k.includes(`/${owner.id}/`));
+        expect(keys).toHaveLength(460);
+        expect(new Set(keys).size).toBe(460);
         expect(results.reduce((sum, r) => sum + r.deleted, 0)).toBeGreaterThanOrEqual(230);
       } finally {
         spy.mockRestore();
@@ -377,6 +434,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const upload = await uploaded(bob);
       const post = (await createPost(bob, [upload.id])).body as PostBody;
       expect((await t.http.delete(`/v1/posts/${post.id}`).set(bearer(bob.accessToken))).status).toBe(204);
+      await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [upload.id]);
       await s3.stop();
       try {
         await expect(sweeper().sweep()).rejects.toMatchObject({ status: 503 });

@@ -9,7 +9,38 @@ import { DeploymentConfig } from './config';
 import { Database } from './database';
 import { ApiService } from './service';
 
-/** What pages the operator: 5xx rate, p99 latency, unhealthy targets, DB CPU and free storage. */
+/** Nominal memory (GiB) of the instance sizes RDS offers, for the connection and memory alarms. */
+const SIZE_MEMORY_GIB: Record<string, number> = {
+  micro: 1,
+  small: 2,
+  medium: 4,
+  large: 8,
+  xlarge: 16,
+  '2xlarge': 32,
+  '4xlarge': 64,
+  '8xlarge': 128,
+  '12xlarge': 192,
+  '16xlarge': 256,
+};
+
+/** The memory of an instance type such as t4g.medium (m and r classes: large = 8 / 16 GiB...). */
+export function instanceMemoryGiB(instanceType: string): number {
+  const [family, size] = instanceType.split('.');
+  const base = SIZE_MEMORY_GIB[size] ?? 4;
+  // r classes have twice the memory of m/t classes at the same size.
+  return family.startsWith('r') || family.startsWith('x') ? base * 2 : base;
+}
+
+/** RDS PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000). */
+export function maxConnections(instanceType: string): number {
+  return Math.min(Math.floor((instanceMemoryGiB(instanceType) * 1024 ** 3) / 9_531_392), 5000);
+}
+
+/**
+ * What pages the operator: 5xx rate, p99 latency, unhealthy targets, running tasks below the
+ * desired count, and the database's CPU (and CPU credits on burstable classes), free storage,
+ * connections and freeable memory.
+ */
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
 
@@ -76,10 +107,70 @@ export class Alarms extends Construct {
         // No data from the instance is itself a problem.
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,
       }),
+      ...this.databaseCapacity(config, database),
+      this.runningBelowDesired(service),
     ];
     for (const alarm of all) {
       alarm.addAlarmAction(notify);
       alarm.addOkAction(notify);
     }
   }
+
+  private databaseCapacity(config: DeploymentConfig, database: Database): cloudwatch.Alarm[] {
+    const period = Duration.minutes(5);
+    const instanceType = config.db.instanceType;
+    const memoryBytes = instanceMemoryGiB(instanceType) * 1024 ** 3;
+    const alarms = [
+      database.instance.metricDatabaseConnections({ period, statistic: 'Maximum' }).createAlarm(this, 'DbConnections', {
+        alarmDescription: `Database connections above 80 % of max_connections (about ${maxConnections(instanceType)} on ${instanceType}) for 10 minutes`,
+        threshold: Math.floor(maxConnections(instanceType) * 0.8),
+        evaluationPeriods: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      database.instance.metricFreeableMemory({ period, statistic: 'Minimum' }).createAlarm(this, 'DbFreeableMemory', {
+        alarmDescription: `Database freeable memory below 10 % of the ${instanceType}'s memory for 15 minutes`,
+        threshold: memoryBytes * 0.1,
+        evaluationPeriods: 3,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+    ];
+    if (instanceType.startsWith('t')) {
+      alarms.push(
+        database.instance.metric('CPUCreditBalance', { period, statistic: 'Minimum' }).createAlarm(this, 'DbCpuCredits', {
+          alarmDescription: `Burstable ${instanceType}: CPU credit balance below ${CPU_CREDIT_FLOOR} for 15 minutes (it is about to be throttled, or billed for surplus credits)`,
+          threshold: CPU_CREDIT_FLOOR,
+          evaluationPeriods: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+    return alarms;
+  }
+
+  /** Container Insights' RunningTaskCount below DesiredTaskCount for 5 minutes in a row. */
+  private runningBelowDesired(service: ApiService): cloudwatch.Alarm {
+    const minute = Duration.minutes(1);
+    const dimensionsMap = { ClusterName: service.cluster.clusterName, ServiceName: service.service.serviceName };
+    const metric = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: 'ECS/ContainerInsights', metricName, dimensionsMap, period: minute, statistic: 'Minimum' });
+    return new cloudwatch.MathExpression({
+      label: 'desired - running tasks',
+      expression: 'FILL(desired, 0) - FILL(running, 0)',
+      usingMetrics: { desired: metric('DesiredTaskCount'), running: metric('RunningTaskCount') },
+      period: minute,
+    }).createAlarm(this, 'TasksBelowDesired', {
+      alarmDescription: 'Fewer tasks running than desired for 5 minutes (tasks failing to start or being replaced in a loop)',
+      threshold: 0,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
 }
+
+/** CPU credits left below which a burstable database is paged (a t4g.micro earns 12 an hour). */
+const CPU_CREDIT_FLOOR = 20;

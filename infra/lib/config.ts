@@ -28,6 +28,8 @@ export interface DeploymentConfig {
     instanceType: string;
     storageType: DbStorageType;
     allocatedStorageGiB: number;
+    /** Storage autoscaling ceiling (RDS MaxAllocatedStorage). */
+    maxAllocatedStorageGiB: number;
     iops?: number;
     multiAz: boolean;
     backupRetentionDays: number;
@@ -52,7 +54,23 @@ export interface DeploymentConfig {
   reconcileSchedule: string;
   logRetentionDays: number;
   alarmEmail?: string;
+  /** The SES address the user pool sends from; none (dev only) keeps Cognito's own sender. */
+  emailFrom?: string;
+  /** The ADOT collector image, pinned by digest. */
+  adotImage: string;
 }
+
+/**
+ * The ADOT collector, pinned by digest (ECS pulls the digest; the tag is for the reader). The
+ * digest is the one public deployments pin for v0.40.0 (the same build is published to Docker Hub
+ * and ECR Public); it was looked up, not pulled, as the build machines have no registry access:
+ * check it with `docker buildx imagetools inspect` before the first deploy.
+ */
+export const DEFAULT_ADOT_IMAGE =
+  'public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0@sha256:cdd2092033efbad8f4289eb53c2d729fdc2167b5395d71c175628f7eb1eb78aa';
+
+/** What prod refuses to synthesize without, in the order it names the first one missing. */
+export const PROD_REQUIRED_KEYS = ['callbackUrls', 'logoutUrls', 'corsOrigins', 'alarmEmail', 'emailFrom'] as const;
 
 /** Reads one context value; `-c` gives strings, cdk.json may give numbers, booleans or arrays. */
 export type ContextReader = (key: string) => unknown;
@@ -94,6 +112,13 @@ export const DEFAULT_TOKENS: TokenLifetimes = {
 export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): DeploymentConfig {
   const stage = oneOf(read, 'stage', STAGES, 'dev');
   const prod = stage === 'prod';
+  if (prod) {
+    // prod has no defaults for what reaches users and operators: the URLs, the pager, the sender.
+    const missing = PROD_REQUIRED_KEYS.find((key) => raw(read, key) === undefined);
+    if (missing !== undefined) {
+      throw new ConfigError(`stage prod needs context "${missing}" (${PROD_REQUIRED_KEYS.join(', ')} have no prod default)`);
+    }
+  }
   // Explicit account and region keep synth offline (no lookups). The account defaults to the one
   // of the CLI's credentials (CDK_DEFAULT_ACCOUNT), else a dummy so synth works without any (CI).
   // The region never comes from the CLI's default: a stage stays in the region it was made in.
@@ -132,6 +157,12 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
   const allocatedStorageGiB = integer(read, 'dbAllocatedStorageGiB', storageType.startsWith('io') ? 100 : 20, 20, 65_536);
   const iops = optionalInteger(read, 'dbIops');
   checkIops(storageType, allocatedStorageGiB, iops);
+  const maxAllocatedStorageGiB = integer(read, 'dbMaxAllocatedStorageGiB', Math.max(100, allocatedStorageGiB * 2), 21, 65_536);
+  if (maxAllocatedStorageGiB <= allocatedStorageGiB) {
+    throw new ConfigError(
+      `context "dbMaxAllocatedStorageGiB" (${maxAllocatedStorageGiB}) must be above "dbAllocatedStorageGiB" (${allocatedStorageGiB}): it is the autoscaling ceiling`,
+    );
+  }
 
   const tokens: TokenLifetimes = {
     idTokenMinutes: integer(read, 'idTokenMinutes', DEFAULT_TOKENS.idTokenMinutes),
@@ -141,12 +172,9 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
   };
   checkTokenLifetimes(tokens);
 
-  const callbackUrls = list(
-    read,
-    'callbackUrls',
-    prod ? ['https://app.example.com/auth/callback'] : ['http://localhost:8080/auth/callback'],
-  );
-  const logoutUrls = list(read, 'logoutUrls', prod ? ['https://app.example.com/'] : ['http://localhost:8080/']);
+  // dev's defaults only: prod has none (checked above).
+  const callbackUrls = list(read, 'callbackUrls', ['http://localhost:8080/auth/callback']);
+  const logoutUrls = list(read, 'logoutUrls', ['http://localhost:8080/']);
   for (const u of [...callbackUrls, ...logoutUrls]) {
     checkRedirectUrl(u);
   }
@@ -181,9 +209,26 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
   if (maxTasks < minTasks) {
     throw new ConfigError(`context "maxTasks" (${maxTasks}) must be at least "minTasks" (${minTasks})`);
   }
-  const alarmEmail = optionalText(read, 'alarmEmail');
-  if (alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(alarmEmail)) {
-    throw new ConfigError(`context "alarmEmail" is not an email address: "${alarmEmail}"`);
+  const adotImage = text(read, 'adotImage', DEFAULT_ADOT_IMAGE);
+  if (!/^[^\s@]+@sha256:[0-9a-f]{64}$/.test(adotImage)) {
+    throw new ConfigError(`context "adotImage" must be pinned by digest (<image>[:tag]@sha256:<64 hex>), got "${adotImage}"`);
+  }
+  const alarmEmail = optionalEmail(read, 'alarmEmail');
+  const emailFrom = optionalEmail(read, 'emailFrom');
+  if (prod) {
+    const values: [string, string[]][] = [
+      ['callbackUrls', callbackUrls],
+      ['logoutUrls', logoutUrls],
+      ['corsOrigins', corsOrigins],
+      ['alarmEmail', [alarmEmail!]],
+      ['emailFrom', [emailFrom!]],
+    ];
+    for (const [key, items] of values) {
+      const placeholder = items.find(isPlaceholder);
+      if (placeholder !== undefined) {
+        throw new ConfigError(`context "${key}": "${placeholder}" is a documentation placeholder (example.com); prod needs the real value`);
+      }
+    }
   }
 
   return {
@@ -197,6 +242,7 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
       instanceType: text(read, 'dbInstanceType', prod ? 't4g.medium' : 't4g.micro'),
       storageType,
       allocatedStorageGiB,
+      maxAllocatedStorageGiB,
       iops,
       multiAz: prod,
       backupRetentionDays: prod ? 14 : 1,
@@ -220,6 +266,8 @@ export function loadConfig(read: ContextReader, env: NodeJS.ProcessEnv = {}): De
     reconcileSchedule: text(read, 'reconcileSchedule', 'cron(0 3 * * ? *)'),
     logRetentionDays: retentionDays(read, prod ? 180 : 30),
     alarmEmail,
+    emailFrom,
+    adotImage,
   };
 }
 
@@ -279,6 +327,12 @@ export function checkTokenLifetimes(t: TokenLifetimes): void {
         'a refresh token that expires first cannot renew them, and Cognito refuses the client',
     );
   }
+  if (t.idTokenMinutes > t.accessTokenMinutes) {
+    throw new ConfigError(
+      `idTokenMinutes (${t.idTokenMinutes}) must not be longer than accessTokenMinutes (${t.accessTokenMinutes}): ` +
+        'the ID token carries the profile and groups the API trusts, so it must not outlive the access token it is issued with',
+    );
+  }
   if (t.authSessionMinutes < 3 || t.authSessionMinutes > 15) {
     throw new ConfigError(
       `authSessionMinutes must be 3..15 (Cognito's range for the authentication flow session), got ${t.authSessionMinutes}`,
@@ -317,6 +371,28 @@ function optionalText(read: ContextReader, key: string): string | undefined {
     throw new ConfigError(`context "${key}" must be a string, got ${JSON.stringify(value)}`);
   }
   return value.trim();
+}
+
+function optionalEmail(read: ContextReader, key: string): string | undefined {
+  const value = optionalText(read, key);
+  if (value !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(value)) {
+    throw new ConfigError(`context "${key}" is not an email address: "${value}"`);
+  }
+  return value;
+}
+
+/** An RFC 2606 documentation domain (example.com, .net, .org and their subdomains). */
+function isPlaceholder(value: string): boolean {
+  const host = value.includes('@') ? value.slice(value.lastIndexOf('@') + 1) : safeHost(value);
+  return host !== undefined && /(^|\.)example\.(com|net|org)$/i.test(host);
+}
+
+function safeHost(value: string): string | undefined {
+  try {
+    return new URL(value).hostname;
+  } catch {
+    return undefined;
+  }
 }
 
 function text(read: ContextReader, key: string, fallback: string): string {

@@ -1,10 +1,9 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { AdminMfaGate } from './admin-mfa';
 import { DeploymentConfig } from './config';
-import { acknowledgeWildcard, nagArn } from './nag';
 
 export const GROUPS = ['admin', 'moderator'] as const;
 
@@ -16,18 +15,26 @@ export class Identity extends Construct {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly domain: cognito.UserPoolDomain;
+  /** Keeps `admin` out of the tokens of a user without MFA. */
+  readonly adminMfa: AdminMfaGate;
 
   constructor(scope: Construct, id: string, config: DeploymentConfig) {
     super(scope, id);
     const prod = config.stage === 'prod';
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
+      // Through SES from the configured address: Cognito's own sender has a small daily quota
+      // that a few scripted sign-ups exhaust. dev without emailFrom keeps Cognito's sender.
+      email: config.emailFrom === undefined ? undefined : sesEmail(config.emailFrom),
       userPoolName: `api-${config.stage}`,
       // Email is the username (SignUp sends Username = email).
       signInAliases: { email: true },
       signInCaseSensitive: false,
       selfSignUpEnabled: true,
       autoVerify: { email: true },
+      // A changed email takes effect only once the new address is verified: until then the
+      // user keeps signing in with, and receiving mail at, the old one.
+      keepOriginal: { email: true },
       userVerification: { emailStyle: cognito.VerificationEmailStyle.CODE },
       standardAttributes: {
         email: { required: true, mutable: true },
@@ -45,29 +52,35 @@ export class Identity extends Construct {
       mfa: cognito.Mfa.OPTIONAL,
       mfaSecondFactor: { otp: true, sms: false },
       accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-      featurePlan: cognito.FeaturePlan.ESSENTIALS,
+      // prod: the Plus plan, for threat protection (adaptive authentication, compromised
+      // credentials) enforced on sign-in; dev stays on Essentials (billed per user either way).
+      featurePlan: prod ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
+      standardThreatProtectionMode: prod ? cognito.StandardThreatProtectionMode.FULL_FUNCTION : undefined,
       deletionProtection: prod,
       removalPolicy: prod ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
+    this.adminMfa = new AdminMfaGate(this, 'AdminMfa', this.userPool);
     for (const group of GROUPS) {
       new cognito.CfnUserPoolGroup(this, `Group-${group}`, { userPoolId: this.userPool.userPoolId, groupName: group });
     }
-    Validations.of(this.userPool).acknowledge(
-      {
-        id: 'AwsSolutions-COG2',
-        reason:
-          'MFA is optional by design: users opt in to TOTP (POST /v1/users/me/mfa/totp); requiring it would lock out every account that has not set it up.',
-      },
-      {
-        id: 'AwsSolutions-COG8',
-        reason: 'The Essentials plan: the Plus plan (threat protection, billed per active user) is a budget decision; see COG3.',
-      },
-      {
-        id: 'AwsSolutions-COG3',
-        reason:
-          'Threat protection needs the Plus feature plan (billed per active user). The API rate-limits its public auth routes per IP; switch to FeaturePlan.PLUS when the budget allows.',
-      },
-    );
+    Validations.of(this.userPool).acknowledge({
+      id: 'AwsSolutions-COG2',
+      reason:
+        'MFA is optional by design: users opt in to TOTP (POST /v1/users/me/mfa/totp); requiring it would lock out every account that has not set it up. Admins must have MFA: a pre token generation trigger leaves the admin group out of the tokens of a user without it (lib/admin-mfa.ts).',
+    });
+    if (!prod) {
+      Validations.of(this.userPool).acknowledge(
+        {
+          id: 'AwsSolutions-COG8',
+          reason:
+            'dev runs on the Essentials plan: threat protection (Plus, billed per active user) protects real users, and dev has none.',
+        },
+        {
+          id: 'AwsSolutions-COG3',
+          reason: 'Threat protection needs the Plus plan, which prod runs with enforcement; dev has no real users to protect.',
+        },
+      );
+    }
 
     const { tokens } = config;
     this.client = this.userPool.addClient('AppClient', {
@@ -110,15 +123,27 @@ export class Identity extends Construct {
   }
 }
 
+/** SES from the configured address, through the identity of its domain (verified in SES). */
+function sesEmail(from: string): cognito.UserPoolEmail {
+  return cognito.UserPoolEmail.withSES({
+    fromEmail: from,
+    fromName: 'cognito-nest-api',
+    sesVerifiedDomain: from.slice(from.lastIndexOf('@') + 1),
+  });
+}
+
 /**
- * The identity pool: authenticated identities of this user pool's app client only, whose role
- * may read and write nothing but its own `identity/<identity id>/` folder of the uploads bucket.
+ * The identity pool: authenticated identities of this user pool's app client only. Its role
+ * grants nothing: nothing in the API reads what a client could write to S3 with it (uploads go
+ * through the API's presigned POST, after the API's checks), so an open `identity/<id>/*`
+ * folder would only be unchecked, unbounded storage. The pool stays so that clients that
+ * already exchange tokens for an identity id keep working; see docs/infra.md.
  */
-export class UploadIdentityPool extends Construct {
+export class AppIdentityPool extends Construct {
   readonly pool: cognito.CfnIdentityPool;
   readonly authenticatedRole: iam.Role;
 
-  constructor(scope: Construct, id: string, identity: Identity, bucket: s3.IBucket) {
+  constructor(scope: Construct, id: string, identity: Identity) {
     super(scope, id);
     this.pool = new cognito.CfnIdentityPool(this, 'Pool', {
       allowUnauthenticatedIdentities: false,
@@ -134,7 +159,7 @@ export class UploadIdentityPool extends Construct {
     });
 
     this.authenticatedRole = new iam.Role(this, 'AuthenticatedRole', {
-      description: 'Signed-in users of the app: their own identity/ folder of the uploads bucket',
+      description: 'Signed-in users of the app: no AWS permission (uploads go through the API)',
       assumedBy: new iam.FederatedPrincipal(
         'cognito-identity.amazonaws.com',
         {
@@ -144,17 +169,6 @@ export class UploadIdentityPool extends Construct {
         'sts:AssumeRoleWithWebIdentity',
       ),
     });
-    this.authenticatedRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:PutObject', 's3:GetObject'],
-        resources: [bucket.arnForObjects('identity/${cognito-identity.amazonaws.com:sub}/*')],
-      }),
-    );
-    acknowledgeWildcard(
-      this.authenticatedRole,
-      `${nagArn(bucket)}/identity/<cognito-identity.amazonaws.com:sub>/*`,
-      "The keys under the caller's own folder: the policy variable pins the folder to the caller's identity.",
-    );
 
     new cognito.CfnIdentityPoolRoleAttachment(this, 'Roles', {
       identityPoolId: this.pool.ref,

@@ -24,6 +24,14 @@ export const COGNITO_IAM_ACTIONS: readonly string[] = [
   'ListUsersInGroup',
 ];
 
+/**
+ * What the reconcile job (src/jobs/reconcile.service.ts) calls through CognitoAdminService:
+ * listUsers (ListUsers), userExists (AdminGetUser), and, finishing the disable (enable) it carries
+ * over from Cognito, adminSetEnabled (AdminDisableUser, AdminEnableUser). Its own task role grants these only;
+ * the infra tests read the job's calls and fail when one is added without its permission.
+ */
+export const RECONCILE_COGNITO_ACTIONS: readonly string[] = ['AdminDisableUser', 'AdminEnableUser', 'AdminGetUser', 'ListUsers'];
+
 const PUBLIC_CLIENT = 'a public app-client call: Cognito authorizes it by ClientId (no IAM, the request is not SigV4-checked)';
 const ACCESS_TOKEN = "authorized by the user's access token (no IAM)";
 
@@ -49,13 +57,16 @@ export const COGNITO_NO_IAM: Readonly<Record<string, string>> = {
 };
 
 /**
- * S3 operations the code performs, as IAM actions on `uploads/*` of the uploads bucket.
+ * S3 operations the code performs, as IAM actions on `uploads/*` of the uploads bucket (and on
+ * `attachments/*`, where a post's images are copied).
  * Keys are the SDK names: command classes and the presigning helpers.
  */
 export const S3_OPERATIONS: Readonly<Record<string, string>> = {
   createPresignedPost: 's3:PutObject',
   PutObjectCommand: 's3:PutObject',
   HeadObjectCommand: 's3:GetObject',
+  // Also s3:GetObject on the source (uploads/*): a post attaches a copy under attachments/*.
+  CopyObjectCommand: 's3:PutObject',
   GetObjectCommand: 's3:GetObject',
   DeleteObjectCommand: 's3:DeleteObject',
   DeleteObjectsCommand: 's3:DeleteObject',
@@ -63,3 +74,8 @@ export const S3_OPERATIONS: Readonly<Record<string, string>> = {
 
 /** The key prefix the API writes uploads under (contract: `uploads/<userId>/<id>`). */
 export const UPLOADS_PREFIX = 'uploads/';
+/**
+ * Where an attached image is served from: a copy of the checked upload, under a prefix no
+ * presigned POST targets (`attachments/<userId>/<id>`).
+ */
+export const ATTACHMENTS_PREFIX = 'attachments/';

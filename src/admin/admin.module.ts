@@ -4,6 +4,8 @@ import { AdminAuditHandler } from './admin-audit.handler';
 import { AdminGroupsController } from './admin-groups.controller';
 import { AdminGroupsService } from './admin-groups.service';
 import { AdminUsersController } from './admin-users.controller';
+import { AdminSessionsController } from './admin-sessions.controller';
+import { AdminSessionsService } from './admin-sessions.service';
 import { AdminUsersService } from './admin-users.service';
 import { AuditLogController } from './audit-log.controller';
 import { AuditLogRepository } from './audit-log.repository';
@@ -11,7 +13,7 @@ import { AuditLogService } from './audit-log.service';
 
 @Module({
   imports: [UsersModule],
-  controllers: [AdminUsersController, AdminGroupsController, AuditLogController],
-  providers: [AdminUsersService, AdminGroupsService, AuditLogService, AuditLogRepository, AdminAuditHandler],
+  controllers: [AdminUsersController, AdminSessionsController, AdminGroupsController, AuditLogController],
+  providers: [AdminUsersService, AdminSessionsService, AdminGroupsService, AuditLogService, AuditLogRepository, AdminAuditHandler],
 })
 export class AdminModule {}

@@ -2,11 +2,20 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
+import { CallerStateRepository } from '../users/caller-state.repository';
+import { SessionOrigin, sessionKeyOf, SessionsRepository } from '../users/sessions.repository';
 import type { AccessTokenClaims } from '../identity/auth-user';
 
+/** Who the gate let in: the caller's row and the session of the token (null: none known). */
+export interface Admitted {
+  account: UserMapping;
+  sessionId: string | null;
+}
+
 /**
- * After the token itself is proven, the caller's `user_mapping` row decides (contract section 3):
+ * After the token itself is proven, the caller's `user_mapping` row decides (docs/security.md):
  * withdrawn 401, disabled 403, revoked 401; a Cognito user with no row yet gets one just in time.
  * Read on every request, so a change made by any instance applies on the very next request.
  */
@@ -16,15 +25,21 @@ export class AccountGateService {
 
   constructor(
     private readonly users: UserMappingRepository,
+    private readonly callers: CallerStateRepository,
     private readonly cognito: CognitoAdminService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
-  /** Returns the caller's `user_mapping` row, or throws the reason the token is refused. */
-  async admit(claims: AccessTokenClaims): Promise<UserMapping> {
-    let state = await this.users.callerState(claims.sub, claims.jti);
+  /**
+   * Returns the caller's `user_mapping` row and the token's session, or throws the reason the
+   * token is refused. `origin` is asked only when the token starts a session.
+   */
+  async admit(claims: AccessTokenClaims, origin: () => SessionOrigin): Promise<Admitted> {
+    const key = sessionKeyOf(claims);
+    let state = await this.callers.callerState(claims.sub, claims.jti, key, claims.authTime);
     if (state === null) {
       await this.createJustInTime(claims);
-      state = await this.users.callerState(claims.sub, claims.jti);
+      state = await this.callers.callerState(claims.sub, claims.jti, key, claims.authTime);
       if (state === null) {
         throw ApiError.unauthenticated('Unknown user');
       }
@@ -43,13 +58,26 @@ export class AccountGateService {
     if (
       (user.tokensValidAfter !== null && claims.iat * 1000 < user.tokensValidAfter.getTime()) ||
       state.jtiRevoked ||
-      state.changePending
+      state.changePending ||
+      state.session?.ended === true
     ) {
       throw new ApiError(401, 'TOKEN_REVOKED', 'This token has been revoked; refresh or log in again', {
         headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
       });
     }
-    return user;
+    const { session } = state;
+    if (session === null) {
+      // An unseen Cognito origin_jti starts a session (a client that signed in at Cognito itself).
+      const starts = claims.originJti !== null && key !== null;
+      return { account: user, sessionId: starts ? await this.sessions.startOnFirstSight(user.id, key, origin()) : null };
+    }
+    if (session.seenLongAgo) {
+      // lastSeenAt is accurate to its resolution: written once it is older, off the answer's path.
+      this.sessions
+        .touch(session.id)
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not record when a session was last seen'));
+    }
+    return { account: user, sessionId: session.id };
   }
 
   /**
@@ -64,7 +92,7 @@ export class AccountGateService {
     this.logger.log({ userId: user.id }, 'user_mapping row created just in time');
     try {
       const profile = await this.cognito.adminGetUser(claims.username);
-      await this.users.updateProfile(user.id, { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname });
+      await this.users.updateProfile(user.id, mirroredFields(profile));
     } catch (error) {
       // The row exists either way; its attributes follow on the next profile change.
       this.logger.warn({ userId: user.id, err: error }, 'could not read attributes for a just-in-time row');

@@ -18,6 +18,8 @@ import {
 } from './dto/auth.dto';
 import { ChallengeEnvelope, LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
 import { RateLimited, RateLimitGuard } from './rate-limit.guard';
+import { ClientOrigin } from './client-origin.decorator';
+import type { SessionOrigin } from '../users/sessions.repository';
 
 /** Login and its challenges answer tokens or the next challenge. */
 const TOKENS_OR_CHALLENGE = {
@@ -64,8 +66,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Tokens, or the second step Cognito asks for (answer it with POST /v1/auth/challenge)' })
   @ApiOkResponse(TOKENS_OR_CHALLENGE)
-  login(@Body() dto: LoginDto): Promise<LoginResponse> {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @ClientOrigin() origin: SessionOrigin): Promise<LoginResponse> {
+    return this.auth.login(dto, origin);
   }
 
   @Public()
@@ -74,8 +76,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Answer a login challenge (TOTP code, new password, ...): tokens or the next challenge' })
   @ApiOkResponse(TOKENS_OR_CHALLENGE)
-  challenge(@Body() dto: ChallengeAnswerDto): Promise<LoginResponse> {
-    return this.auth.challenge(dto);
+  challenge(@Body() dto: ChallengeAnswerDto, @ClientOrigin() origin: SessionOrigin): Promise<LoginResponse> {
+    return this.auth.challenge(dto, origin);
   }
 
   @Public()
@@ -83,8 +85,8 @@ export class AuthController {
   @Post('oauth/token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a Hosted UI authorization code (PKCE) for tokens' })
-  oauthToken(@Body() dto: OAuthTokenDto): Promise<TokensResponse> {
-    return this.auth.exchangeAuthorizationCode(dto);
+  oauthToken(@Body() dto: OAuthTokenDto, @ClientOrigin() origin: SessionOrigin): Promise<TokensResponse> {
+    return this.auth.exchangeAuthorizationCode(dto, origin);
   }
 
   @Public()
@@ -115,7 +117,7 @@ export class AuthController {
   @ApiBearerAuth()
   @Post('logout')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Revoke the refresh token and the calling access token' })
+  @ApiOperation({ summary: "End the calling token's session: its refresh token and every access token refreshed from it" })
   logout(@CurrentUser() user: AuthUser, @Body() dto: RefreshTokenDto): Promise<void> {
     return this.auth.logout(user, dto.refreshToken);
   }

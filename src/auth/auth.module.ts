@@ -3,6 +3,7 @@ import { UsersModule } from '../users/users.module';
 import { AccountGateService } from './account-gate.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
+import { AuthSessionsService } from './auth-sessions.service';
 import { CognitoJwtStrategy } from './cognito-jwt.strategy';
 import { JwksService } from './jwks.service';
 import { JwtAuthGuard } from './jwt-auth.guard';
@@ -17,6 +18,7 @@ import { RolesGuard } from './roles.guard';
   controllers: [AuthController],
   providers: [
     AuthService,
+    AuthSessionsService,
     AccountGateService,
     CognitoJwtStrategy,
     JwksService,

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoSelfService } from '../cognito/cognito-self.service';
 import { AuthOutcome, CognitoTokens } from '../cognito/cognito.types';
@@ -10,6 +10,7 @@ import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { otpauthUri } from '../users/otpauth-uri';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AccountChangesService } from '../users/account-changes.service';
+import { mirroredFields } from '../users/mirrored-fields';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { assertSelfServiceScope, AuthUser } from '../identity/auth-user';
 import {
@@ -22,11 +23,14 @@ import {
   SignupDto,
 } from './dto/auth.dto';
 import { LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
-import { checkAccessTokenClaims } from './cognito-jwt.strategy';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
+import { AuthSessionsService } from './auth-sessions.service';
+import { SessionOrigin, SessionsRepository } from '../users/sessions.repository';
 
 @Injectable()
 export class AuthService {
+  private readonly logger = new Logger(AuthService.name);
+
   constructor(
     private readonly cognito: CognitoSelfService,
     private readonly cognitoAdmin: CognitoAdminService,
@@ -35,6 +39,8 @@ export class AuthService {
     private readonly config: AppConfig,
     private readonly changes: AccountChangesService,
     private readonly revokedTokens: RevokedTokensRepository,
+    private readonly authSessions: AuthSessionsService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   async signup(dto: SignupDto): Promise<SignupResponse> {
@@ -59,17 +65,17 @@ export class AuthService {
   }
 
   /** Tokens, or the second step Cognito asks for (MFA, an invited user's new password). */
-  async login(dto: LoginDto): Promise<LoginResponse> {
-    return this.answer(await this.cognito.login(dto.email, dto.password));
+  async login(dto: LoginDto, origin: SessionOrigin): Promise<LoginResponse> {
+    return this.answer(await this.cognito.login(dto.email, dto.password), origin);
   }
 
   /** Answers a login challenge; the result is tokens or the next challenge. */
-  async challenge(dto: ChallengeAnswerDto): Promise<LoginResponse> {
+  async challenge(dto: ChallengeAnswerDto, origin: SessionOrigin): Promise<LoginResponse> {
     switch (dto.name) {
       case 'NEW_PASSWORD_REQUIRED': {
         const newPassword = requireField(dto.newPassword, 'newPassword', dto.name);
         assertPasswordPolicy(newPassword, 'newPassword');
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { NEW_PASSWORD: newPassword }));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { NEW_PASSWORD: newPassword }), origin);
       }
       case 'MFA_SETUP': {
         if (dto.code === undefined) {
@@ -82,12 +88,12 @@ export class AuthService {
           };
         }
         const session = await this.cognito.verifySoftwareTokenForSession(dto.session, dto.code);
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, session, {}));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, session, {}), origin);
       }
       default: {
         const answerKey = CODE_ANSWER[dto.name];
         const code = requireField(dto.code, 'code', dto.name);
-        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { [answerKey]: code }));
+        return this.answer(await this.cognito.respondToChallenge(dto.email, dto.name, dto.session, { [answerKey]: code }), origin);
       }
     }
   }
@@ -96,7 +102,7 @@ export class AuthService {
    * The Hosted UI's authorization code (with its PKCE verifier) for tokens. The caller's row is
    * created now, from what Cognito holds, so the first API call finds a complete profile.
    */
-  async exchangeAuthorizationCode(dto: OAuthTokenDto): Promise<TokensResponse> {
+  async exchangeAuthorizationCode(dto: OAuthTokenDto, origin: SessionOrigin): Promise<TokensResponse> {
     const hostedUi = this.config.cognito.hostedUi;
     if (hostedUi === undefined) {
       throw ApiError.notFound('The Hosted UI is not configured for this service');
@@ -108,11 +114,16 @@ export class AuthService {
     }
     const tokens = await this.hostedUi.exchangeCode(hostedUi, dto);
     await this.mirrorUser(tokens);
+    await this.authSessions.recordSignIn(tokens, origin);
     return tokensBody(tokens);
   }
 
-  private answer(outcome: AuthOutcome): LoginResponse {
-    return 'challenge' in outcome ? { challenge: outcome.challenge } : tokensBody(outcome.tokens);
+  private async answer(outcome: AuthOutcome, origin: SessionOrigin): Promise<LoginResponse> {
+    if ('challenge' in outcome) {
+      return { challenge: outcome.challenge };
+    }
+    await this.authSessions.recordSignIn(outcome.tokens, origin);
+    return tokensBody(outcome.tokens);
   }
 
   /**
@@ -123,9 +134,9 @@ export class AuthService {
    * verifies it in full on every request it is presented with.
    */
   private async mirrorUser(tokens: CognitoTokens): Promise<void> {
-    const claims = checkAccessTokenClaims(tokenPayload(tokens.accessToken), this.config.cognito.clientId, Math.floor(Date.now() / 1000));
+    const claims = this.authSessions.claimsOf(tokens.accessToken);
     const profile = await this.cognitoAdmin.adminGetUser(claims.username);
-    const fields = { email: profile.email, phoneNumber: profile.phoneNumber, nickname: profile.nickname };
+    const fields = mirroredFields(profile);
     const { user, created } = await this.users.ensure(profile.sub, profile.username, fields);
     if (!created && user.status !== 'withdrawn') {
       await this.users.updateProfile(user.id, fields);
@@ -133,13 +144,19 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<RefreshedTokensResponse> {
+    const sessionId = await this.authSessions.assertRefreshable(refreshToken);
     const tokens = await this.cognito.refresh(refreshToken);
+    await this.authSessions.recordRefresh(sessionId, refreshToken, tokens);
     return { accessToken: tokens.accessToken, idToken: tokens.idToken, expiresIn: tokens.expiresIn, tokenType: 'Bearer' };
   }
 
-  /** Revokes the refresh token in Cognito first (idempotent), then the calling access token here. */
+  /**
+   * Revokes the refresh token in Cognito first (idempotent), then ends the calling token's session
+   * (all its access tokens) and refuses the calling access token itself (it may belong to none).
+   */
   async logout(user: AuthUser, refreshToken: string): Promise<void> {
     await this.cognito.revokeRefreshToken(refreshToken);
+    await this.authSessions.endForLogout(user, refreshToken);
     if (user.jti !== null) {
       await this.revokedTokens.revoke(user.id, user.jti, new Date(user.exp * 1000));
     } else {
@@ -163,14 +180,11 @@ export class AuthService {
   async resetPassword(dto: ResetPasswordDto): Promise<void> {
     assertPasswordPolicy(dto.newPassword, 'newPassword');
     await this.cognito.confirmForgotPassword(dto.email, dto.code, dto.newPassword);
-    // Account recovery evicts whoever held the old password: every session ends.
+    // Account recovery evicts whoever held the old password: every session ends. A user who never
+    // called the API gets its row now, so the sign-out is an account change like any other.
     const profile = await this.cognitoAdmin.adminGetUser(dto.email);
-    const row = await this.users.findBySub(profile.sub);
-    if (row === null) {
-      await this.cognitoAdmin.adminUserGlobalSignOut(profile.username);
-    } else {
-      await this.signOutEverywhere(row.id);
-    }
+    const { user } = await this.users.ensure(profile.sub, profile.username, mirroredFields(profile));
+    await this.signOutEverywhere(user.id);
   }
 
   async changePassword(user: AuthUser, dto: ChangePasswordDto): Promise<void> {
@@ -186,13 +200,28 @@ export class AuthService {
 
   /**
    * Global sign-out as an account change: the intent and a first cut-off are committed before
-   * Cognito is asked, the final cut-off after, so a refresh in between is refused too; if it is cut
-   * short, the sweep finishes it and the guard refuses the user's tokens meanwhile.
+   * Cognito is asked (every token issued before is refused from then on), the final cut-off after,
+   * so a refresh in between is refused too. Changes of the user left half-done finish with it,
+   * oldest first.
+   *
+   * Every caller has its effect before Cognito is asked: the password is changed, or (logout-all)
+   * the sessions are ended and the tokens cut off. So a sign-out Cognito cannot do now (throttling,
+   * an outage; cognito-local lacks it) is left to the sweep: the answer is a success, the old
+   * tokens stay refused, the guard refuses tokens of sign-ins older than the cut-off meanwhile,
+   * and a new sign-in works at once.
    */
   private async signOutEverywhere(userId: string): Promise<void> {
-    await this.changes.finishPendingFor(userId);
-    const change = await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
-    await this.changes.finish(change);
+    // Every session ends first, in the database alone: its tokens are refused whatever Cognito does.
+    await this.sessions.endAllBut(userId, null);
+    await this.changes.start({ userId, action: 'user.sign_out', details: {}, actorId: null });
+    try {
+      await this.changes.finishPendingFor(userId);
+    } catch (error) {
+      this.logger.warn({ err: error, userId }, 'global sign-out left to the sweep');
+      // Answers once the cut-off's second has begun, so a sign-in right after the answer is accepted.
+      const cutOff = await this.users.cutOffTokens([userId]);
+      await sleep(cutOff?.waitMs ?? 0);
+    }
   }
 }
 
@@ -208,18 +237,6 @@ function requireField(value: string | undefined, field: string, challenge: strin
     throw ApiError.validation(`${challenge} is answered with ${field}`, [{ field, message: `${field} is required for ${challenge}` }]);
   }
   return value;
-}
-
-function tokenPayload(token: string): Record<string, unknown> {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    if (typeof payload === 'object' && payload !== null && !Array.isArray(payload)) {
-      return payload as Record<string, unknown>;
-    }
-  } catch {
-    // falls through: not a JWT
-  }
-  throw ApiError.idpUnavailable('The identity provider answered with a malformed token');
 }
 
 function tokensBody(tokens: CognitoTokens): TokensResponse {

@@ -10,8 +10,9 @@ import { AccessTokenClaims, AuthUser } from '../identity/auth-user';
 import { bearerToken } from './bearer-token';
 import { JwksService } from './jwks.service';
 import { VerifiedTokenCache } from './verified-token-cache';
+import type { SessionOrigin } from '../users/sessions.repository';
 
-/** Allowed clock skew for exp / nbf / iat (contract section 3). */
+/** Allowed clock skew for exp / nbf / iat: 5 s either way (docs/architecture.md, the auth guard). */
 export const CLOCK_SKEW_SECONDS = 5;
 
 function decodeHeader(token: string): Record<string, unknown> | null {
@@ -21,6 +22,12 @@ function decodeHeader(token: string): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/** The client of a request as a session records it: `request.ip` follows the TRUST_PROXY rules. */
+export function requestOrigin(request: FastifyRequest): SessionOrigin {
+  const userAgent = request.headers['user-agent'];
+  return { userAgent: typeof userAgent === 'string' && userAgent !== '' ? userAgent : null, ipAddress: request.ip ?? null };
 }
 
 /**
@@ -60,6 +67,12 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
   if (payload.scope !== undefined && typeof payload.scope !== 'string') {
     refuse('The token scope is malformed');
   }
+  if (payload.origin_jti !== undefined && (typeof payload.origin_jti !== 'string' || payload.origin_jti === '')) {
+    refuse('The token origin is malformed');
+  }
+  if (payload.auth_time !== undefined && (typeof payload.auth_time !== 'number' || !Number.isFinite(payload.auth_time))) {
+    refuse('The token sign-in time is malformed');
+  }
   const username = typeof payload.username === 'string' && payload.username !== '' ? payload.username : (payload.sub as string);
   return {
     sub: payload.sub as string,
@@ -69,12 +82,14 @@ export function checkAccessTokenClaims(payload: Record<string, unknown>, clientI
     scopes: typeof payload.scope === 'string' ? payload.scope.split(' ').filter((s) => s !== '') : [],
     iat: payload.iat as number,
     exp: payload.exp as number,
+    authTime: typeof payload.auth_time === 'number' && Number.isFinite(payload.auth_time) ? payload.auth_time : null,
+    originJti: typeof payload.origin_jti === 'string' && payload.origin_jti !== '' ? payload.origin_jti : null,
   };
 }
 
 /**
  * passport-jwt fed by the pool's JWKS (jwks-rsa): verifies a Cognito access token with every
- * check of contract section 3, then lets the caller's `user_mapping` row decide.
+ * check listed in docs/architecture.md (the auth guard), then lets the caller's `user_mapping` row decide.
  */
 @Injectable()
 export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt') {
@@ -118,22 +133,22 @@ export class CognitoJwtStrategy extends PassportStrategy(Strategy, 'cognito-jwt'
     if (typeof kid === 'string') {
       this.verified.set(VerifiedTokenCache.keyOf(accessToken), claims, kid);
     }
-    return this.admit(claims, accessToken);
+    return this.admit(claims, accessToken, request);
   }
 
   /**
    * The same result as passport-jwt + `validate` for a token that passed verification before
    * (see VerifiedTokenCache); null when the token has to be verified in full.
    */
-  async authenticateRemembered(accessToken: string): Promise<AuthUser | null> {
+  async authenticateRemembered(accessToken: string, request: FastifyRequest): Promise<AuthUser | null> {
     const claims = this.verified.get(VerifiedTokenCache.keyOf(accessToken), Math.floor(Date.now() / 1000), CLOCK_SKEW_SECONDS, (kid) =>
       this.jwks.has(kid),
     );
-    return claims === null ? null : this.admit(claims, accessToken);
+    return claims === null ? null : this.admit(claims, accessToken, request);
   }
 
-  private async admit(claims: AccessTokenClaims, accessToken: string): Promise<AuthUser> {
-    const account = await this.gate.admit(claims);
-    return { ...claims, id: account.id, account, accessToken };
+  private async admit(claims: AccessTokenClaims, accessToken: string, request: FastifyRequest): Promise<AuthUser> {
+    const { account, sessionId } = await this.gate.admit(claims, () => requestOrigin(request));
+    return { ...claims, id: account.id, account, accessToken, sessionId };
   }
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
 import { countJwksFetch } from '../telemetry/metrics';
 
-/** An unknown kid triggers at most one JWKS fetch per this interval (contract section 3). */
+/** An unknown kid triggers at most one JWKS fetch per this interval, so forged kids cannot flood the pool's endpoint. */
 export const JWKS_REFETCH_INTERVAL_MS = 10_000;
 const STARTUP_RETRY_MS = 2_000;
 /**

@@ -43,7 +43,7 @@ export class JwtAuthGuard implements CanActivate {
       // What passport-jwt would conclude too, without its Error and the strategy run.
       throw ApiError.unauthenticated();
     }
-    request.user = (await this.strategy.authenticateRemembered(token)) ?? (await this.authenticate(request));
+    request.user = (await this.strategy.authenticateRemembered(token, request)) ?? (await this.authenticate(request));
     return true;
   }
 

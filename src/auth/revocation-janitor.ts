@@ -2,19 +2,23 @@ import { Injectable, Logger } from '@nestjs/common';
 import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { PeriodicTask } from '../common/periodic-task';
+import { SessionsRepository } from '../users/sessions.repository';
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * Deletes revoked access tokens once no check could accept them anyway: the guard accepts a token
- * until its exp plus the allowed clock skew, so the row stays until then. Idempotent, so every
- * instance may run it.
+ * until its exp plus the allowed clock skew, so the row stays until then. Expired sessions go too
+ * (SessionsRepository.purgeExpired). Idempotent, so every instance may run it.
  */
 @Injectable()
 export class RevocationJanitor extends PeriodicTask {
   private readonly logger = new Logger(RevocationJanitor.name);
 
-  constructor(private readonly revokedTokens: RevokedTokensRepository) {
+  constructor(
+    private readonly revokedTokens: RevokedTokensRepository,
+    private readonly sessions: SessionsRepository,
+  ) {
     super(PURGE_INTERVAL_MS);
   }
 
@@ -25,8 +29,9 @@ export class RevocationJanitor extends PeriodicTask {
   async purge(): Promise<number> {
     try {
       const purged = await this.revokedTokens.purgeExpired(CLOCK_SKEW_SECONDS);
-      if (purged > 0) {
-        this.logger.log({ purged }, 'expired token revocations purged');
+      const sessions = await this.sessions.purgeExpired();
+      if (purged + sessions > 0) {
+        this.logger.log({ purged, sessions }, 'expired token revocations and sessions purged');
       }
       return purged;
     } catch (error) {

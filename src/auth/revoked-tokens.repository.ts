@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 
 /**
  * The queries over `revoked_tokens`: access tokens refused before they expire (logout). The
- * guard's read of this table is part of its one round trip (UserMappingRepository.callerState).
+ * guard's read of this table is part of its one round trip (CallerStateRepository).
  */
 @Injectable()
 export class RevokedTokensRepository {

@@ -3,7 +3,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { AccessTokenClaims } from '../identity/auth-user';
 import { VerifiedTokenCache } from './verified-token-cache';
 
-const claims = (exp: number): AccessTokenClaims => ({ sub: 's', username: 'u', groups: [], jti: 'j', scopes: [], iat: exp - 3600, exp });
+const claims = (exp: number): AccessTokenClaims => ({
+  sub: 's',
+  username: 'u',
+  groups: [],
+  jti: 'j',
+  scopes: [],
+  iat: exp - 3600,
+  exp,
+  authTime: null,
+  originJti: null,
+});
 const published = () => true;
 
 describe('VerifiedTokenCache', () => {

@@ -79,6 +79,18 @@ export class CognitoAdminService {
     return toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
   }
 
+  /** The user's profile, Cognito status and creation time; null when there is no such user. */
+  async adminFindUser(username: string): Promise<{ profile: CognitoProfile; status: string; createdAt: Date | null } | null> {
+    const out = await this.api.sendOrNull('AdminGetUser', new AdminGetUserCommand({ ...this.pool, Username: username }), [
+      'UserNotFoundException',
+    ]);
+    if (out === null) {
+      return null;
+    }
+    const profile = toProfile(out.Username ?? username, out.UserAttributes, out.Enabled ?? true);
+    return { profile, status: out.UserStatus ?? '', createdAt: out.UserCreateDate ?? null };
+  }
+
   /** Whether the user `username` exists in the pool and is still the one with this `sub`. */
   async userExists(username: string, sub: string): Promise<boolean> {
     const out = await this.api.sendOrNull('AdminGetUser', new AdminGetUserCommand({ ...this.pool, Username: username }), [
@@ -164,11 +176,11 @@ export class CognitoAdminService {
     await this.api.send('DeleteGroup', new DeleteGroupCommand({ ...this.pool, GroupName: name }));
   }
 
-  /** Cognito usernames and subs of a group's members. */
-  async listUsersInGroup(name: string): Promise<CognitoProfile[]> {
-    const users: CognitoProfile[] = [];
+  /** A group's members: usernames, subs, and whether (and how far) each can sign in. */
+  async listUsersInGroup(name: string): Promise<CognitoListedUser[]> {
+    const users: CognitoListedUser[] = [];
     for await (const page of this.api.pages('ListUsersInGroup', paginateListUsersInGroup, { ...this.pool, GroupName: name })) {
-      users.push(...(page.Users ?? []).map((u) => toProfile(u.Username ?? '', u.Attributes, u.Enabled ?? true)));
+      users.push(...(page.Users ?? []).map(toListedUser));
     }
     return users;
   }

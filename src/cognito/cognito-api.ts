@@ -10,6 +10,7 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
 import type { Command, PaginationConfiguration, Paginator } from '@smithy/types';
 import { createHmac } from 'node:crypto';
 import { AppConfig, CognitoConfig } from '../config/app-config';
+import { currentClientIp } from '../common/request-context';
 import { CognitoErrorOverrides, errorName, mapCognitoError } from './cognito-errors';
 
 /** The longest a request waits for any one Cognito call, retries included, before it answers 503. */
@@ -82,6 +83,16 @@ export class CognitoApi implements OnModuleDestroy {
   secretHashParam(username: string): { SECRET_HASH?: string } {
     const { SecretHash } = this.secretHash(username);
     return SecretHash === undefined ? {} : { SECRET_HASH: SecretHash };
+  }
+
+  /**
+   * The signing-in user's address for Cognito's threat protection (its risk engine would otherwise
+   * see the task's address): the client IP of the request being served, under the TRUST_PROXY
+   * rules. `EncodedData` is only collected by Cognito's browser and mobile SDKs.
+   */
+  userContext(): { UserContextData?: { IpAddress: string } } {
+    const ip = currentClientIp();
+    return ip === undefined ? {} : { UserContextData: { IpAddress: ip } };
   }
 
   /**

@@ -61,6 +61,7 @@ export class CognitoSelfService {
         Password: input.password,
         UserAttributes: attributes,
         ...this.api.secretHash(input.email),
+        ...this.api.userContext(),
       }),
     );
     return { userSub: out.UserSub ?? '', codeDelivery: toDelivery(out.CodeDeliveryDetails) };
@@ -83,7 +84,7 @@ export class CognitoSelfService {
   async resendConfirmationCode(email: string): Promise<void> {
     await this.api.sendOrNull(
       'ResendConfirmationCode',
-      new ResendConfirmationCodeCommand({ ClientId: this.clientId, Username: email, ...this.api.secretHash(email) }),
+      new ResendConfirmationCodeCommand({ ClientId: this.clientId, Username: email, ...this.api.secretHash(email), ...this.api.userContext() }),
       ['UserNotFoundException', 'InvalidParameterException'],
     );
   }
@@ -98,6 +99,7 @@ export class CognitoSelfService {
         ClientId: this.clientId,
         AuthFlow: 'USER_PASSWORD_AUTH',
         AuthParameters: { USERNAME: email, PASSWORD: password, ...this.api.secretHashParam(email) },
+        ...this.api.userContext(),
       }),
       {
         // Unknown email and wrong password get the same answer (no user enumeration).
@@ -125,6 +127,7 @@ export class CognitoSelfService {
         ChallengeName: name,
         Session: session,
         ChallengeResponses: { USERNAME: email, ...answers, ...this.api.secretHashParam(email) },
+        ...this.api.userContext(),
       }),
       { NotAuthorizedException: sessionExpired, UserNotFoundException: sessionExpired },
     );
@@ -208,7 +211,7 @@ export class CognitoSelfService {
   async forgotPassword(email: string): Promise<void> {
     await this.api.sendOrNull(
       'ForgotPassword',
-      new ForgotPasswordCommand({ ClientId: this.clientId, Username: email, ...this.api.secretHash(email) }),
+      new ForgotPasswordCommand({ ClientId: this.clientId, Username: email, ...this.api.secretHash(email), ...this.api.userContext() }),
       ['UserNotFoundException', 'InvalidParameterException', 'NotAuthorizedException'],
     );
   }
@@ -222,6 +225,7 @@ export class CognitoSelfService {
         ConfirmationCode: code,
         Password: newPassword,
         ...this.api.secretHash(email),
+        ...this.api.userContext(),
       }),
       { UserNotFoundException: answerAs('CodeMismatchException', 'ConfirmForgotPassword') },
     );

@@ -1,9 +1,9 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
-import { LogLevel } from '../config/app-config';
+import { LogFormat, LogLevel } from '../config/app-config';
 import { currentRequestId } from './request-context';
 
-/** Anything that could carry a secret is censored before a line is written (contract section 2). */
+/** Anything that could carry a secret (tokens, passwords, codes) is censored before a line is written: no secret in a log. */
 const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
@@ -24,9 +24,11 @@ const REDACT_PATHS = [
 
 /**
  * JSON lines on stdout (or `destination`, for tests), with secrets censored. Log an error as
- * `{ err: error }`: pino's serialiser writes its type, message and stack.
+ * `{ err: error }`: pino's serialiser writes its type, message and stack. `pretty` (npm run dev)
+ * writes the same lines through pino's pretty transport (pino-pretty, a devDependency: never in
+ * the image, where the format is always JSON).
  */
-export function createRootLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
+export function createRootLogger(level: LogLevel, destination?: pino.DestinationStream, format: LogFormat = 'json'): Logger {
   // Lines written on the root logger while a request runs (Nest's Logger in services) get the
   // request's id. Fastify's per-request child logger already binds it: adding it again would
   // write the key twice.
@@ -42,6 +44,9 @@ export function createRootLogger(level: LogLevel, destination?: pino.Destination
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
+    ...(format === 'pretty' && destination === undefined
+      ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' } } }
+      : {}),
   };
   const root = destination === undefined ? pino(options) : pino(options, destination);
   return root;

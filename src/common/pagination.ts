@@ -11,7 +11,7 @@ const toInt = Transform(({ value }: { value: unknown }) =>
   typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value,
 );
 
-/** `?limit&cursor` of every list (contract section 2). Extend it for route-specific filters. */
+/** `?limit&cursor` of every list (docs/api.md, pagination). Extend it for route-specific filters. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()

@@ -1,18 +1,31 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/**
- * The id of the request being served, for everything that runs on its behalf (services, the
- * database, Cognito calls, event handlers), so each log line written meanwhile carries it. The
- * store is the id itself: nothing is allocated per request.
- */
-const requestIds = new AsyncLocalStorage<string>();
+/** What code running for a request may know of it: the Fastify request itself fits. */
+export interface RequestContext {
+  readonly id: string;
+  /** The client's address under the TRUST_PROXY rules (Fastify's `request.ip`). */
+  readonly ip: string;
+}
 
-/** Runs `next` (and everything it starts) as part of the request `requestId`. */
-export function runInRequest(requestId: string, next: () => void): void {
-  requestIds.run(requestId, next);
+/**
+ * The request being served, for everything that runs on its behalf (services, the database,
+ * Cognito calls, event handlers), so each log line written meanwhile carries its id and a Cognito
+ * call made for a signing-in user carries the user's address. The store is the request itself:
+ * nothing is allocated per request.
+ */
+const requests = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `next` (and everything it starts) as part of `request`. */
+export function runInRequest(request: RequestContext, next: () => void): void {
+  requests.run(request, next);
 }
 
 /** The id of the request this code runs for, or undefined outside a request (start-up, timers). */
 export function currentRequestId(): string | undefined {
-  return requestIds.getStore();
+  return requests.getStore()?.id;
+}
+
+/** The client address of the request this code runs for, or undefined outside a request. */
+export function currentClientIp(): string | undefined {
+  return requests.getStore()?.ip;
 }

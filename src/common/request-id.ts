@@ -9,7 +9,7 @@ export function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** The caller's X-Request-Id when it is safe to echo and log, else a new one (contract section 2). */
+/** The caller's X-Request-Id when it is safe to echo and log (`[A-Za-z0-9._:-]{1,128}`), else a new one. */
 export function requestIdFor(req: IncomingMessage): string {
   const header = req.headers['x-request-id'];
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();

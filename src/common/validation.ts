@@ -11,7 +11,7 @@ export const MAX_INPUT_DEPTH = 32;
 /**
  * Keys Nest's ValidationPipe strips and class-transformer skips without a word, so
  * forbidNonWhitelisted never sees them: refused like any other unknown property instead of
- * silently dropped (contract section 2).
+ * silently dropped (docs/api.md, conventions).
  */
 const SILENTLY_DROPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 

@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       rateLimitAuthPerMinute: 20,
       swaggerEnabled: true,
       logLevel: 'info',
+      logFormat: 'json',
       corsOrigins: [],
     });
     expect(config.cognito.issuer).toBe('https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_Abc123');
@@ -80,6 +81,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...base, ADMIN_CONSOLE_ENABLED: 'yes' })).toThrow(/ADMIN_CONSOLE_ENABLED/);
   });
 
+  it('reads REAUTH_MAX_AGE, 300 s by default', () => {
+    expect(loadConfig(base).reauthMaxAgeSeconds).toBe(300);
+    expect(loadConfig({ ...base, REAUTH_MAX_AGE: '60' }).reauthMaxAgeSeconds).toBe(60);
+    expect(loadConfig({ ...base, REAUTH_MAX_AGE: '3600' }).reauthMaxAgeSeconds).toBe(3600);
+  });
+
   it.each([
     [{ COGNITO_REGION: undefined }, 'COGNITO_REGION is required'],
     [{ COGNITO_CLIENT_ID: ' ' }, 'COGNITO_CLIENT_ID is required'],
@@ -91,6 +98,7 @@ describe('loadConfig', () => {
     [{ DB_SSL: 'true', DB_SSL_CA: '/nonexistent/ca.pem' }, 'DB_SSL_CA cannot be read'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY must be true or false'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of'],
+    [{ LOG_FORMAT: 'fancy' }, 'LOG_FORMAT must be one of json, pretty'],
     [{ CORS_ORIGINS: 'https://ok.example.com,not a url' }, 'CORS_ORIGINS must list origins'],
     [{ REDIS_URL: 'http://redis' }, 'REDIS_URL must use redis:'],
     [{ COGNITO_USER_POOL_ID: 'nounderscore' }, 'COGNITO_USER_POOL_ID must look like'],
@@ -103,6 +111,9 @@ describe('loadConfig', () => {
     [{ S3_BUCKET: 'media', S3_ENDPOINT: 'ftp://s3' }, 'S3_ENDPOINT must use https: or http:'],
     [{ UPLOAD_MAX_BYTES: '0' }, 'UPLOAD_MAX_BYTES must be an integer'],
     [{ UPLOAD_MAX_BYTES: '10MB' }, 'UPLOAD_MAX_BYTES must be an integer'],
+    [{ REAUTH_MAX_AGE: '59' }, 'REAUTH_MAX_AGE must be an integer between 60 and 3600'],
+    [{ REAUTH_MAX_AGE: '3601' }, 'REAUTH_MAX_AGE must be an integer between 60 and 3600'],
+    [{ REAUTH_MAX_AGE: '5m' }, 'REAUTH_MAX_AGE must be an integer'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT must'],
     [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://collector:4317' }, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must use http:'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'OTEL_EXPORTER_OTLP_PROTOCOL must be one of http/protobuf, http/json'],

@@ -54,6 +54,8 @@ export interface TelemetryConfig {
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** `json`: one JSON object a line (production, tests); `pretty`: pino-pretty, for a terminal (npm run dev). */
+export type LogFormat = 'json' | 'pretty';
 
 export class AppConfig {
   readonly nodeEnv: string;
@@ -69,8 +71,11 @@ export class AppConfig {
   /** Serve the browser admin console at /admin/. */
   readonly adminConsoleEnabled: boolean;
   readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
   /** The issuer an authenticator app shows next to a TOTP entry. */
   readonly totpIssuer: string;
+  /** Seconds a sign-in counts as recent for the step-up routes (`auth_time`). */
+  readonly reauthMaxAgeSeconds: number;
   readonly telemetry: TelemetryConfig;
 
   constructor(values: Omit<AppConfig, never>) {
@@ -220,6 +225,14 @@ export function loadTelemetryConfig(env: Env): TelemetryConfig {
   return { enabled: endpointSet && disabled !== 'true', serviceName: present(env, 'OTEL_SERVICE_NAME') ?? 'api' };
 }
 
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const value = (present(env, name) ?? fallback).toLowerCase();
+  if (!values.includes(value as T)) {
+    throw new ConfigError(`${name} must be one of ${values.join(', ')} (got "${value}")`);
+  }
+  return value as T;
+}
+
 /** Reads and validates the environment. Throws `ConfigError` naming the first bad variable. */
 export function loadConfig(env: Env): AppConfig {
   const nodeEnv = present(env, 'NODE_ENV') ?? 'development';
@@ -250,7 +263,9 @@ export function loadConfig(env: Env): AppConfig {
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', nodeEnv !== 'production'),
     adminConsoleEnabled: boolean(env, 'ADMIN_CONSOLE_ENABLED', nodeEnv !== 'production'),
     logLevel: logLevel as LogLevel,
+    logFormat: oneOf(env, 'LOG_FORMAT', ['json', 'pretty'], 'json'),
     totpIssuer: present(env, 'TOTP_ISSUER') ?? 'cognito-nest-api',
+    reauthMaxAgeSeconds: integer(env, 'REAUTH_MAX_AGE', 300, 60, 3600),
     telemetry: loadTelemetryConfig(env),
   });
 }

@@ -4,7 +4,7 @@ import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
 
-/** How long a request may wait for a pooled connection before it gets 503 (contract section 2). */
+/** How long a request may wait for a pooled connection before it gets 503 (docs/resilience.md). */
 export const POOL_WAIT_MS = 2_000;
 /** No statement may run longer than this; a stuck lock becomes a 503, not a hung request. */
 export const STATEMENT_TIMEOUT_MS = 5_000;

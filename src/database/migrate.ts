@@ -1,19 +1,29 @@
-import { DataSource } from 'typeorm';
+import { DataSource, QueryRunner } from 'typeorm';
 import { ConfigError, loadDatabaseConfigFromProcess } from '../config/app-config';
 import { databaseOptions, RUNNABLE_MIGRATIONS } from './database-options';
 
 /** Arbitrary but fixed: every migration runner of this service takes the same advisory lock. */
 const MIGRATION_LOCK_KEY = 727_001;
 
+/** How often a runner that finds the lock taken asks again. */
+const LOCK_POLL_MS = 250;
+
 /**
  * Applies (or reverts the last of) the pending migrations while holding a PostgreSQL advisory
  * lock, so several ECS tasks running migrations at once apply each migration exactly once.
+ *
+ * The lock is polled (`pg_try_advisory_lock`), not waited for: a runner blocked inside
+ * `pg_advisory_lock` holds a snapshot for as long as it waits, and `CREATE INDEX CONCURRENTLY` in
+ * the lock holder's migration waits for every such snapshot to end, a deadlock PostgreSQL
+ * resolves by failing one of the two.
  */
 export async function migrate(dataSource: DataSource, direction: 'run' | 'revert'): Promise<string[]> {
   const lockRunner = dataSource.createQueryRunner();
   await lockRunner.connect();
   try {
-    await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    while (!(await tryLock(lockRunner))) {
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
     if (direction === 'revert') {
       await dataSource.undoLastMigration({ transaction: 'each' });
       return [];
@@ -24,6 +34,11 @@ export async function migrate(dataSource: DataSource, direction: 'run' | 'revert
     await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     await lockRunner.release();
   }
+}
+
+async function tryLock(runner: QueryRunner): Promise<boolean> {
+  const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [MIGRATION_LOCK_KEY])) as Array<{ locked: boolean }>;
+  return rows[0]?.locked === true;
 }
 
 async function main(): Promise<void> {

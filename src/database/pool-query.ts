@@ -11,7 +11,13 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
  * problem-details filter maps as it maps TypeORM's wrapped ones. Transactions still go through
  * `dataSource.transaction`.
  */
-export async function poolQuery<Row extends QueryResultRow>(dataSource: DataSource, sql: string, params: unknown[]): Promise<Row[]> {
+export async function poolQuery<Row extends QueryResultRow>(
+  dataSource: DataSource,
+  sql: string,
+  params: unknown[],
+  /** A prepared statement's name: parsed and planned once per connection (see CallerStateRepository). */
+  name?: string,
+): Promise<Row[]> {
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   const client: PoolClient = await pool.connect();
   // As TypeORM's query runner does: a connection that fails while checked out is released with
@@ -23,7 +29,7 @@ export async function poolQuery<Row extends QueryResultRow>(dataSource: DataSour
   };
   client.once('error', onError);
   try {
-    return (await client.query<Row>(sql, params)).rows;
+    return (await client.query<Row>({ text: sql, values: params, name })).rows;
   } finally {
     client.removeListener('error', onError);
     if (!released) {

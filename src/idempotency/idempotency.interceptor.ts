@@ -17,7 +17,7 @@ const REPLAYED_HEADERS = ['location'];
 class KeyTakenMeanwhile extends Error {}
 
 /**
- * Contract section 10, on the routes marked `@Idempotent()` (route-scoped: no other route pays for
+ * Safe retries (docs/retries.md), on the routes marked `@Idempotent()` (route-scoped: no other route pays for
  * it). With an `Idempotency-Key`, the handler runs inside a transaction that first takes the key
  * (a lock, without waiting) and finally stores the response under it, so the effect and the key
  * commit together: a commit whose answer was lost on the way to the client is found by the retry

@@ -3,7 +3,7 @@ import { IdempotencyJanitor } from './idempotency-janitor';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /**
- * Safe retries (contract section 10): the `idempotency_keys` table and its janitor. The
+ * Safe retries (docs/retries.md): the `idempotency_keys` table and its janitor. The
  * interceptor runs only on the routes marked `@Idempotent()` (route-scoped, so every other
  * route skips it); global so those routes' modules can build it.
  */

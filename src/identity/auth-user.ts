@@ -11,6 +11,13 @@ export interface AccessTokenClaims {
   scopes: string[];
   iat: number;
   exp: number;
+  /**
+   * `auth_time`: when the sign-in this token descends from happened. Cognito keeps it across
+   * refreshes (cognito-local resets it); null when the token does not carry a valid one.
+   */
+  authTime: number | null;
+  /** Cognito's `origin_jti`: the same for every token refreshed from one sign-in; null without it. */
+  originJti: string | null;
 }
 
 /** Who is calling: established by the guard from a verified access token and the caller's row. */
@@ -21,6 +28,8 @@ export interface AuthUser extends AccessTokenClaims {
   account: UserMapping;
   /** The raw access token, for Cognito calls made on the caller's behalf. */
   accessToken: string;
+  /** The session of the calling token (docs/sessions.md); null when it belongs to none known. */
+  sessionId: string | null;
 }
 
 export const ADMIN_GROUP = 'admin';

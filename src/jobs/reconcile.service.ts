@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { AccountChangesService } from '../users/account-changes.service';
+import { PendingChangesRepository } from '../users/pending-changes.repository';
 import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 
@@ -21,21 +23,40 @@ export interface ReconcileSummary {
   created: number;
   updated: number;
   withdrawn: number;
+  /** Active rows whose Cognito user is disabled: disabled as an admin disable does. */
+  disabled: number;
+  /** Disabled rows whose Cognito user is enabled again: active again. */
+  enabled: number;
   durationMs: number;
 }
 
-function mirrored(user: CognitoListedUser): MirroredUser {
-  return { sub: user.sub, username: user.username, email: user.email, phoneNumber: user.phoneNumber, nickname: user.nickname };
+/**
+ * What the row should hold. The email only once Cognito reports it verified: an unverified one
+ * leaves the row's email as it was (null for a new row).
+ */
+function mirrored(user: CognitoListedUser, row?: UserMapping): MirroredUser {
+  const email = user.emailVerified ? user.email : (row?.email ?? null);
+  return { sub: user.sub, username: user.username, email, phoneNumber: user.phoneNumber, nickname: user.nickname };
 }
 
-function drifted(row: UserMapping, user: CognitoListedUser): boolean {
+function drifted(row: UserMapping, user: MirroredUser): boolean {
   return row.email !== user.email || row.phoneNumber !== user.phoneNumber || row.nickname !== user.nickname;
+}
+
+/** The status change Cognito's Enabled flag asks of a live row, if any. */
+function statusChange(row: UserMapping, user: CognitoListedUser): 'user.disable' | 'user.enable' | null {
+  if (!user.enabled && row.status === 'active') {
+    return 'user.disable';
+  }
+  return user.enabled && row.status === 'disabled' ? 'user.enable' : null;
 }
 
 /**
  * Repairs drift between Cognito and `user_mapping` left by changes made outside the API: a row
- * whose Cognito user is gone is withdrawn (the same event as any withdrawal), drifted email,
- * phone or nickname is copied from Cognito, and a confirmed Cognito user without a row gets one.
+ * whose Cognito user is gone is withdrawn (the same event as any withdrawal), drifted email
+ * (verified only), phone or nickname is copied from Cognito, a confirmed Cognito user without a
+ * row gets one, and a user disabled (or enabled again) in Cognito itself is disabled (enabled)
+ * through the same account change as an admin's.
  *
  * Bounded memory whatever the pool's size: one ListUsers page at a time, the subs seen so far in
  * a temporary table, the withdrawal candidates read in batches. It does not fight the API: a row
@@ -45,11 +66,15 @@ function drifted(row: UserMapping, user: CognitoListedUser): boolean {
  */
 @Injectable()
 export class ReconcileService {
+  private readonly logger = new Logger(ReconcileService.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly cognito: CognitoAdminService,
     private readonly users: UserMappingRepository,
     private readonly withdrawal: WithdrawalService,
+    private readonly changes: AccountChangesService,
+    private readonly pending: PendingChangesRepository,
   ) {}
 
   async run(options: { dryRun: boolean }): Promise<ReconcileSummary> {
@@ -62,6 +87,8 @@ export class ReconcileService {
       created: 0,
       updated: 0,
       withdrawn: 0,
+      disabled: 0,
+      enabled: 0,
       durationMs: 0,
     };
     // One connection holds the lock and the seen set for the whole run (both are per session).
@@ -107,6 +134,7 @@ export class ReconcileService {
     const rows = new Map((await this.users.findBySubs(subs)).map((row) => [row.cognitoSub, row]));
     const missing: MirroredUser[] = [];
     const changed: MirroredUser[] = [];
+    const statusChanges: Array<{ userId: string; action: 'user.disable' | 'user.enable' }> = [];
     for (const user of page) {
       const row = rows.get(user.sub);
       if (row === undefined) {
@@ -115,17 +143,62 @@ export class ReconcileService {
         } else {
           missing.push(mirrored(user));
         }
-      } else if (row.status !== 'withdrawn' && row.withdrawalRequestedAt === null && drifted(row, user)) {
-        changed.push(mirrored(user));
+      } else if (row.status !== 'withdrawn' && row.withdrawalRequestedAt === null) {
+        const wanted = mirrored(user, row);
+        if (drifted(row, wanted)) {
+          changed.push(wanted);
+        }
+        const action = statusChange(row, user);
+        if (action !== null) {
+          statusChanges.push({ userId: row.id, action });
+        }
       }
     }
-    if (dryRun) {
+    if (!dryRun) {
+      summary.created += await this.users.insertMissing(missing);
+      summary.updated += await this.users.updateMirroredAttributes(changed);
+    } else {
       summary.created += missing.length;
       summary.updated += changed.length;
-      return;
     }
-    summary.created += await this.users.insertMissing(missing);
-    summary.updated += await this.users.updateMirroredAttributes(changed);
+    for (const { userId, action } of statusChanges) {
+      if (await this.carryStatus(userId, action, dryRun)) {
+        summary[action === 'user.disable' ? 'disabled' : 'enabled'] += 1;
+      }
+    }
+  }
+
+  /**
+   * Carries Cognito's Enabled flag over as the account change an admin's disable (enable) is:
+   * intent and token cut-off, then Cognito (already so: idempotent), then status. A user with a
+   * change in flight is left to it. Not audited: the audit log records admins' actions, and this
+   * one has no admin. Returns whether it changed (or, dry, would change) the row.
+   */
+  private async carryStatus(userId: string, action: 'user.disable' | 'user.enable', dryRun: boolean): Promise<boolean> {
+    if ((await this.pending.forUser(userId)).length > 0) {
+      return false;
+    }
+    if (dryRun) {
+      return true;
+    }
+    const from = action === 'user.disable' ? 'active' : 'disabled';
+    const change = await this.dataSource.transaction(async (manager) => {
+      const row = await this.users.lockLive(manager, userId);
+      if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
+        return null;
+      }
+      return this.changes.begin(manager, { userId, action, details: { source: 'cognito' }, actorId: null });
+    });
+    if (change === null) {
+      return false;
+    }
+    try {
+      await this.changes.finish(change);
+    } catch (error) {
+      // The intent is committed (the user's tokens are refused): the API's sweep finishes it.
+      this.logger.warn({ err: error, userId, action }, 'status change left to the sweep');
+    }
+    return true;
   }
 
   private async withdrawGone(
@@ -161,6 +234,7 @@ export function summaryLine(summary: ReconcileSummary): string {
   }
   return (
     `reconcile: cognito_users=${summary.cognitoUsers} unconfirmed=${summary.unconfirmed} created=${summary.created} ` +
-    `updated=${summary.updated} withdrawn=${summary.withdrawn} dry_run=${summary.dryRun} duration_ms=${summary.durationMs}`
+    `updated=${summary.updated} withdrawn=${summary.withdrawn} disabled=${summary.disabled} enabled=${summary.enabled} ` +
+    `dry_run=${summary.dryRun} duration_ms=${summary.durationMs}`
   );
 }

@@ -8,7 +8,7 @@ import { PostsController } from './posts.controller';
 import { PostsRepository } from './posts.repository';
 import { PostsService } from './posts.service';
 
-/** Posts and comments (contract section 5), authored by `user_mapping` rows; images from uploads. */
+/** Posts and comments (docs/api.md), authored by `user_mapping` rows; images from uploads. */
 @Module({})
 export class PostsModule {
   static register(config: AppConfig): DynamicModule {

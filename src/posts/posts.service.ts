@@ -38,10 +38,11 @@ export class PostsService {
   }
 
   /**
-   * The attachments are checked in S3 first (no transaction of ours held open over the network;
-   * with an Idempotency-Key the request's own transaction is already open), then the post and
-   * their attachment commit together, with the key when there is one: any failure leaves neither.
-   * A post without attachments is one statement, atomic without a transaction of its own.
+   * The post and its attachments commit together, with the Idempotency-Key when there is one: any
+   * failure leaves neither. Attaching copies each upload in S3 and checks the copy while the
+   * transaction holds the uploads' rows, so no other request can copy over what this one checked
+   * (a few S3 round trips with the rows locked; the uploads are the caller's own). A post without
+   * attachments is one statement, atomic without a transaction of its own.
    */
   async create(caller: AuthUser, dto: CreatePostDto): Promise<PostResponse> {
     const checked = await this.uploads.check(caller.id, dto.attachmentIds ?? []);

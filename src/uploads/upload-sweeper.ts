@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { ObjectStorage } from './object-storage';
 import { OBJECT_STORAGE } from './uploads.service';
 import { UploadsRepository } from './uploads.repository';
@@ -13,16 +13,19 @@ const SWEEP_BATCH = 100;
 const SWEEP_MAX_BATCHES = 20;
 
 export interface SweepResult {
+  /** Rows deleted with their objects, plus attached uploads whose original object was deleted. */
   deleted: number;
   /** Objects S3 refused to delete (kept for the next sweep). */
   failed: number;
 }
 
 /**
- * Deletes from S3 the objects of deleted posts and of uploads never attached within 24 h, then
- * their rows. Each batch holds its rows locked (FOR UPDATE SKIP LOCKED) while S3 deletes them, so
- * sweepers on several instances never take the same row, and a row is only deleted once S3 has
- * deleted its object: S3 down, or a crash mid-batch, rolls back and the next sweep retries.
+ * Deletes from S3 the objects of deleted posts and of uploads never attached within 24 h (both the
+ * upload's key and its attachment copy's), then their rows; and the original object of each
+ * attached upload once its presigned POST is spent (the post serves the copy). Each batch holds its
+ * rows locked (FOR UPDATE SKIP LOCKED) while S3 deletes them, so sweepers on several instances never
+ * take the same row, and a row is only deleted (or marked) once S3 has deleted its objects: S3
+ * down, or a crash mid-batch, rolls back and the next sweep retries.
  */
 @Injectable()
 export class UploadSweeper extends PeriodicTask {
@@ -50,25 +53,38 @@ export class UploadSweeper extends PeriodicTask {
     if (storage === null) {
       return result;
     }
-    for (let batch = 0; batch < SWEEP_MAX_BATCHES; batch += 1) {
-      const took = await this.dataSource.transaction(async (manager) => {
-        const due = await this.uploads.lockDue(manager, SWEEP_BATCH);
-        if (due.length === 0) {
-          return 0;
-        }
-        const refused = await storage.deleteMany(due.map((row) => row.object_key));
-        const done = due.filter((row) => !refused.has(row.object_key)).map((row) => row.id);
-        await this.uploads.deleteRows(manager, done);
-        result.deleted += done.length;
-        result.failed += refused.size;
-        return due.length;
-      });
-      // A short batch, or one S3 refused entirely, means there is nothing more to do now.
-      if (took < SWEEP_BATCH || result.failed > 0) {
+    await this.inBatches(result, async (manager) => {
+      const due = await this.uploads.lockDue(manager, SWEEP_BATCH);
+      const keys = due.flatMap((row) => (row.attachment_key === row.object_key ? [row.object_key] : [row.object_key, row.attachment_key]));
+      const refused = await storage.deleteMany(keys);
+      const done = due.filter((row) => !refused.has(row.object_key) && !refused.has(row.attachment_key)).map((row) => row.id);
+      await this.uploads.deleteRows(manager, done);
+      return { took: due.length, done: done.length, refused: refused.size };
+    });
+    await this.inBatches(result, async (manager) => {
+      const due = await this.uploads.lockUploadKeysDue(manager, SWEEP_BATCH);
+      const refused = await storage.deleteMany(due.map((row) => row.object_key));
+      const done = due.filter((row) => !refused.has(row.object_key)).map((row) => row.id);
+      await this.uploads.markUploadKeysDeleted(manager, done);
+      return { took: due.length, done: done.length, refused: refused.size };
+    });
+    return result;
+  }
+
+  /** Runs `batch` in a transaction of its own until a short batch, a refusal, or the bound. */
+  private async inBatches(
+    result: SweepResult,
+    batch: (manager: EntityManager) => Promise<{ took: number; done: number; refused: number }>,
+  ): Promise<void> {
+    for (let i = 0; i < SWEEP_MAX_BATCHES; i += 1) {
+      const { took, done, refused } = await this.dataSource.transaction(batch);
+      result.deleted += done;
+      result.failed += refused;
+      // A short batch, or one S3 refused in part, means there is nothing more to do now.
+      if (took < SWEEP_BATCH || refused > 0) {
         break;
       }
     }
-    return result;
   }
 
   protected async tick(): Promise<void> {

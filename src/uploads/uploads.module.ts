@@ -7,7 +7,7 @@ import { UploadsRepository } from './uploads.repository';
 import { OBJECT_STORAGE, UploadsService } from './uploads.service';
 
 /**
- * Images on posts (contract section 9). Without `S3_BUCKET` the routes are not mounted (404),
+ * Images on posts (docs/uploads.md). Without `S3_BUCKET` the routes are not mounted (404),
  * the storage is null, posts take no attachments and the sweep does not run.
  */
 @Module({})

@@ -10,11 +10,18 @@ export const ATTACH_WITHIN = '24 hours';
  * post being created at the 24 h mark never races the sweep for the same row.
  */
 const SWEEP_PENDING_AFTER = '24 hours 10 minutes';
+/**
+ * An upload's presigned POST can be used until 5 minutes after the row was written (it was signed
+ * just before): its key is deleted only once that is over, with a margin for clocks, so that no
+ * replay of the policy can put an object back under a key nothing tracks any more.
+ */
+const POLICY_SPENT_AFTER = '10 minutes';
 
 export interface UploadRow {
   id: string;
   owner_id: string;
   object_key: string;
+  attachment_key: string;
   content_type: UploadContentType;
   /** bigint: the driver returns it as a string. */
   size: string;
@@ -23,7 +30,7 @@ export interface UploadRow {
 export interface AttachmentRow {
   id: string;
   post_id: string;
-  object_key: string;
+  attachment_key: string;
   content_type: UploadContentType;
   size: string;
 }
@@ -40,20 +47,25 @@ export class UploadsRepository {
     private readonly transactions: Transactions,
   ) {}
 
-  async insert(upload: { id: string; ownerId: string; objectKey: string; contentType: UploadContentType; size: number }): Promise<void> {
-    await this.transactions.manager.query(`INSERT INTO uploads (id, owner_id, object_key, content_type, size) VALUES ($1, $2, $3, $4, $5)`, [
-      upload.id,
-      upload.ownerId,
-      upload.objectKey,
-      upload.contentType,
-      upload.size,
-    ]);
+  /** Both keys are recorded before either exists in S3, so the sweep always knows what to delete. */
+  async insert(upload: {
+    id: string;
+    ownerId: string;
+    objectKey: string;
+    attachmentKey: string;
+    contentType: UploadContentType;
+    size: number;
+  }): Promise<void> {
+    await this.transactions.manager.query(
+      `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [upload.id, upload.ownerId, upload.objectKey, upload.attachmentKey, upload.contentType, upload.size],
+    );
   }
 
   /** The caller's uploads among `ids` that can still be attached (pending, not too old). */
   attachable(ownerId: string, ids: string[]): Promise<UploadRow[]> {
     return this.transactions.manager.query(
-      `SELECT id, owner_id, object_key, content_type, size FROM uploads
+      `SELECT id, owner_id, object_key, attachment_key, content_type, size FROM uploads
         WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending'
           AND created_at > now() - interval '${ATTACH_WITHIN}'`,
       [ids, ownerId],
@@ -81,7 +93,7 @@ export class UploadsRepository {
   /** The attachments of these posts, in order: one statement for a whole page. */
   attachmentsOf(postIds: string[]): Promise<AttachmentRow[]> {
     return this.dataSource.query(
-      `SELECT id, post_id, object_key, content_type, size FROM uploads
+      `SELECT id, post_id, attachment_key, content_type, size FROM uploads
         WHERE post_id = ANY($1::uuid[]) AND state = 'attached'
         ORDER BY post_id, position`,
       [postIds],
@@ -94,19 +106,39 @@ export class UploadsRepository {
   }
 
   /**
-   * Locks up to `limit` uploads due for deletion (orphaned, or pending and expired) for the
-   * caller's transaction. SKIP LOCKED: sweepers on other instances take other rows, so each
-   * object is deleted by exactly one of them.
+   * Locks up to `limit` uploads due for deletion (orphaned once their policy is spent, or pending
+   * and expired) for the caller's transaction. SKIP LOCKED: sweepers on other instances take other
+   * rows, so each object is deleted by exactly one of them.
    */
-  lockDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string }>> {
+  lockDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string; attachment_key: string }>> {
     return manager.query(
-      `SELECT id, object_key FROM uploads
-        WHERE state = 'orphaned' OR (state = 'pending' AND created_at < now() - interval '${SWEEP_PENDING_AFTER}')
+      `SELECT id, object_key, attachment_key FROM uploads
+        WHERE (state = 'orphaned' AND created_at < now() - interval '${POLICY_SPENT_AFTER}')
+           OR (state = 'pending' AND created_at < now() - interval '${SWEEP_PENDING_AFTER}')
         ORDER BY created_at
         LIMIT $1
         FOR UPDATE SKIP LOCKED`,
       [limit],
     );
+  }
+
+  /**
+   * Locks up to `limit` attached uploads whose original object (the presigned POST's key) is still
+   * to be deleted, once their policy is spent: the post serves the attachment's own copy.
+   */
+  lockUploadKeysDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string }>> {
+    return manager.query(
+      `SELECT id, object_key FROM uploads
+        WHERE state = 'attached' AND upload_key_deleted_at IS NULL AND created_at < now() - interval '${POLICY_SPENT_AFTER}'
+        ORDER BY created_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+  }
+
+  async markUploadKeysDeleted(manager: EntityManager, ids: string[]): Promise<void> {
+    await manager.query(`UPDATE uploads SET upload_key_deleted_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
   async deleteRows(manager: EntityManager, ids: string[]): Promise<void> {

@@ -2,11 +2,21 @@ import { EntityManager } from 'typeorm';
 
 export const ACCOUNT_CHANGE_COMPLETED = 'account.change.completed';
 
-export type ChangeAction = 'group.add_user' | 'group.remove_user' | 'group.delete' | 'user.disable' | 'user.enable' | 'user.sign_out';
+export type ChangeAction =
+  | 'group.add_user'
+  | 'group.remove_user'
+  | 'group.delete'
+  | 'user.disable'
+  | 'user.enable'
+  | 'user.sign_out'
+  | 'user.invite';
 
 /** One account change as recorded before Cognito is called. */
 export interface ChangeRecord {
-  /** Null only for a group deletion, which concerns every member. */
+  /**
+   * Null for a group deletion, which concerns every member, and for an invitation until the
+   * invitee's row exists (the event of a finished invitation names it).
+   */
   userId: string | null;
   action: ChangeAction;
   details: Record<string, unknown>;

@@ -4,10 +4,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource, EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
+import { CognitoProfile } from '../cognito/cognito.types';
 import { ApiError } from '../common/api-error';
 import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
+import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitation } from './invitation';
 import { PeriodicTask } from '../common/periodic-task';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
@@ -59,11 +61,20 @@ export class AccountChangesService {
     return this.dataSource.transaction((manager) => this.begin(manager, change));
   }
 
-  /** Step 2: Cognito, then the database; answers once tokens of the next second are accepted. */
-  async finish(change: PendingChange): Promise<void> {
+  /**
+   * Step 2: Cognito, then the database; answers once tokens of the next second are accepted.
+   * Returns the target's row id (for an invitation, the invitee's row, made here). `firstAttempt`:
+   * no earlier attempt can have acted in Cognito (see inviteInCognito).
+   */
+  async finish(change: PendingChange, firstAttempt = false): Promise<string | null> {
     let members: string[] = [];
+    let invitee: CognitoProfile | null = null;
     try {
-      members = await this.applyToCognito(change);
+      if (change.action === 'user.invite') {
+        invitee = await inviteInCognito(this.cognito, change, firstAttempt);
+      } else {
+        members = await this.applyToCognito(change);
+      }
     } catch (error) {
       if (isDefinitive(error)) {
         // Cognito refused the change itself (not an outage): nothing will ever apply it.
@@ -71,25 +82,48 @@ export class AccountChangesService {
       }
       throw error;
     }
-    const cutOff = await this.dataSource.transaction(async (manager) => {
+    const [cutOff, target] = await this.dataSource.transaction(async (manager) => {
+      // An invitation names its target once the invitee's row exists, whoever finishes it.
+      const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, manager, invitee) };
       const stillPending = await this.pending.delete(change.id, manager);
-      const targets = change.userId === null ? members : [change.userId];
-      const revoked = change.action === 'user.enable' ? null : await this.revoke(manager, targets);
+      const targets = done.userId === null ? members : [done.userId];
+      // Enabling and inviting grant nothing an existing token could carry.
+      const revoked = change.action === 'user.enable' || change.action === 'user.invite' ? null : await this.revoke(manager, targets);
       if (!stillPending) {
         // Another instance finished it first (and audited it); our cut-off above is harmless.
-        return revoked;
+        return [revoked, done.userId] as const;
       }
       if (change.action === 'user.disable') {
         await this.users.setStatus(manager, change.userId, 'active', 'disabled');
       } else if (change.action === 'user.enable') {
         await this.users.setStatus(manager, change.userId, 'disabled', 'active');
       }
-      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(change, manager, members.length));
-      return revoked;
+      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(done, manager, members.length));
+      return [revoked, done.userId] as const;
     });
     if (cutOff !== null) {
       await sleep(cutOff.waitMs);
     }
+    return target;
+  }
+
+  /**
+   * An invitation, recorded before Cognito creates the user so that one cut short (the database
+   * lost right after Cognito acted) is finished and audited by a retry or the sweep. A retry of an
+   * invitation an earlier attempt left unfinished finishes that one (audited once); a different
+   * one for the address is finished first. Returns the invitee's row id.
+   */
+  async invite(actorId: string, invitation: Invitation): Promise<string> {
+    const earlier = await this.pending.invitation(invitation.email);
+    if (earlier !== null) {
+      const id = await this.finish(earlier);
+      if (id !== null && sameInvitation(invitationOf(earlier), invitation)) {
+        return id;
+      }
+    }
+    const change = await this.start({ userId: null, action: 'user.invite', details: { ...invitation }, actorId });
+    // finish() names the invitee's row for every invitation it completes.
+    return (await this.finish(change, true)) as string;
   }
 
   /** Finishes what an earlier attempt left half-done for this user, before a new change starts. */
@@ -128,9 +162,10 @@ export class AccountChangesService {
   }
 
   /**
-   * 409 if the user is the last enabled, active member of the admin group, counting neither a
-   * member on the way out (withdrawal, disable or removal from admin in flight). Holds the admin
-   * lock for the caller's transaction, which must record its own intent before it commits.
+   * 409 if the user is the last member of the admin group who can sign in: enabled, past their
+   * first login (an invited admin stays in FORCE_CHANGE_PASSWORD until then, and may never come),
+   * active, and not on the way out (withdrawal, disable or removal from admin in flight). Holds
+   * the admin lock for the caller's transaction, which must record its own intent before it commits.
    */
   async assertNotLastAdmin(manager: EntityManager, cognitoSub: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
@@ -138,7 +173,7 @@ export class AccountChangesService {
     if (!admins.some((u) => u.sub === cognitoSub)) {
       return;
     }
-    const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled).map((u) => u.sub);
+    const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled && u.status !== 'FORCE_CHANGE_PASSWORD').map((u) => u.sub);
     if ((await this.users.countStaying(manager, others, ADMIN_GROUP)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }

@@ -6,6 +6,8 @@ import { RETRY_BACKOFF_SQL } from './retry-backoff';
 /** An account change between its intent and its end (a `pending_changes` row). */
 export interface PendingChange extends ChangeRecord {
   id: string;
+  /** When the intent was recorded (the database's clock). */
+  requestedAt: Date;
 }
 
 interface PendingRow {
@@ -14,15 +16,16 @@ interface PendingRow {
   action: ChangeAction;
   details: Record<string, unknown>;
   actor_id: string | null;
+  requested_at: Date;
 }
 
-const PENDING_COLUMNS = 'id, user_id, action, details, actor_id';
+const PENDING_COLUMNS = 'id, user_id, action, details, actor_id, requested_at';
 
 /** A request in flight finishes its own change; the sweep leaves fresh intents alone. */
 const SWEEP_GRACE = '10 seconds';
 
 function toChange(row: PendingRow): PendingChange {
-  return { id: row.id, userId: row.user_id, action: row.action, details: row.details, actorId: row.actor_id };
+  return { id: row.id, userId: row.user_id, action: row.action, details: row.details, actorId: row.actor_id, requestedAt: row.requested_at };
 }
 
 /** The queries over `pending_changes`: the intents of AccountChangesService. */
@@ -46,12 +49,22 @@ export class PendingChangesRepository {
   }
 
   /** The user's changes in flight, oldest first. */
-  async forUser(userId: string): Promise<PendingChange[]> {
-    const rows: PendingRow[] = await this.dataSource.query(
+  async forUser(userId: string, manager: EntityManager = this.dataSource.manager): Promise<PendingChange[]> {
+    const rows: PendingRow[] = await manager.query(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE user_id = $1 ORDER BY requested_at, id`,
       [userId],
     );
     return rows.map(toChange);
+  }
+
+  /** The invitation of this address an earlier attempt left unfinished, if any. */
+  async invitation(email: string): Promise<PendingChange | null> {
+    const rows: PendingRow[] = await this.dataSource.query(
+      `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE action = 'user.invite' AND lower(details->>'email') = lower($1)
+        ORDER BY requested_at LIMIT 1`,
+      [email],
+    );
+    return rows.length === 0 ? null : toChange(rows[0]);
   }
 
   /** The deletions of this group in flight. */

@@ -1,17 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { poolQuery } from '../database/pool-query';
 import { KeysetWindow, cursorTimestampSql } from '../common/pagination';
 import { toUserMapping, UserMapping, UserMappingRow, UserStatus } from '../identity/entities/user-mapping.entity';
-
-/** What the guard needs to decide about a caller, in one round trip: the row and its revocations. */
-export interface CallerState {
-  user: UserMapping;
-  withdrawalRequested: boolean;
-  jtiRevoked: boolean;
-  /** An account change (group, disable, sign-out) is between its intent and its end. */
-  changePending: boolean;
-}
 
 /**
  * The revocation cut-off: the start of the next whole second of the database clock, read when the
@@ -51,34 +41,12 @@ function likePattern(search: string): string {
 const SEEN_SUBS = 'reconcile_seen_subs';
 
 /**
- * The queries over `user_mapping`, but for the withdrawal's own (WithdrawalRepository). Two reads
- * also look at tables of others, to answer in one statement: `callerState` (revoked_tokens,
- * pending_changes, on every request) and `countStaying` (pending_changes).
+ * The queries over `user_mapping`, but for the withdrawal's own (WithdrawalRepository). The guard's
+ * read is CallerStateRepository's; `countStaying` also looks at pending_changes, to answer in one statement.
  */
 @Injectable()
 export class UserMappingRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  async callerState(sub: string, jti: string | null): Promise<CallerState | null> {
-    // On every authenticated request: straight on the pool, no QueryRunner.
-    const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean; change_pending: boolean }>(
-      this.dataSource,
-      `SELECT u.*, ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
-              EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id) AS change_pending
-         FROM user_mapping u
-        WHERE u.cognito_sub = $1`,
-      [sub, jti],
-    );
-    const row = rows[0];
-    return row === undefined
-      ? null
-      : {
-          user: toUserMapping(row),
-          withdrawalRequested: row.withdrawal_requested_at !== null,
-          jtiRevoked: row.jti_revoked,
-          changePending: row.change_pending,
-        };
-  }
 
   /**
    * Creates the row for a Cognito user unless it exists; concurrent callers get the same row.

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
+import { MaybeRecentSignIn, RecentSignIn } from '../identity/recent-sign-in';
 import { MfaStatusResponse, TotpSecretResponse } from './dto/mfa.response';
 import { CodeDeliveryEnvelope, PublicProfileResponse, UserProfileResponse } from './dto/user-profile.response';
 import { ChangeEmailDto, UpdateProfileDto, VerifyEmailDto, VerifyTotpDto } from './dto/users.dto';
@@ -30,6 +31,8 @@ export class UsersController {
 
   @Post('me/email')
   @HttpCode(202)
+  @RecentSignIn()
+  @ApiOperation({ summary: 'Ask for a new email (needs a recent sign-in); once verified, every other session ends' })
   requestEmailChange(@CurrentUser() caller: AuthUser, @Body() dto: ChangeEmailDto): Promise<CodeDeliveryEnvelope> {
     return this.users.requestEmailChange(caller, dto.email);
   }
@@ -48,7 +51,8 @@ export class UsersController {
 
   @Post('me/mfa/totp')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Start TOTP enrolment: a secret for an authenticator app' })
+  @ApiOperation({ summary: 'Start TOTP enrolment: a secret for an authenticator app (while TOTP is on: needs a recent sign-in)' })
+  @MaybeRecentSignIn('While TOTP is on')
   startTotp(@CurrentUser() caller: AuthUser): Promise<TotpSecretResponse> {
     return this.mfa.startTotp(caller);
   }
@@ -62,13 +66,15 @@ export class UsersController {
 
   @Delete('me/mfa/totp')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Stop asking for TOTP at login' })
+  @RecentSignIn()
+  @ApiOperation({ summary: 'Stop asking for TOTP at login (needs a recent sign-in); every other session ends' })
   removeTotp(@CurrentUser() caller: AuthUser): Promise<void> {
     return this.mfa.removeTotp(caller);
   }
 
   @Delete('me')
   @HttpCode(204)
+  @RecentSignIn()
   withdraw(@CurrentUser() caller: AuthUser): Promise<void> {
     return this.users.withdraw(caller);
   }

@@ -3,6 +3,10 @@ import { AccountChangesService, AccountChangesSweeper } from './account-changes.
 import { MfaService } from './mfa.service';
 import { PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
+import { SessionsRepository } from './sessions.repository';
+import { CallerStateRepository } from './caller-state.repository';
+import { SessionsController } from './sessions.controller';
+import { SessionsService } from './sessions.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 import { WithdrawalHandler } from './withdrawal.handler';
@@ -10,12 +14,15 @@ import { WithdrawalRepository } from './withdrawal.repository';
 import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
 
 @Module({
-  controllers: [UsersController],
+  controllers: [UsersController, SessionsController],
   providers: [
     AccountChangesService,
     AccountChangesSweeper,
     PendingChangesRepository,
     UserMappingRepository,
+    SessionsRepository,
+    CallerStateRepository,
+    SessionsService,
     UsersService,
     MfaService,
     WithdrawalService,
@@ -23,6 +30,6 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
     WithdrawalSweeper,
     WithdrawalHandler,
   ],
-  exports: [AccountChangesService, UserMappingRepository, WithdrawalService],
+  exports: [AccountChangesService, UserMappingRepository, CallerStateRepository, SessionsRepository, SessionsService, WithdrawalService],
 })
 export class UsersModule {}

@@ -7,6 +7,7 @@ import { UpdateProfileDto } from './dto/users.dto';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { UserMappingRepository } from './user-mapping.repository';
 import { WithdrawalService } from './withdrawal.service';
+import { SessionsRepository } from './sessions.repository';
 
 @Injectable()
 export class UsersService {
@@ -14,6 +15,7 @@ export class UsersService {
     private readonly users: UserMappingRepository,
     private readonly cognito: CognitoSelfService,
     private readonly withdrawal: WithdrawalService,
+    private readonly sessions: SessionsRepository,
   ) {}
 
   /** The row the guard read for this request: no second query. */
@@ -46,9 +48,11 @@ export class UsersService {
     return { codeDelivery: codeDelivery ?? { destination: email, medium: 'EMAIL' } };
   }
 
+  /** A verified new address ends every other session: whoever held one keeps nothing of the old. */
   async verifyEmailChange(caller: AuthUser, code: string): Promise<UserProfileResponse> {
     assertSelfServiceScope(caller);
     await this.cognito.verifyUserAttribute(caller.accessToken, 'email', code);
+    await this.sessions.endAllBut(caller.id, caller.sessionId);
     const profile = await this.cognito.getUser(caller.accessToken);
     const updated = await this.users.updateProfile(caller.id, { email: profile.email });
     return UserProfileResponse.from(updated ?? (await this.existingUser(caller.id)), caller.groups);

@@ -25,7 +25,7 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 type Identity = 'none' | 'member' | 'moderator' | 'admin' | 'garbage' | 'expired' | 'foreign client';
-type ParamKind = 'post' | 'comment' | 'user' | 'target' | 'group';
+type ParamKind = 'post' | 'comment' | 'user' | 'target' | 'group' | 'session';
 type FieldKind =
   | 'email'
   | 'password'
@@ -96,6 +96,10 @@ const ROUTES: RouteSpec[] = [
   { method: 'POST', path: '/v1/users/me/mfa/totp/verify', body: { code: 'code' } },
   { method: 'DELETE', path: '/v1/users/me/mfa/totp' },
   { method: 'DELETE', path: '/v1/users/me', throwaway: true },
+  { method: 'GET', path: '/v1/users/me/sessions' },
+  { method: 'DELETE', path: '/v1/users/me/sessions/:id', params: { id: 'session' } },
+  // A throwaway caller: it succeeds by ending every other session of the caller.
+  { method: 'DELETE', path: '/v1/users/me/sessions', throwaway: true },
   { method: 'GET', path: '/v1/users/:id', params: { id: 'user' } },
   { method: 'GET', path: '/v1/posts', query: ['limit', 'cursor', 'authorId'] },
   { method: 'POST', path: '/v1/posts', body: { title: 'title', body: 'text', attachmentIds: 'uploadIds' }, idempotent: true },
@@ -125,6 +129,8 @@ const ROUTES: RouteSpec[] = [
   { method: 'DELETE', path: '/v1/admin/users/:id/groups/:name', params: { id: 'target', name: 'group' } },
   { method: 'GET', path: '/v1/admin/audit-log', query: ['action', 'actorId', 'targetUserId', 'from', 'to', 'limit', 'cursor'] },
   { method: 'GET', path: '/v1/admin/audit-log/export', query: ['format', 'action', 'actorId', 'targetUserId', 'from', 'to'] },
+  { method: 'GET', path: '/v1/admin/users/:id/sessions', params: { id: 'target' } },
+  { method: 'DELETE', path: '/v1/admin/users/:id/sessions/:sessionId', params: { id: 'target', sessionId: 'session' } },
   { method: 'POST', path: '/v1/uploads', body: { contentType: 'contentType', size: 'size' }, idempotent: true },
   { method: 'GET', path: '/health/live' },
   { method: 'GET', path: '/health/ready' },
@@ -327,6 +333,8 @@ function param(kind: ParamKind, known: Known, junkWeight: number): fc.Arbitrary<
     user: fc.oneof(fc.constantFrom(known.memberId, known.adminId), fc.uuid()),
     target: fc.oneof(fc.constant('throwaway'), fc.constant(known.adminId), fc.uuid()),
     group: fc.oneof(fc.constantFrom('admin', 'moderator', 'nobody'), fc.stringMatching(/^[A-Za-z0-9_.+=@-]{1,20}$/)),
+    // Never a live one: ending the fuzzer's own sessions would refuse its next requests.
+    session: fc.uuid(),
   };
   const junk = fc.oneof(
     anyString.filter((s) => s !== ''),
@@ -536,7 +544,8 @@ describe('resilience: property-based fuzzing of every route', () => {
       }
       if (hit.throwaway === true) {
         const groups = r.identity === 'admin' ? ['admin'] : r.identity === 'moderator' ? ['moderator'] : [];
-        caller = app.forge({ sub: victim.sub, username: victim.sub, 'cognito:groups': groups });
+        // Signed in just now: a route that needs a recent sign-in (DELETE /v1/users/me) can succeed.
+        caller = app.forge({ sub: victim.sub, username: victim.sub, 'cognito:groups': groups, auth_time: Math.floor(Date.now() / 1000) });
       }
     }
     const now = Math.floor(Date.now() / 1000);

@@ -16,6 +16,8 @@ import { databaseOptions } from '../../src/database/database-options';
 import { RevokedTokensRepository } from '../../src/auth/revoked-tokens.repository';
 import { AccountChangesService } from '../../src/users/account-changes.service';
 import { PendingChangesRepository } from '../../src/users/pending-changes.repository';
+import { CallerStateRepository } from '../../src/users/caller-state.repository';
+import { SessionsRepository } from '../../src/users/sessions.repository';
 import { UserMappingRepository } from '../../src/users/user-mapping.repository';
 import { WithdrawalHandler } from '../../src/users/withdrawal.handler';
 import { WithdrawalRepository } from '../../src/users/withdrawal.repository';
@@ -75,6 +77,8 @@ export async function startServices(label: string): Promise<ServiceHarness> {
       ],
       providers: [
         UserMappingRepository,
+        CallerStateRepository,
+        SessionsRepository,
         WithdrawalRepository,
         PendingChangesRepository,
         RevokedTokensRepository,

@@ -41,9 +41,20 @@ describe('the just-in-time user_mapping row on the real database', () => {
     await s.db.pool.query(`DELETE FROM user_mapping WHERE id = $1`, [known.id]);
     const now = Math.floor(Date.now() / 1000);
 
-    const account = await s
-      .get(AccountGateService)
-      .admit({ sub: known.sub, username: known.username, groups: [], jti: null, scopes: [], iat: now, exp: now + 300 });
+    const { account } = await s.get(AccountGateService).admit(
+      {
+        sub: known.sub,
+        username: known.username,
+        groups: [],
+        jti: null,
+        scopes: [],
+        iat: now,
+        exp: now + 300,
+        authTime: now,
+        originJti: null,
+      },
+      () => ({ userAgent: null, ipAddress: null }),
+    );
 
     expect(account).toMatchObject({ cognitoSub: known.sub, status: 'active' });
     expect(await rowsFor(known.sub)).toEqual([{ id: account.id, email: known.email, nickname: 'nick' }]);

@@ -2,6 +2,7 @@ import {
   AdminAddUserToGroupCommand,
   AdminConfirmSignUpCommand,
   AdminGetUserCommand,
+  AdminUpdateUserAttributesCommand,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { Client } from 'pg';
@@ -31,6 +32,17 @@ export async function seedUser(
       }),
     );
     await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: pool.userPoolId, Username: user.email }));
+    // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
+    await cognito.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: pool.userPoolId,
+        Username: user.email,
+        UserAttributes: [
+          { Name: 'email', Value: user.email },
+          { Name: 'email_verified', Value: 'true' },
+        ],
+      }),
+    );
     const created = await cognito.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username: user.email }));
     const username = created.Username ?? '';
     const sub = created.UserAttributes?.find((a) => a.Name === 'sub')?.Value ?? username;

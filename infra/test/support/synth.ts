@@ -18,6 +18,19 @@ export interface Synth {
 
 const cache = new Map<string, Synth>();
 
+/**
+ * What prod refuses to synthesize without: placeholders under the reserved `.invalid` top-level
+ * domain (RFC 2606), valid in form and never deliverable (the same values CI passes).
+ */
+export const PROD_CONTEXT: Record<string, string> = {
+  stage: 'prod',
+  callbackUrls: 'https://app.ci.invalid/auth/callback',
+  logoutUrls: 'https://app.ci.invalid/',
+  corsOrigins: 'https://app.ci.invalid',
+  alarmEmail: 'alarms@ci.invalid',
+  emailFrom: 'no-reply@ci.invalid',
+};
+
 /** The context `cdk` itself passes from cdk.json (the feature flags), under the test's own. */
 const CDK_JSON_CONTEXT = (
   JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }

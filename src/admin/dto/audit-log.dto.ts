@@ -21,6 +21,7 @@ export const KNOWN_AUDIT_ACTIONS = [
   'group.delete',
   'group.add_user',
   'group.remove_user',
+  'session.revoke',
 ] as const;
 
 /**

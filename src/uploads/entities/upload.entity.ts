@@ -18,6 +18,7 @@ export const MAX_ATTACHMENTS = 4;
  */
 @Entity({ name: 'uploads' })
 @Unique('uq_uploads_object_key', ['objectKey'])
+@Unique('uq_uploads_attachment_key', ['attachmentKey'])
 @Unique('uq_uploads_post_position', ['postId', 'position'])
 @Check('ck_uploads_content_type', `content_type IN ('image/jpeg', 'image/png', 'image/webp', 'image/gif')`)
 @Check('ck_uploads_size', `size > 0`)
@@ -27,6 +28,7 @@ export const MAX_ATTACHMENTS = 4;
 @Index('ix_uploads_post', ['postId', 'position'], { where: `state = 'attached'` })
 @Index('ix_uploads_sweep', ['createdAt'], { where: `state <> 'attached'` })
 @Index('ix_uploads_owner', ['ownerId'])
+@Index('ix_uploads_upload_key', ['createdAt'], { where: `state = 'attached' AND upload_key_deleted_at IS NULL` })
 export class Upload {
   /** Chosen by the API before the row exists: it is part of the object key it signs. */
   @PrimaryColumn('uuid')
@@ -39,8 +41,20 @@ export class Upload {
   @JoinColumn({ name: 'owner_id', foreignKeyConstraintName: 'fk_uploads_owner' })
   owner?: UserMapping;
 
+  /** Where the client uploads (the presigned POST's key). */
   @Column({ name: 'object_key', type: 'text' })
   objectKey: string;
+
+  /**
+   * Where the attachment is served from: a copy of the checked upload, made when a post attaches
+   * it, under a key no presigned POST can target (schema: migrations/1796606900000-…).
+   */
+  @Column({ name: 'attachment_key', type: 'text' })
+  attachmentKey: string;
+
+  /** When the sweep deleted an attached upload's original object (its policy had expired). */
+  @Column({ name: 'upload_key_deleted_at', type: 'timestamptz', nullable: true })
+  uploadKeyDeletedAt: Date | null;
 
   @Column({ name: 'content_type', type: 'text' })
   contentType: UploadContentType;
