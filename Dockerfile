@@ -1,11 +1,11 @@
 # syntax=docker/dockerfile:1
 #
-# Production image of the API (contract: API.md section 1 "Container").
+# Production image of the API: multi-stage, node:24 slim, non-root, production dependencies only.
 #
 #   docker build -t cognito-nest-api .
 #   docker run --rm -p 3000:3000 --env-file api.env cognito-nest-api
 #
-# The image takes all of its configuration from the environment (API.md "Environment"): an ECS
+# The image takes all of its configuration from the environment (README, "Configuration"): an ECS
 # task needs nothing else. It listens on $PORT (default 3000) and stops cleanly on SIGTERM
 # (node is PID 1 through the exec-form CMD and handles the signal itself).
 #

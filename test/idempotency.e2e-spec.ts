@@ -5,7 +5,7 @@ import { IdempotencyJanitor } from '../src/idempotency/idempotency-janitor';
 import { rawExchange } from './support/raw-http';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 
-/** Contract section 10: Idempotency-Key on the create routes. */
+/** Idempotency-Key on the create routes (docs/retries.md). */
 describe('safe retries with Idempotency-Key', () => {
   let t: TestApp;
   let alice: TestUser;

@@ -7,7 +7,7 @@ import { RawResult, rawRequest } from '../support/raw-http';
 
 /**
  * SIGTERM reaches the production process while requests are waiting on a slow
- * database (a lock held from outside). Contract section 7: stop accepting, finish in-flight
+ * database (a lock held from outside). As docs/resilience.md says: stop accepting, finish in-flight
  * requests, readiness 503 at once, close the pool, exit 0 within 10 s.
  */
 
