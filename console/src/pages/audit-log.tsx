@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { getJson, query, request } from '../api';
 import { Failure, Notice, useAction, useLoad, when } from '../ui';
 import type { Page } from './users';
+import { KNOWN_AUDIT_ACTIONS } from '../../../src/admin/audit-actions';
 
 interface AuditEntry {
   id: string;
@@ -21,19 +22,6 @@ interface Filters {
   to: string;
 }
 
-/** The actions the service writes (the filter takes any action name; these are suggestions). */
-const KNOWN_ACTIONS = [
-  'user.invite',
-  'user.disable',
-  'user.enable',
-  'user.delete',
-  'user.delete.complete',
-  'group.create',
-  'group.delete',
-  'group.add_user',
-  'group.remove_user',
-  'session.revoke',
-];
 
 const EMPTY: Filters = { action: '', actorId: '', targetUserId: '', from: '', to: '' };
 
@@ -125,7 +113,7 @@ export function AuditLog() {
           ))}
         </div>
         <datalist id="audit-actions">
-          {KNOWN_ACTIONS.map((action) => (
+          {KNOWN_AUDIT_ACTIONS.map((action) => (
             <option key={action} value={action} />
           ))}
         </datalist>

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Matches, MaxLength, ValidateBy } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination';
+import { KNOWN_AUDIT_ACTIONS } from '../audit-actions';
 
 /**
  * Audit actions are dotted lower-case names (`user.disable`, `group.add_user`,
@@ -10,19 +11,6 @@ import { PageQueryDto } from '../../common/pagination';
 export const AUDIT_ACTION = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$/;
 export const AUDIT_ACTION_MAX_LENGTH = 64;
 
-/** The actions the service writes today (documented in Swagger; the filter accepts any AUDIT_ACTION). */
-export const KNOWN_AUDIT_ACTIONS = [
-  'user.invite',
-  'user.disable',
-  'user.enable',
-  'user.delete',
-  'user.delete.complete',
-  'group.create',
-  'group.delete',
-  'group.add_user',
-  'group.remove_user',
-  'session.revoke',
-] as const;
 
 /**
  * An ISO-8601 / RFC 3339 date-time that names its offset: `2026-12-01T09:30:00+09:00`,
