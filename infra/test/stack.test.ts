@@ -406,6 +406,7 @@ describe('ECS service', () => {
     OTEL_SDK_DISABLED: 'telemetry is on: the collector runs beside the API',
     LOG_FORMAT: 'JSON lines, the default: CloudWatch Logs reads them as they are',
     REAUTH_MAX_AGE: 'the default (300 s): a sign-in counts as recent for five minutes',
+    ADMIN_CONSOLE_ENABLED: 'off, the production default: docs/admin-console.md says how to turn it on',
   };
 
   it("wires every required env from the stack's own resources", () => {
