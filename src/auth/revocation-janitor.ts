@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
+import { CLOCK_SKEW_SECONDS } from './access-token-claims';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { PeriodicTask } from '../common/periodic-task';
 import { SessionsRepository } from '../users/sessions.repository';
