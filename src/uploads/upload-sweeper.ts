@@ -29,14 +29,14 @@ export interface SweepResult {
  */
 @Injectable()
 export class UploadSweeper extends PeriodicTask {
-  private readonly logger = new Logger(UploadSweeper.name);
+  protected readonly logger = new Logger(UploadSweeper.name);
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly uploads: UploadsRepository,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage | null,
   ) {
-    super(UPLOAD_SWEEP_INTERVAL_MS);
+    super(UPLOAD_SWEEP_INTERVAL_MS, 'upload sweep failed; will retry');
   }
 
   /** No timer at all with uploads off. */
@@ -87,16 +87,10 @@ export class UploadSweeper extends PeriodicTask {
     }
   }
 
-  protected async tick(): Promise<void> {
-    try {
-      const { deleted, failed } = await this.sweep();
-      if (deleted > 0 || failed > 0) {
-        this.logger.log({ deleted, failed }, 'upload sweep deleted objects');
-      }
-    } catch (error) {
-      // An ApiError (S3 unavailable) carries the SDK's error as its cause: log that, once.
-      const cause = (error as { cause?: unknown }).cause ?? error;
-      this.logger.warn({ err: String(cause) }, 'upload sweep failed; will retry');
+  protected async runOnce(): Promise<void> {
+    const { deleted, failed } = await this.sweep();
+    if (deleted > 0 || failed > 0) {
+      this.logger.log({ deleted, failed }, 'upload sweep deleted objects');
     }
   }
 }

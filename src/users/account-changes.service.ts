@@ -10,7 +10,6 @@ import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } f
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitation } from './invitation';
-import { PeriodicTask } from '../common/periodic-task';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
 const ADMIN_MEMBERSHIP_LOCK = 727_002;
@@ -270,28 +269,4 @@ export class AccountChangesService {
 /** A refusal by Cognito that a retry cannot turn into success (not an outage, not throttling). */
 function isDefinitive(error: unknown): boolean {
   return error instanceof ApiError && error.getStatus() < 500 && error.getStatus() !== 429 && error.getStatus() !== 404;
-}
-
-/**
- * Runs the sweep every 30 s on each API task. Apart from AccountChangesService so that a one-off
- * job (reconcile, which withdraws users) can use the service without starting a timer.
- */
-@Injectable()
-export class AccountChangesSweeper extends PeriodicTask {
-  private readonly logger = new Logger(AccountChangesService.name);
-
-  constructor(private readonly changes: AccountChangesService) {
-    super(CHANGE_SWEEP_INTERVAL_MS);
-  }
-
-  protected async tick(): Promise<void> {
-    try {
-      const { completed, failed } = await this.changes.sweep();
-      if (completed + failed > 0) {
-        this.logger.log({ completed, failed }, 'pending account changes swept');
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'account change sweep failed; will retry');
-    }
-  }
 }

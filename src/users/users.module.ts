@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AccountChangesService, AccountChangesSweeper } from './account-changes.service';
+import { AccountChangesService } from './account-changes.service';
+import { AccountChangesSweeper } from './account-changes.sweeper';
 import { MfaService } from './mfa.service';
 import { PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';

@@ -127,21 +127,17 @@ export class WithdrawalService {
  */
 @Injectable()
 export class WithdrawalSweeper extends PeriodicTask {
-  private readonly logger = new Logger(WithdrawalSweeper.name);
+  protected readonly logger = new Logger(WithdrawalSweeper.name);
 
   constructor(private readonly withdrawal: WithdrawalService) {
     // At start-up too: a withdrawal a stopped task left half done is finished at once.
-    super(WITHDRAWAL_SWEEP_INTERVAL_MS, { runAtStart: true });
+    super(WITHDRAWAL_SWEEP_INTERVAL_MS, 'withdrawal sweep failed; will retry', { runAtStart: true });
   }
 
-  protected async tick(): Promise<void> {
-    try {
-      const completed = await this.withdrawal.sweep();
-      if (completed > 0) {
-        this.logger.log({ completed }, 'pending withdrawals completed');
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'withdrawal sweep failed; will retry');
+  protected async runOnce(): Promise<void> {
+    const completed = await this.withdrawal.sweep();
+    if (completed > 0) {
+      this.logger.log({ completed }, 'pending withdrawals completed');
     }
   }
 }
