@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
@@ -28,7 +29,7 @@ type UserChange = 'user.disable' | 'user.enable' | 'group.add_user' | 'group.rem
 @Injectable()
 export class AdminUsersService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
@@ -114,7 +115,7 @@ export class AdminUsersService {
     if (user.withdrawalRequestedAt === null) {
       const entry: AuditEntry = { actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} };
       await this.auditLog.audited(entry, () =>
-        this.dataSource.transaction(async (manager) => {
+        this.transactions.run(async (manager) => {
           const target = await this.users.lockLive(manager, id);
           if (target === null) {
             return;
@@ -187,7 +188,7 @@ export class AdminUsersService {
     const exists = (await this.users.findById(targetId)) !== null;
     await this.auditLog.audited(exists ? entry : null, async () => {
       await this.changes.finishPendingFor(targetId);
-      const pending = await this.dataSource.transaction(async (manager) => {
+      const pending = await this.transactions.run(async (manager) => {
         const target = await this.users.lockLive(manager, targetId);
         if (target === null) {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');

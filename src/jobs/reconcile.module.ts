@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/app-config.module';
+import { DatabaseModule } from '../database/database.module';
 import { databaseOptions } from '../database/database-options';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
@@ -26,6 +27,7 @@ export class ReconcileModule {
       imports: [
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
+        DatabaseModule,
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],

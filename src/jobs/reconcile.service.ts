@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
@@ -69,7 +70,7 @@ export class ReconcileService {
   private readonly logger = new Logger(ReconcileService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly users: UserMappingRepository,
     private readonly withdrawal: WithdrawalService,
@@ -92,38 +93,37 @@ export class ReconcileService {
       durationMs: 0,
     };
     // One connection holds the lock and the seen set for the whole run (both are per session).
-    const session = this.dataSource.createQueryRunner();
-    await session.connect();
     try {
-      const [{ locked }]: Array<{ locked: boolean }> = await session.manager.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        RECONCILE_LOCK_KEY,
-      ]);
-      if (!locked) {
-        return summary;
-      }
-      try {
-        summary.ran = true;
-        // The database's clock, the one that stamps user_mapping.created_at.
-        const clock: Array<{ now: Date }> = await session.manager.query('SELECT now() AS now');
-        const runStartedAt = clock[0].now;
-        await this.users.startSeenSet(session.manager);
-        for await (const page of this.cognito.listUsers()) {
-          await this.reconcilePage(session.manager, page, summary, options.dryRun);
+      await this.transactions.onOwnConnection(async (session) => {
+        const [{ locked }]: Array<{ locked: boolean }> = await session.query('SELECT pg_try_advisory_lock($1) AS locked', [
+          RECONCILE_LOCK_KEY,
+        ]);
+        if (!locked) {
+          return;
         }
-        // Only after the whole pool was listed: a partial listing would make live users look gone.
-        await this.withdrawGone(session.manager, runStartedAt, summary, options.dryRun);
-      } finally {
-        await session.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
-      }
+        try {
+          summary.ran = true;
+          // The database's clock, the one that stamps user_mapping.created_at.
+          const clock: Array<{ now: Date }> = await session.query('SELECT now() AS now');
+          const runStartedAt = clock[0].now;
+          await this.users.startSeenSet(session);
+          for await (const page of this.cognito.listUsers()) {
+            await this.reconcilePage(session, page, summary, options.dryRun);
+          }
+          // Only after the whole pool was listed: a partial listing would make live users look gone.
+          await this.withdrawGone(session, runStartedAt, summary, options.dryRun);
+        } finally {
+          await session.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
+        }
+      });
     } finally {
-      await session.release();
       summary.durationMs = Math.round(performance.now() - started);
     }
     return summary;
   }
 
   private async reconcilePage(
-    session: DataSource['manager'],
+    session: EntityManager,
     page: CognitoListedUser[],
     summary: ReconcileSummary,
     dryRun: boolean,
@@ -182,7 +182,7 @@ export class ReconcileService {
       return true;
     }
     const from = action === 'user.disable' ? 'active' : 'disabled';
-    const change = await this.dataSource.transaction(async (manager) => {
+    const change = await this.transactions.run(async (manager) => {
       const row = await this.users.lockLive(manager, userId);
       if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
         return null;
@@ -201,12 +201,7 @@ export class ReconcileService {
     return true;
   }
 
-  private async withdrawGone(
-    session: DataSource['manager'],
-    runStartedAt: Date,
-    summary: ReconcileSummary,
-    dryRun: boolean,
-  ): Promise<void> {
+  private async withdrawGone(session: EntityManager, runStartedAt: Date, summary: ReconcileSummary, dryRun: boolean): Promise<void> {
     let afterId: string | null = null;
     for (;;) {
       const batch = await this.users.unseen(session, runStartedAt, afterId, UNSEEN_BATCH);

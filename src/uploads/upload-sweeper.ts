@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { ObjectStorage } from './object-storage';
 import { OBJECT_STORAGE } from './uploads.service';
 import { UploadsRepository } from './uploads.repository';
@@ -32,7 +33,7 @@ export class UploadSweeper extends PeriodicTask {
   protected readonly logger = new Logger(UploadSweeper.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly uploads: UploadsRepository,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage | null,
   ) {
@@ -77,7 +78,7 @@ export class UploadSweeper extends PeriodicTask {
     batch: (manager: EntityManager) => Promise<{ took: number; done: number; refused: number }>,
   ): Promise<void> {
     for (let i = 0; i < SWEEP_MAX_BATCHES; i += 1) {
-      const { took, done, refused } = await this.dataSource.transaction(batch);
+      const { took, done, refused } = await this.transactions.run(batch);
       result.deleted += done;
       result.failed += refused;
       // A short batch, or one S3 refused in part, means there is nothing more to do now.

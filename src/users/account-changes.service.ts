@@ -1,7 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Transactions } from '../database/transactions';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoProfile } from '../cognito/cognito.types';
@@ -38,7 +39,7 @@ export class AccountChangesService {
   private readonly logger = new Logger(AccountChangesService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
@@ -57,7 +58,7 @@ export class AccountChangesService {
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.dataSource.transaction((manager) => this.begin(manager, change));
+    return this.transactions.run((manager) => this.begin(manager, change));
   }
 
   /**
@@ -81,7 +82,7 @@ export class AccountChangesService {
       }
       throw error;
     }
-    const [cutOff, target] = await this.dataSource.transaction(async (manager) => {
+    const [cutOff, target] = await this.transactions.run(async (manager) => {
       // An invitation names its target once the invitee's row exists, whoever finishes it.
       const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, manager, invitee) };
       const stillPending = await this.pending.delete(change.id, manager);
@@ -248,7 +249,7 @@ export class AccountChangesService {
     let members = Array.isArray(change.details.members) ? (change.details.members as string[]) : null;
     if (members === null) {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
-      members = await this.dataSource.transaction(async (manager) => {
+      members = await this.transactions.run(async (manager) => {
         const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
         await this.pending.storeMembers(manager, change.id, found);
         await this.revoke(manager, found);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { KeysetWindow, cursorTimestampSql } from '../common/pagination';
 import { toUserMapping, UserMapping, UserMappingRow, UserStatus } from '../identity/entities/user-mapping.entity';
 
@@ -46,7 +47,7 @@ const SEEN_SUBS = 'reconcile_seen_subs';
  */
 @Injectable()
 export class UserMappingRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /**
    * Creates the row for a Cognito user unless it exists; concurrent callers get the same row.
@@ -56,7 +57,7 @@ export class UserMappingRepository {
     sub: string,
     username: string,
     fields: ProfileFields = {},
-    manager: EntityManager = this.dataSource.manager,
+    manager: EntityManager = this.transactions.manager,
   ): Promise<{ user: UserMapping; created: boolean }> {
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO user_mapping (cognito_sub, cognito_username, email, phone_number, nickname)
@@ -70,15 +71,15 @@ export class UserMappingRepository {
   }
 
   findBySub(sub: string): Promise<UserMapping | null> {
-    return this.dataSource.getRepository(UserMapping).findOneBy({ cognitoSub: sub });
+    return this.transactions.manager.getRepository(UserMapping).findOneBy({ cognitoSub: sub });
   }
 
   findById(id: string): Promise<UserMapping | null> {
-    return this.dataSource.getRepository(UserMapping).findOneBy({ id });
+    return this.transactions.manager.getRepository(UserMapping).findOneBy({ id });
   }
 
   /** Mirrors Cognito attributes into the row; a withdrawn row is never written back to. */
-  async updateProfile(id: string, fields: ProfileFields, manager: EntityManager = this.dataSource.manager): Promise<UserMapping | null> {
+  async updateProfile(id: string, fields: ProfileFields, manager: EntityManager = this.transactions.manager): Promise<UserMapping | null> {
     const set: Partial<UserMapping> = {};
     if (fields.email !== undefined) {
       set.email = fields.email;
@@ -104,7 +105,7 @@ export class UserMappingRepository {
 
   /** Users newest first, one keyset window, filtered by status and by a search of email and nickname. */
   listForAdmin(filter: { status: UserStatus | null; search: string | null }, page: KeysetWindow): Promise<AdminUserRow[]> {
-    return this.dataSource.query(
+    return this.transactions.manager.query(
       `SELECT id, email, nickname, status, created_at, ${cursorTimestampSql('created_at')} AS cursor_ts
            FROM user_mapping
           WHERE ($1::varchar IS NULL OR status = $1)
@@ -112,7 +113,13 @@ export class UserMappingRepository {
             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
           ORDER BY created_at DESC, id DESC
           LIMIT $5`,
-      [filter.status, filter.search === null ? null : likePattern(filter.search), page.after?.createdAt ?? null, page.after?.id ?? null, page.take],
+      [
+        filter.status,
+        filter.search === null ? null : likePattern(filter.search),
+        page.after?.createdAt ?? null,
+        page.after?.id ?? null,
+        page.take,
+      ],
     );
   }
 
@@ -124,16 +131,17 @@ export class UserMappingRepository {
   }
 
   /** The rows of these Cognito users, oldest first. */
-  async findAllBySubs(subs: string[], manager: EntityManager = this.dataSource.manager): Promise<UserMapping[]> {
-    const rows: UserMappingRow[] = await manager.query(`SELECT * FROM user_mapping WHERE cognito_sub = ANY($1::varchar[]) ORDER BY created_at, id`, [
-      subs,
-    ]);
+  async findAllBySubs(subs: string[], manager: EntityManager = this.transactions.manager): Promise<UserMapping[]> {
+    const rows: UserMappingRow[] = await manager.query(
+      `SELECT * FROM user_mapping WHERE cognito_sub = ANY($1::varchar[]) ORDER BY created_at, id`,
+      [subs],
+    );
     return rows.map(toUserMapping);
   }
 
   /** The Cognito username of a user not withdrawn; null otherwise. */
   async liveUsername(id: string | null): Promise<string | null> {
-    const rows: Array<{ cognito_username: string }> = await this.dataSource.query(
+    const rows: Array<{ cognito_username: string }> = await this.transactions.manager.query(
       `SELECT cognito_username FROM user_mapping WHERE id = $1 AND status <> 'withdrawn'`,
       [id],
     );
@@ -168,7 +176,7 @@ export class UserMappingRepository {
    * (CUT_OFF_SQL); never moves a cut-off back. Returns how long until that second begins by the
    * database clock: the caller waits that long before it answers.
    */
-  async cutOffTokens(ids: string[], manager: EntityManager = this.dataSource.manager): Promise<{ waitMs: number } | null> {
+  async cutOffTokens(ids: string[], manager: EntityManager = this.transactions.manager): Promise<{ waitMs: number } | null> {
     if (ids.length === 0) {
       return null;
     }
@@ -184,13 +192,13 @@ export class UserMappingRepository {
 
   // ---- reconcile: batches of one ListUsers page, and the rows Cognito no longer has ---------
 
-  async findBySubs(subs: string[], manager: EntityManager = this.dataSource.manager): Promise<UserMapping[]> {
+  async findBySubs(subs: string[], manager: EntityManager = this.transactions.manager): Promise<UserMapping[]> {
     const rows: UserMappingRow[] = await manager.query(`SELECT * FROM user_mapping WHERE cognito_sub = ANY($1::varchar[])`, [subs]);
     return rows.map(toUserMapping);
   }
 
   /** Inserts a row for each user that has none (concurrent sign-ups win); returns how many it inserted. */
-  async insertMissing(users: MirroredUser[], manager: EntityManager = this.dataSource.manager): Promise<number> {
+  async insertMissing(users: MirroredUser[], manager: EntityManager = this.transactions.manager): Promise<number> {
     if (users.length === 0) {
       return 0;
     }
@@ -208,7 +216,7 @@ export class UserMappingRepository {
    * Writes the attributes of each user into its row, in one statement; returns how many rows
    * changed. Withdrawn rows, and rows whose withdrawal is under way, are never written back to.
    */
-  async updateMirroredAttributes(users: MirroredUser[], manager: EntityManager = this.dataSource.manager): Promise<number> {
+  async updateMirroredAttributes(users: MirroredUser[], manager: EntityManager = this.transactions.manager): Promise<number> {
     if (users.length === 0) {
       return 0;
     }
