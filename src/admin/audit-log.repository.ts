@@ -39,6 +39,11 @@ export class AuditLogRepository {
     ]);
   }
 
+  /** Written in the surrounding transaction (Transactions.run), so it commits with the change it describes. */
+  recordInTransaction(entry: AuditEntry): Promise<void> {
+    return this.record(this.transactions.manager, entry);
+  }
+
   /** A failed attempt changes nothing else, so it is recorded on its own. */
   recordFailure(entry: AuditEntry, error: unknown): Promise<void> {
     const code = (error as { code?: unknown } | null)?.code;

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AdvisoryLock } from '../database/advisory-locks';
 import { Transactions } from '../database/transactions';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
@@ -10,7 +11,7 @@ import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repos
 import { WithdrawalService } from '../users/withdrawal.service';
 
 /** Arbitrary but fixed (migrations hold 727_001): one reconcile at a time, across every task. */
-export const RECONCILE_LOCK_KEY = 727_003;
+export const RECONCILE_LOCK_KEY = AdvisoryLock.RECONCILE;
 /** Rows read per query in the withdrawal pass. */
 const UNSEEN_BATCH = 500;
 

@@ -1,21 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { EventEmitter2 } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoProfile } from '../cognito/cognito.types';
 import { ApiError } from '../common/api-error';
-import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
+import { AccountChangeAudit, ChangeRecord } from './account-change';
+import { AdvisoryLock } from '../database/advisory-locks';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitation } from './invitation';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
-const ADMIN_MEMBERSHIP_LOCK = 727_002;
+const ADMIN_MEMBERSHIP_LOCK = AdvisoryLock.ADMIN_MEMBERSHIP;
 /** Serializes group deletion against additions to the same group. */
-const GROUP_LOCK_NAMESPACE = 727_003;
+const GROUP_LOCK_NAMESPACE = AdvisoryLock.GROUP_NAMESPACE;
 
 export const CHANGE_SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_MAX_PER_RUN = 200;
@@ -28,7 +28,7 @@ const SWEEP_MAX_PER_RUN = 200;
  *    off. While the intent exists the guard refuses every token of the user.
  * 2. `finish`: Cognito is changed, then one transaction cuts the tokens off again (the cut-off is
  *    taken after Cognito changed, so a token refreshed in between is refused too), applies the
- *    status, publishes `account.change.completed` (the audit entry) and deletes the intent.
+ *    status, writes the audit entry through AccountChangeAudit and deletes the intent.
  *
  * A change cut short (database or Cognito gone mid-way, process killed) is finished by the next
  * change of the same user (`finishPendingFor`) or by the sweep (every 30 s, on any instance, with a
@@ -41,9 +41,10 @@ export class AccountChangesService {
   constructor(
     private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
-    private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
     private readonly pending: PendingChangesRepository,
+    /** Absent where no admin feature runs (the reconcile job): nothing is audited there. */
+    @Optional() private readonly audit?: AccountChangeAudit,
   ) {}
 
   /** Step 1, in the transaction that checked the change is allowed. */
@@ -98,7 +99,7 @@ export class AccountChangesService {
       } else if (change.action === 'user.enable') {
         await this.users.setStatus(manager, change.userId, 'disabled', 'active');
       }
-      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(done, manager, members.length));
+      await this.audit?.changeCompleted(done, members.length);
       return [revoked, done.userId] as const;
     });
     if (cutOff !== null) {
@@ -246,7 +247,7 @@ export class AccountChangesService {
    * before the deletion and again after it.
    */
   private async deleteGroup(change: PendingChange, group: string): Promise<string[]> {
-    let members = Array.isArray(change.details.members) ? (change.details.members as string[]) : null;
+    let members = Array.isArray(change.details.members) ? change.details.members : null;
     if (members === null) {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
       members = await this.transactions.run(async (manager) => {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
 import { EntityManager } from 'typeorm';
-import { ChangeAction, ChangeRecord } from './account-change.event';
+import { ChangeAction, ChangeDetails, ChangeRecord } from './account-change';
 import { RETRY_BACKOFF_SQL } from './retry-backoff';
 
 /** An account change between its intent and its end (a `pending_changes` row). */
@@ -15,7 +15,7 @@ interface PendingRow {
   id: string;
   user_id: string | null;
   action: ChangeAction;
-  details: Record<string, unknown>;
+  details: ChangeDetails;
   actor_id: string | null;
   requested_at: Date;
 }
