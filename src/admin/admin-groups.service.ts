@@ -67,7 +67,7 @@ export class AdminGroupsService {
   async members(name: string): Promise<GroupMember[]> {
     await this.require(name);
     const members = await this.cognito.listUsersInGroup(name);
-    const rows = await this.users.findAllBySubs(members.map((u) => u.sub));
+    const rows = await this.users.findBySubs(members.map((u) => u.sub));
     return rows.map((user) => ({ id: user.id, email: user.email, nickname: user.nickname }));
   }
 

@@ -8,6 +8,7 @@ import { Page, pageRequest, toPage } from '../common/pagination';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { AdminUserListRepository } from '../users/admin-user-list.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { AdminGroupsService } from './admin-groups.service';
@@ -35,13 +36,14 @@ export class AdminUsersService {
     private readonly audit: AuditLogRepository,
     private readonly auditLog: AuditLogService,
     private readonly users: UserMappingRepository,
+    private readonly userList: AdminUserListRepository,
     private readonly changes: AccountChangesService,
     private readonly groups: AdminGroupsService,
   ) {}
 
   async list(query: AdminUserQueryDto): Promise<Page<AdminUserSummary>> {
     const page = pageRequest(USERS_CURSOR, query);
-    const rows = await this.users.listForAdmin({ status: query.status ?? null, search: query.q ? query.q : null }, page);
+    const rows = await this.userList.listForAdmin({ status: query.status ?? null, search: query.q ? query.q : null }, page);
     return toPage(page, rows, (row) => ({
       id: row.id,
       email: row.email,
@@ -116,7 +118,7 @@ export class AdminUsersService {
       const entry: AuditEntry = { actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} };
       await this.auditLog.audited(entry, () =>
         this.transactions.run(async (manager) => {
-          const target = await this.users.lockLive(manager, id);
+          const target = await this.users.lockLive(id, manager);
           if (target === null) {
             return;
           }
@@ -189,7 +191,7 @@ export class AdminUsersService {
     await this.auditLog.audited(exists ? entry : null, async () => {
       await this.changes.finishPendingFor(targetId);
       const pending = await this.transactions.run(async (manager) => {
-        const target = await this.users.lockLive(manager, targetId);
+        const target = await this.users.lockLive(targetId, manager);
         if (target === null) {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');
         }

@@ -9,6 +9,7 @@ import { databaseOptions } from '../database/database-options';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
+import { UserMirrorRepository } from '../users/user-mirror.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
 import { WithdrawalRepository } from '../users/withdrawal.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
@@ -35,6 +36,7 @@ export class ReconcileModule {
         AccountChangesService,
         PendingChangesRepository,
         UserMappingRepository,
+        UserMirrorRepository,
         WithdrawalRepository,
         WithdrawalService,
         WithdrawalHandler,

@@ -7,7 +7,8 @@ import { CognitoListedUser } from '../cognito/cognito.types';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
-import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
+import { UserMappingRepository } from '../users/user-mapping.repository';
+import { MirroredUser, UserMirrorRepository } from '../users/user-mirror.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 
 /** Arbitrary but fixed (migrations hold 727_001): one reconcile at a time, across every task. */
@@ -74,6 +75,7 @@ export class ReconcileService {
     private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly users: UserMappingRepository,
+    private readonly mirror: UserMirrorRepository,
     private readonly withdrawal: WithdrawalService,
     private readonly changes: AccountChangesService,
     private readonly pending: PendingChangesRepository,
@@ -107,7 +109,7 @@ export class ReconcileService {
           // The database's clock, the one that stamps user_mapping.created_at.
           const clock: Array<{ now: Date }> = await session.query('SELECT now() AS now');
           const runStartedAt = clock[0].now;
-          await this.users.startSeenSet(session);
+          await this.mirror.startSeenSet(session);
           for await (const page of this.cognito.listUsers()) {
             await this.reconcilePage(session, page, summary, options.dryRun);
           }
@@ -131,7 +133,7 @@ export class ReconcileService {
   ): Promise<void> {
     summary.cognitoUsers += page.length;
     const subs = page.map((user) => user.sub);
-    await this.users.addSeen(session, subs);
+    await this.mirror.addSeen(subs, session);
     const rows = new Map((await this.users.findBySubs(subs)).map((row) => [row.cognitoSub, row]));
     const missing: MirroredUser[] = [];
     const changed: MirroredUser[] = [];
@@ -156,8 +158,8 @@ export class ReconcileService {
       }
     }
     if (!dryRun) {
-      summary.created += await this.users.insertMissing(missing);
-      summary.updated += await this.users.updateMirroredAttributes(changed);
+      summary.created += await this.mirror.insertMissing(missing);
+      summary.updated += await this.mirror.updateMirroredAttributes(changed);
     } else {
       summary.created += missing.length;
       summary.updated += changed.length;
@@ -184,7 +186,7 @@ export class ReconcileService {
     }
     const from = action === 'user.disable' ? 'active' : 'disabled';
     const change = await this.transactions.run(async (manager) => {
-      const row = await this.users.lockLive(manager, userId);
+      const row = await this.users.lockLive(userId, manager);
       if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
         return null;
       }
@@ -205,7 +207,7 @@ export class ReconcileService {
   private async withdrawGone(session: EntityManager, runStartedAt: Date, summary: ReconcileSummary, dryRun: boolean): Promise<void> {
     let afterId: string | null = null;
     for (;;) {
-      const batch = await this.users.unseen(session, runStartedAt, afterId, UNSEEN_BATCH);
+      const batch = await this.mirror.unseen(runStartedAt, afterId, UNSEEN_BATCH, session);
       if (batch.length === 0) {
         return;
       }

@@ -95,9 +95,9 @@ export class AccountChangesService {
         return [revoked, done.userId] as const;
       }
       if (change.action === 'user.disable') {
-        await this.users.setStatus(manager, change.userId, 'active', 'disabled');
+        await this.users.setStatus(change.userId, 'active', 'disabled', manager);
       } else if (change.action === 'user.enable') {
-        await this.users.setStatus(manager, change.userId, 'disabled', 'active');
+        await this.users.setStatus(change.userId, 'disabled', 'active', manager);
       }
       await this.audit?.changeCompleted(done, members.length);
       return [revoked, done.userId] as const;
@@ -175,7 +175,7 @@ export class AccountChangesService {
       return;
     }
     const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled && u.status !== 'FORCE_CHANGE_PASSWORD').map((u) => u.sub);
-    if ((await this.users.countStaying(manager, others, ADMIN_GROUP)) === 0) {
+    if ((await this.users.countStaying(others, ADMIN_GROUP, manager)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }
   }
