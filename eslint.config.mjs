@@ -45,6 +45,30 @@ export default tseslint.config(
     },
   },
   {
+    // One query path (docs/architecture.md, the query path): outside src/database, statements and
+    // transactions go through Transactions, which joins the surrounding transaction.
+    files: ['src/**/*.ts'],
+    ignores: ['src/database/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='typeorm'] ImportSpecifier[imported.name='DataSource']",
+          message: 'Only src/database uses the DataSource: inject Transactions.',
+        },
+        {
+          selector:
+            "MemberExpression[property.name=/^(query|transaction|manager|getRepository|createQueryRunner)$/]:matches([object.name='dataSource'], [object.property.name='dataSource'])",
+          message: 'Run statements with Transactions.query / Transactions.manager and transactions with Transactions.run.',
+        },
+        {
+          selector: "MemberExpression[property.name='createQueryRunner']",
+          message: 'A connection of its own is Transactions.onOwnConnection.',
+        },
+      ],
+    },
+  },
+  {
     files: ['src/config/**', 'test/**', 'scripts/**', 'bench/**'],
     rules: { 'no-restricted-properties': 'off' },
   },

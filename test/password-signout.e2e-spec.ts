@@ -1,4 +1,5 @@
-import { AccountChangesService, AccountChangesSweeper } from '../src/users/account-changes.service';
+import { AccountChangesService } from '../src/users/account-changes.service';
+import { AccountChangesSweeper } from '../src/users/account-changes.sweeper';
 import { mockGlobalSignOut } from './support/cognito-sdk';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
 

@@ -1,16 +1,15 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
+import { ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
-import { Roles } from '../identity/roles.decorator';
 import { CreateGroupDto } from './dto/admin.dto';
 import { GroupMember, GroupResponse } from './dto/admin.response';
 import { AdminGroupsService } from './admin-groups.service';
 import { GroupNamePipe } from './group-name.pipe';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@Roles(ADMIN_GROUP)
+@Authenticated({ admin: true })
 @Controller('v1/admin/groups')
 export class AdminGroupsController {
   constructor(private readonly groups: AdminGroupsService) {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Transactions } from '../database/transactions';
 import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
@@ -14,7 +14,7 @@ import { GroupMember, GroupResponse } from './dto/admin.response';
 @Injectable()
 export class AdminGroupsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly audit: AuditLogRepository,
     private readonly auditLog: AuditLogService,
@@ -33,7 +33,7 @@ export class AdminGroupsService {
       if ((await this.cognito.getGroup(dto.name)) !== null) {
         throw ApiError.conflict(`The group ${dto.name} already exists`, 'GROUP_EXISTS');
       }
-      return this.dataSource.transaction(async (manager) => {
+      return this.transactions.run(async (manager) => {
         await this.audit.record(manager, entry);
         return this.cognito.createGroup(dto);
       });
@@ -53,7 +53,7 @@ export class AdminGroupsService {
       }
       await this.changes.finishPendingGroupDeletions(name);
       await this.require(name);
-      const deletion = await this.dataSource.transaction(async (manager) => {
+      const deletion = await this.transactions.run(async (manager) => {
         await this.changes.lockGroup(manager, name);
         if (await this.changes.additionsPending(manager, name)) {
           throw ApiError.conflict(`A user is being added to ${name}; try again shortly`);
@@ -67,7 +67,7 @@ export class AdminGroupsService {
   async members(name: string): Promise<GroupMember[]> {
     await this.require(name);
     const members = await this.cognito.listUsersInGroup(name);
-    const rows = await this.users.findAllBySubs(members.map((u) => u.sub));
+    const rows = await this.users.findBySubs(members.map((u) => u.sub));
     return rows.map((user) => ({ id: user.id, email: user.email, nickname: user.nickname }));
   }
 

@@ -1,15 +1,14 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
-import { Roles } from '../identity/roles.decorator';
 import { UuidParam } from '../common/validation';
 import { SessionList } from '../users/dto/session.response';
 import { AdminSessionsService } from './admin-sessions.service';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@Roles(ADMIN_GROUP)
+@Authenticated({ admin: true })
 @Controller('v1/admin/users/:id/sessions')
 export class AdminSessionsController {
   constructor(private readonly sessions: AdminSessionsService) {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Transactions } from '../database/transactions';
 import { ApiError } from '../common/api-error';
 import { AuthUser } from '../identity/auth-user';
 import { SessionList } from '../users/dto/session.response';
@@ -13,7 +13,7 @@ import { AuditLogService } from './audit-log.service';
 @Injectable()
 export class AdminSessionsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly users: UserMappingRepository,
     private readonly sessions: SessionsRepository,
     private readonly userSessions: SessionsService,
@@ -31,7 +31,7 @@ export class AdminSessionsService {
     await this.existingUser(userId);
     const entry = { actorId: actor.id, action: 'session.revoke', targetUserId: userId, details: { sessionId } };
     await this.auditLog.audited(entry, () =>
-      this.dataSource.transaction(async (manager) => {
+      this.transactions.run(async (manager) => {
         if (!(await this.sessions.end(userId, sessionId, manager))) {
           throw ApiError.notFound('No such session of this user');
         }

@@ -1,9 +1,9 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
+import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
-import { Roles } from '../identity/roles.decorator';
 import { Page } from '../common/pagination';
 import { UuidParam } from '../common/validation';
 import { AdminUsersService } from './admin-users.service';
@@ -12,8 +12,7 @@ import { AdminUserQueryDto, InviteUserDto } from './dto/admin.dto';
 import { AdminUserDetail, AdminUserPage, AdminUserSummary } from './dto/admin.response';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@Roles(ADMIN_GROUP)
+@Authenticated({ admin: true })
 @Controller('v1/admin/users')
 export class AdminUsersController {
   constructor(private readonly users: AdminUsersService) {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
@@ -7,6 +8,7 @@ import { Page, pageRequest, toPage } from '../common/pagination';
 import { AccountChangesService } from '../users/account-changes.service';
 import { UserProfileResponse } from '../users/dto/user-profile.response';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
+import { AdminUserListRepository } from '../users/admin-user-list.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { AdminGroupsService } from './admin-groups.service';
@@ -28,19 +30,20 @@ type UserChange = 'user.disable' | 'user.enable' | 'group.add_user' | 'group.rem
 @Injectable()
 export class AdminUsersService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly withdrawal: WithdrawalService,
     private readonly audit: AuditLogRepository,
     private readonly auditLog: AuditLogService,
     private readonly users: UserMappingRepository,
+    private readonly userList: AdminUserListRepository,
     private readonly changes: AccountChangesService,
     private readonly groups: AdminGroupsService,
   ) {}
 
   async list(query: AdminUserQueryDto): Promise<Page<AdminUserSummary>> {
     const page = pageRequest(USERS_CURSOR, query);
-    const rows = await this.users.listForAdmin({ status: query.status ?? null, search: query.q ? query.q : null }, page);
+    const rows = await this.userList.listForAdmin({ status: query.status ?? null, search: query.q ? query.q : null }, page);
     return toPage(page, rows, (row) => ({
       id: row.id,
       email: row.email,
@@ -114,8 +117,8 @@ export class AdminUsersService {
     if (user.withdrawalRequestedAt === null) {
       const entry: AuditEntry = { actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} };
       await this.auditLog.audited(entry, () =>
-        this.dataSource.transaction(async (manager) => {
-          const target = await this.users.lockLive(manager, id);
+        this.transactions.run(async (manager) => {
+          const target = await this.users.lockLive(id, manager);
           if (target === null) {
             return;
           }
@@ -187,8 +190,8 @@ export class AdminUsersService {
     const exists = (await this.users.findById(targetId)) !== null;
     await this.auditLog.audited(exists ? entry : null, async () => {
       await this.changes.finishPendingFor(targetId);
-      const pending = await this.dataSource.transaction(async (manager) => {
-        const target = await this.users.lockLive(manager, targetId);
+      const pending = await this.transactions.run(async (manager) => {
+        const target = await this.users.lockLive(targetId, manager);
         if (target === null) {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');
         }

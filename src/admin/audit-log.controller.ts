@@ -1,8 +1,7 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Controller, Get, Query, Res, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ADMIN_GROUP } from '../identity/auth-user';
-import { Roles } from '../identity/roles.decorator';
 import { Page } from '../common/pagination';
 import { CSV_COLUMNS } from './audit-export';
 import { AuditLogService } from './audit-log.service';
@@ -10,8 +9,7 @@ import { AuditEntryResponse, AuditPage } from './dto/admin.response';
 import { AuditExportQueryDto, AuditLogQueryDto } from './dto/audit-log.dto';
 
 @ApiTags('admin')
-@ApiBearerAuth()
-@Roles(ADMIN_GROUP)
+@Authenticated({ admin: true })
 @Controller('v1/admin/audit-log')
 export class AuditLogController {
   constructor(private readonly auditLog: AuditLogService) {}

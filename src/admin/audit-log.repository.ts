@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 
 export interface AuditEntry {
@@ -25,7 +26,7 @@ export interface AuditRow {
 /** The queries over `audit_log`. */
 @Injectable()
 export class AuditLogRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Written with the manager of the transaction that makes the change it describes. */
   async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
@@ -38,10 +39,15 @@ export class AuditLogRepository {
     ]);
   }
 
+  /** Written in the surrounding transaction (Transactions.run), so it commits with the change it describes. */
+  recordInTransaction(entry: AuditEntry): Promise<void> {
+    return this.record(this.transactions.manager, entry);
+  }
+
   /** A failed attempt changes nothing else, so it is recorded on its own. */
   recordFailure(entry: AuditEntry, error: unknown): Promise<void> {
     const code = (error as { code?: unknown } | null)?.code;
-    return this.record(this.dataSource.manager, {
+    return this.record(this.transactions.manager, {
       ...entry,
       outcome: 'failed',
       details: { ...entry.details, error: typeof code === 'string' ? code : 'INTERNAL_ERROR' },
@@ -51,7 +57,7 @@ export class AuditLogRepository {
   /** Entries newest first that match `filters`, one keyset window. */
   list(filters: AuditFilters, page: KeysetWindow): Promise<AuditRow[]> {
     const { sql, params } = auditListQuery(filters, page);
-    return this.dataSource.query(sql, params);
+    return this.transactions.manager.query(sql, params);
   }
 }
 

@@ -7,7 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { AccessTokenClaims, AuthUser } from '../identity/auth-user';
 import { SessionOrigin, sessionKeyOf, SessionsRepository } from '../users/sessions.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
-import { checkAccessTokenClaims } from './cognito-jwt.strategy';
+import { checkAccessTokenClaims } from './access-token-claims';
 
 /** A token's payload, read without verification (see AuthSessionsService.claimsOf). */
 export function tokenPayload(token: string): Record<string, unknown> {

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { UserProfileEnvelope } from '../users/dto/user-profile.response';
 import { AuthService } from './auth.service';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
-import { Public } from '../identity/public.decorator';
+import { Authenticated } from '../identity/authenticated.decorator';
 import {
   ChallengeAnswerDto,
   ChangePasswordDto,
@@ -17,7 +17,8 @@ import {
   SignupDto,
 } from './dto/auth.dto';
 import { ChallengeEnvelope, LoginResponse, RefreshedTokensResponse, SignupResponse, TokensResponse } from './dto/auth.response';
-import { RateLimited, RateLimitGuard } from './rate-limit.guard';
+import { RateLimitGuard } from './rate-limit.guard';
+import { PublicAuthRoute } from './public-auth-route.decorator';
 import { ClientOrigin } from './client-origin.decorator';
 import type { SessionOrigin } from '../users/sessions.repository';
 
@@ -33,8 +34,7 @@ const TOKENS_OR_CHALLENGE = {
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('signup')
   @HttpCode(201)
   @ApiOperation({ summary: 'Create an account; a verification code is emailed (valid 24 h)' })
@@ -42,8 +42,7 @@ export class AuthController {
     return this.auth.signup(dto);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('confirm')
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm the signup code; creates the user record' })
@@ -51,8 +50,7 @@ export class AuthController {
     return this.auth.confirm(dto);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('resend-code')
   @HttpCode(202)
   @ApiOperation({ summary: 'Send a new signup code (202 whether or not the email exists)' })
@@ -60,8 +58,7 @@ export class AuthController {
     await this.auth.resendCode(dto.email);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Tokens, or the second step Cognito asks for (answer it with POST /v1/auth/challenge)' })
@@ -70,8 +67,7 @@ export class AuthController {
     return this.auth.login(dto, origin);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('challenge')
   @HttpCode(200)
   @ApiOperation({ summary: 'Answer a login challenge (TOTP code, new password, ...): tokens or the next challenge' })
@@ -80,8 +76,7 @@ export class AuthController {
     return this.auth.challenge(dto, origin);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('oauth/token')
   @HttpCode(200)
   @ApiOperation({ summary: 'Exchange a Hosted UI authorization code (PKCE) for tokens' })
@@ -89,16 +84,14 @@ export class AuthController {
     return this.auth.exchangeAuthorizationCode(dto, origin);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('refresh')
   @HttpCode(200)
   refresh(@Body() dto: RefreshTokenDto): Promise<RefreshedTokensResponse> {
     return this.auth.refresh(dto.refreshToken);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('password/forgot')
   @HttpCode(202)
   @ApiOperation({ summary: 'Email a password reset code (202 whether or not the email exists)' })
@@ -106,15 +99,14 @@ export class AuthController {
     await this.auth.forgotPassword(dto.email);
   }
 
-  @Public()
-  @RateLimited()
+  @PublicAuthRoute()
   @Post('password/reset')
   @HttpCode(204)
   resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     return this.auth.resetPassword(dto);
   }
 
-  @ApiBearerAuth()
+  @Authenticated()
   @Post('logout')
   @HttpCode(204)
   @ApiOperation({ summary: "End the calling token's session: its refresh token and every access token refreshed from it" })
@@ -122,7 +114,7 @@ export class AuthController {
     return this.auth.logout(user, dto.refreshToken);
   }
 
-  @ApiBearerAuth()
+  @Authenticated()
   @Post('logout-all')
   @HttpCode(204)
   @ApiOperation({ summary: 'Sign out every session of the caller' })
@@ -130,7 +122,7 @@ export class AuthController {
     return this.auth.logoutAll(user);
   }
 
-  @ApiBearerAuth()
+  @Authenticated()
   @Post('password/change')
   @HttpCode(204)
   changePassword(@CurrentUser() user: AuthUser, @Body() dto: ChangePasswordDto): Promise<void> {

@@ -4,9 +4,9 @@ import { AccountGateService } from './account-gate.service';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AuthSessionsService } from './auth-sessions.service';
-import { CognitoJwtStrategy } from './cognito-jwt.strategy';
+import { AuthGuard } from './auth.guard';
+import { Authenticator } from './authenticator';
 import { JwksService } from './jwks.service';
-import { JwtAuthGuard } from './jwt-auth.guard';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitStore } from './rate-limit.store';
 import { RevocationJanitor } from './revocation-janitor';
@@ -20,15 +20,15 @@ import { RolesGuard } from './roles.guard';
     AuthService,
     AuthSessionsService,
     AccountGateService,
-    CognitoJwtStrategy,
+    Authenticator,
     JwksService,
-    JwtAuthGuard,
+    AuthGuard,
     RolesGuard,
     RateLimitGuard,
     RateLimitStore,
     RevokedTokensRepository,
     RevocationJanitor,
   ],
-  exports: [JwksService, JwtAuthGuard, RolesGuard],
+  exports: [JwksService, Authenticator, AuthGuard, RolesGuard],
 })
 export class AuthModule {}

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { CLOCK_SKEW_SECONDS } from './cognito-jwt.strategy';
+import { CLOCK_SKEW_SECONDS } from './access-token-claims';
 import { RevokedTokensRepository } from './revoked-tokens.repository';
 import { PeriodicTask } from '../common/periodic-task';
 import { SessionsRepository } from '../users/sessions.repository';
@@ -13,30 +13,26 @@ const PURGE_INTERVAL_MS = 60 * 60 * 1000;
  */
 @Injectable()
 export class RevocationJanitor extends PeriodicTask {
-  private readonly logger = new Logger(RevocationJanitor.name);
+  protected readonly logger = new Logger(RevocationJanitor.name);
 
   constructor(
     private readonly revokedTokens: RevokedTokensRepository,
     private readonly sessions: SessionsRepository,
   ) {
-    super(PURGE_INTERVAL_MS);
+    super(PURGE_INTERVAL_MS, 'purging expired revocations failed; will retry');
   }
 
-  protected tick(): Promise<number> {
+  protected runOnce(): Promise<number> {
     return this.purge();
   }
 
+  /** The number of revocations purged. */
   async purge(): Promise<number> {
-    try {
-      const purged = await this.revokedTokens.purgeExpired(CLOCK_SKEW_SECONDS);
-      const sessions = await this.sessions.purgeExpired();
-      if (purged + sessions > 0) {
-        this.logger.log({ purged, sessions }, 'expired token revocations and sessions purged');
-      }
-      return purged;
-    } catch (error) {
-      this.logger.warn({ err: error }, 'purging expired revocations failed; will retry');
-      return 0;
+    const purged = await this.revokedTokens.purgeExpired(CLOCK_SKEW_SECONDS);
+    const sessions = await this.sessions.purgeExpired();
+    if (purged + sessions > 0) {
+      this.logger.log({ purged, sessions }, 'expired token revocations and sessions purged');
     }
+    return purged;
   }
 }

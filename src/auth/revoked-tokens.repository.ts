@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Transactions } from '../database/transactions';
 
 /**
  * The queries over `revoked_tokens`: access tokens refused before they expire (logout). The
@@ -7,15 +7,14 @@ import { DataSource } from 'typeorm';
  */
 @Injectable()
 export class RevokedTokensRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Refuses one access token until it would have expired anyway. */
   async revoke(userId: string, jti: string, expiresAt: Date): Promise<void> {
-    await this.dataSource.query(`INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`, [
-      jti,
-      userId,
-      expiresAt,
-    ]);
+    await this.transactions.manager.query(
+      `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`,
+      [jti, userId, expiresAt],
+    );
   }
 
   /**
@@ -23,7 +22,7 @@ export class RevokedTokensRepository {
    * until `exp + skewSeconds`, so the row stays until then.
    */
   async purgeExpired(skewSeconds: number): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(
+    const result: [unknown[], number] = await this.transactions.manager.query(
       `DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`,
       [skewSeconds],
     );

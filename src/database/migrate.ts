@@ -1,9 +1,10 @@
 import { DataSource, QueryRunner } from 'typeorm';
 import { ConfigError, loadDatabaseConfigFromProcess } from '../config/app-config';
+import { AdvisoryLock } from './advisory-locks';
 import { databaseOptions, RUNNABLE_MIGRATIONS } from './database-options';
 
-/** Arbitrary but fixed: every migration runner of this service takes the same advisory lock. */
-const MIGRATION_LOCK_KEY = 727_001;
+/** Every migration runner of this service takes the same advisory lock. */
+const MIGRATION_LOCK_KEY = AdvisoryLock.MIGRATIONS;
 
 /** How often a runner that finds the lock taken asks again. */
 const LOCK_POLL_MS = 250;

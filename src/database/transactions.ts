@@ -9,10 +9,12 @@ import { poolQuery } from './pool-query';
  * idempotency interceptor) and the repositories below it write in one transaction without
  * passing a manager through every signature.
  *
- * A repository that writes on behalf of a request queries `transactions.manager`: inside
- * `run()` that is the transaction's manager, elsewhere the pool's. A service that needs several
- * writes to commit together uses `run()` instead of `dataSource.transaction()`, so it joins the
- * surrounding transaction when there is one.
+ * The one way code outside src/database reaches the database (eslint.config.mjs refuses
+ * `dataSource.query`, `dataSource.transaction` and `createQueryRunner` elsewhere): a repository
+ * runs a statement with `query()` (rows; straight on the pool outside a transaction) or on
+ * `manager` (TypeORM's answer, e.g. `[rows, affected]` for an UPDATE): inside `run()` both are
+ * the transaction's, elsewhere the pool's. A service that needs several writes to commit together
+ * uses `run()`, so it joins the surrounding transaction when there is one.
  */
 @Injectable()
 export class Transactions {
@@ -30,9 +32,14 @@ export class Transactions {
    * transaction when there is one, else straight on the pool, since a single statement is atomic
    * by itself (no BEGIN and COMMIT round trips, no QueryRunner).
    */
-  query<Row extends QueryResultRow>(sql: string, params: unknown[]): Promise<Row[]> {
+  query<Row extends QueryResultRow>(
+    sql: string,
+    params: unknown[],
+    /** A prepared statement's name on the pool (see CallerStateRepository); unused in a transaction. */
+    name?: string,
+  ): Promise<Row[]> {
     const surrounding = this.current.getStore();
-    return surrounding !== undefined ? surrounding.query<Row[]>(sql, params) : poolQuery<Row>(this.dataSource, sql, params);
+    return surrounding !== undefined ? surrounding.query<Row[]>(sql, params) : poolQuery<Row>(this.dataSource, sql, params, name);
   }
 
   /**
@@ -45,5 +52,19 @@ export class Transactions {
       return work(surrounding);
     }
     return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+  }
+
+  /**
+   * Runs `work` on a connection of its own, outside any transaction, for state that lives as long
+   * as a session (an advisory lock, a temporary table); the connection goes back to the pool after.
+   */
+  async onOwnConnection<T>(work: (session: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      return await work(runner.manager);
+    } finally {
+      await runner.release();
+    }
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Transactions } from '../database/transactions';
 import { JwksService } from '../auth/jwks.service';
 import { ApiError } from '../common/api-error';
 import { ShutdownState } from './shutdown-state';
@@ -12,7 +12,7 @@ export interface Readiness {
 @Injectable()
 export class HealthService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly jwks: JwksService,
     private readonly shutdown: ShutdownState,
   ) {}
@@ -22,7 +22,7 @@ export class HealthService {
       throw ApiError.serviceUnavailable('Shutting down');
     }
     try {
-      await this.dataSource.query('SELECT 1');
+      await this.transactions.manager.query('SELECT 1');
     } catch (error) {
       throw ApiError.serviceUnavailable('The database does not answer', error);
     }

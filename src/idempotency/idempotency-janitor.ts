@@ -14,28 +14,25 @@ const PURGE_MAX_BATCHES = 100;
  */
 @Injectable()
 export class IdempotencyJanitor extends PeriodicTask {
-  private readonly logger = new Logger(IdempotencyJanitor.name);
+  protected readonly logger = new Logger(IdempotencyJanitor.name);
 
   constructor(private readonly keys: IdempotencyRepository) {
-    super(PURGE_INTERVAL_MS);
+    super(PURGE_INTERVAL_MS, 'purging expired idempotency keys failed; will retry');
   }
 
-  protected tick(): Promise<number> {
+  protected runOnce(): Promise<number> {
     return this.purge();
   }
 
+  /** The number of keys purged. */
   async purge(): Promise<number> {
     let purged = 0;
-    try {
-      for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
-        const deleted = await this.keys.purgeExpired(PURGE_BATCH);
-        purged += deleted;
-        if (deleted < PURGE_BATCH) {
-          break;
-        }
+    for (let batch = 0; batch < PURGE_MAX_BATCHES; batch += 1) {
+      const deleted = await this.keys.purgeExpired(PURGE_BATCH);
+      purged += deleted;
+      if (deleted < PURGE_BATCH) {
+        break;
       }
-    } catch (error) {
-      this.logger.warn({ err: String(error) }, 'purging expired idempotency keys failed; will retry');
     }
     if (purged > 0) {
       this.logger.log({ purged }, 'expired idempotency keys purged');

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 
 /** How long a key is remembered (contract: a retry within 24 h is answered from the key). */
 export const IDEMPOTENCY_KEY_TTL = '24 hours';
@@ -40,7 +41,7 @@ function toStored(row: StoredRow): StoredResponse {
  */
 @Injectable()
 export class IdempotencyRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /**
    * Takes the key's lock without waiting (another request holding it is `in-flight`) and reads the
@@ -92,7 +93,7 @@ export class IdempotencyRepository {
 
   /** The key's live stored response, outside any transaction. */
   async find(userId: string, key: string): Promise<StoredResponse | null> {
-    const rows: StoredRow[] = await this.dataSource.query(
+    const rows: StoredRow[] = await this.transactions.manager.query(
       `SELECT request_hash, status_code, response_body, response_headers
          FROM idempotency_keys
         WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}'`,
@@ -108,7 +109,7 @@ export class IdempotencyRepository {
    */
   async purgeExpired(limit: number): Promise<number> {
     // TypeORM answers a DELETE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
+    const [, affected]: [unknown[], number] = await this.transactions.manager.query(
       `DELETE FROM idempotency_keys
         WHERE (user_id, key) IN (
           SELECT user_id, key FROM idempotency_keys

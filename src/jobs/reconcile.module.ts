@@ -4,10 +4,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/app-config.module';
+import { DatabaseModule } from '../database/database.module';
 import { databaseOptions } from '../database/database-options';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
+import { UserMirrorRepository } from '../users/user-mirror.repository';
 import { WithdrawalHandler } from '../users/withdrawal.handler';
 import { WithdrawalRepository } from '../users/withdrawal.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
@@ -26,6 +28,7 @@ export class ReconcileModule {
       imports: [
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
+        DatabaseModule,
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
@@ -33,6 +36,7 @@ export class ReconcileModule {
         AccountChangesService,
         PendingChangesRepository,
         UserMappingRepository,
+        UserMirrorRepository,
         WithdrawalRepository,
         WithdrawalService,
         WithdrawalHandler,

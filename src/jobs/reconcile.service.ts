@@ -1,15 +1,18 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { EntityManager } from 'typeorm';
+import { AdvisoryLock } from '../database/advisory-locks';
+import { Transactions } from '../database/transactions';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
 import { UserMapping } from '../identity/entities/user-mapping.entity';
 import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
-import { MirroredUser, UserMappingRepository } from '../users/user-mapping.repository';
+import { UserMappingRepository } from '../users/user-mapping.repository';
+import { MirroredUser, UserMirrorRepository } from '../users/user-mirror.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 
 /** Arbitrary but fixed (migrations hold 727_001): one reconcile at a time, across every task. */
-export const RECONCILE_LOCK_KEY = 727_003;
+export const RECONCILE_LOCK_KEY = AdvisoryLock.RECONCILE;
 /** Rows read per query in the withdrawal pass. */
 const UNSEEN_BATCH = 500;
 
@@ -69,9 +72,10 @@ export class ReconcileService {
   private readonly logger = new Logger(ReconcileService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly users: UserMappingRepository,
+    private readonly mirror: UserMirrorRepository,
     private readonly withdrawal: WithdrawalService,
     private readonly changes: AccountChangesService,
     private readonly pending: PendingChangesRepository,
@@ -92,45 +96,44 @@ export class ReconcileService {
       durationMs: 0,
     };
     // One connection holds the lock and the seen set for the whole run (both are per session).
-    const session = this.dataSource.createQueryRunner();
-    await session.connect();
     try {
-      const [{ locked }]: Array<{ locked: boolean }> = await session.manager.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        RECONCILE_LOCK_KEY,
-      ]);
-      if (!locked) {
-        return summary;
-      }
-      try {
-        summary.ran = true;
-        // The database's clock, the one that stamps user_mapping.created_at.
-        const clock: Array<{ now: Date }> = await session.manager.query('SELECT now() AS now');
-        const runStartedAt = clock[0].now;
-        await this.users.startSeenSet(session.manager);
-        for await (const page of this.cognito.listUsers()) {
-          await this.reconcilePage(session.manager, page, summary, options.dryRun);
+      await this.transactions.onOwnConnection(async (session) => {
+        const [{ locked }]: Array<{ locked: boolean }> = await session.query('SELECT pg_try_advisory_lock($1) AS locked', [
+          RECONCILE_LOCK_KEY,
+        ]);
+        if (!locked) {
+          return;
         }
-        // Only after the whole pool was listed: a partial listing would make live users look gone.
-        await this.withdrawGone(session.manager, runStartedAt, summary, options.dryRun);
-      } finally {
-        await session.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
-      }
+        try {
+          summary.ran = true;
+          // The database's clock, the one that stamps user_mapping.created_at.
+          const clock: Array<{ now: Date }> = await session.query('SELECT now() AS now');
+          const runStartedAt = clock[0].now;
+          await this.mirror.startSeenSet(session);
+          for await (const page of this.cognito.listUsers()) {
+            await this.reconcilePage(session, page, summary, options.dryRun);
+          }
+          // Only after the whole pool was listed: a partial listing would make live users look gone.
+          await this.withdrawGone(session, runStartedAt, summary, options.dryRun);
+        } finally {
+          await session.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
+        }
+      });
     } finally {
-      await session.release();
       summary.durationMs = Math.round(performance.now() - started);
     }
     return summary;
   }
 
   private async reconcilePage(
-    session: DataSource['manager'],
+    session: EntityManager,
     page: CognitoListedUser[],
     summary: ReconcileSummary,
     dryRun: boolean,
   ): Promise<void> {
     summary.cognitoUsers += page.length;
     const subs = page.map((user) => user.sub);
-    await this.users.addSeen(session, subs);
+    await this.mirror.addSeen(subs, session);
     const rows = new Map((await this.users.findBySubs(subs)).map((row) => [row.cognitoSub, row]));
     const missing: MirroredUser[] = [];
     const changed: MirroredUser[] = [];
@@ -155,8 +158,8 @@ export class ReconcileService {
       }
     }
     if (!dryRun) {
-      summary.created += await this.users.insertMissing(missing);
-      summary.updated += await this.users.updateMirroredAttributes(changed);
+      summary.created += await this.mirror.insertMissing(missing);
+      summary.updated += await this.mirror.updateMirroredAttributes(changed);
     } else {
       summary.created += missing.length;
       summary.updated += changed.length;
@@ -182,8 +185,8 @@ export class ReconcileService {
       return true;
     }
     const from = action === 'user.disable' ? 'active' : 'disabled';
-    const change = await this.dataSource.transaction(async (manager) => {
-      const row = await this.users.lockLive(manager, userId);
+    const change = await this.transactions.run(async (manager) => {
+      const row = await this.users.lockLive(userId, manager);
       if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
         return null;
       }
@@ -201,15 +204,10 @@ export class ReconcileService {
     return true;
   }
 
-  private async withdrawGone(
-    session: DataSource['manager'],
-    runStartedAt: Date,
-    summary: ReconcileSummary,
-    dryRun: boolean,
-  ): Promise<void> {
+  private async withdrawGone(session: EntityManager, runStartedAt: Date, summary: ReconcileSummary, dryRun: boolean): Promise<void> {
     let afterId: string | null = null;
     for (;;) {
-      const batch = await this.users.unseen(session, runStartedAt, afterId, UNSEEN_BATCH);
+      const batch = await this.mirror.unseen(runStartedAt, afterId, UNSEEN_BATCH, session);
       if (batch.length === 0) {
         return;
       }

@@ -1,5 +1,6 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { PageQueryDto } from '../common/pagination';
@@ -10,7 +11,7 @@ import { CommentPageResponse, CommentResponse } from './dto/comment.response';
 import { CommentBodyDto } from './dto/comments.dto';
 
 @ApiTags('posts')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/posts/:postId/comments')
 export class CommentsController {
   constructor(private readonly comments: CommentsService) {}

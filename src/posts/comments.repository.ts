@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../identity/entities/user-mapping.entity';
-import { poolQuery } from '../database/pool-query';
 
 /** A live comment with its author, as every comment query returns it. */
 export interface CommentRow {
@@ -30,10 +28,7 @@ const COMMENT_COLUMNS = `c.id, c.post_id, c.body, c.created_at, c.updated_at,
  */
 @Injectable()
 export class CommentsRepository {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly transactions: Transactions,
-  ) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /**
    * A live post's comments, oldest first, one keyset window; null when the post is missing or
@@ -46,8 +41,7 @@ export class CommentsRepository {
       params.push(page.after.createdAt, page.after.id);
       keyset = 'AND (c.created_at, c.id) > ($3::timestamptz, $4::uuid)';
     }
-    const rows = await poolQuery<CommentListRow | { id: null }>(
-      this.dataSource,
+    const rows = await this.transactions.query<CommentListRow | { id: null }>(
       `SELECT page.*
          FROM posts p
          LEFT JOIN (
@@ -91,7 +85,7 @@ export class CommentsRepository {
 
   /** Edits the caller's own live comment of a live post; null when there is none. */
   async updateOwn(postId: string, commentId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const rows: CommentRow[] = await this.dataSource.query(
+    const rows: CommentRow[] = await this.transactions.manager.query(
       `WITH c AS (
          UPDATE comments c SET body = $4, updated_at = clock_timestamp()
            FROM posts p
@@ -112,7 +106,7 @@ export class CommentsRepository {
    */
   async softDelete(postId: string, commentId: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
     // TypeORM answers an UPDATE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
+    const [, affected]: [unknown[], number] = await this.transactions.manager.query(
       `WITH c AS (
          UPDATE comments c SET deleted_at = clock_timestamp()
            FROM posts p
@@ -130,7 +124,7 @@ export class CommentsRepository {
 
   /** After a write matched nothing: whose live comment this is (403), or null when there is none (404). */
   async liveAuthorOf(postId: string, commentId: string): Promise<string | null> {
-    const rows: Array<{ author_id: string }> = await this.dataSource.query(
+    const rows: Array<{ author_id: string }> = await this.transactions.manager.query(
       `SELECT c.author_id
          FROM comments c
          JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL

@@ -1,5 +1,6 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
@@ -10,7 +11,7 @@ import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto
 import { PostsService } from './posts.service';
 
 @ApiTags('posts')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/posts')
 export class PostsController {
   constructor(private readonly posts: PostsService) {}

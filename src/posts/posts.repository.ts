@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
-import { poolQuery } from '../database/pool-query';
 import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../identity/entities/user-mapping.entity';
 
@@ -30,10 +29,7 @@ const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.up
  */
 @Injectable()
 export class PostsRepository {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly transactions: Transactions,
-  ) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Live posts, newest first, one keyset window (on (created_at, id), served by ix_posts_*). */
   list(page: KeysetWindow, authorId: string | null): Promise<PostListRow[]> {
@@ -48,8 +44,7 @@ export class PostsRepository {
       where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(page.take);
-    return poolQuery<PostListRow>(
-      this.dataSource,
+    return this.transactions.query<PostListRow>(
       `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts
          FROM posts p
          JOIN user_mapping u ON u.id = p.author_id
@@ -61,8 +56,7 @@ export class PostsRepository {
   }
 
   async findLive(id: string): Promise<PostRow | null> {
-    const rows = await poolQuery<PostRow>(
-      this.dataSource,
+    const rows = await this.transactions.query<PostRow>(
       `SELECT ${POST_COLUMNS}
          FROM posts p
          JOIN user_mapping u ON u.id = p.author_id
@@ -86,7 +80,7 @@ export class PostsRepository {
 
   /** Updates the caller's own live post; null when there is none (missing, deleted or not theirs). */
   async updateOwn(id: string, authorId: string, fields: { title?: string; body?: string }): Promise<PostRow | null> {
-    const rows: PostRow[] = await this.dataSource.query(
+    const rows: PostRow[] = await this.transactions.manager.query(
       `WITH p AS (
          UPDATE posts
             SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = clock_timestamp()
@@ -103,7 +97,7 @@ export class PostsRepository {
    * Soft-deletes a live post if the caller wrote it, or of anyone's when `anyAuthor` (moderation).
    * Its comments are left as they are: every comment read joins the live post.
    */
-  async softDelete(id: string, callerId: string, anyAuthor: boolean, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+  async softDelete(id: string, callerId: string, anyAuthor: boolean, manager: EntityManager = this.transactions.manager): Promise<boolean> {
     // TypeORM answers an UPDATE with [rows, affected].
     const [, affected]: [unknown[], number] = await manager.query(
       `UPDATE posts SET deleted_at = clock_timestamp()
@@ -115,7 +109,7 @@ export class PostsRepository {
 
   /** After a write matched nothing: whose live post this is (403), or null when there is none (404). */
   async liveAuthorOf(id: string): Promise<string | null> {
-    const rows: Array<{ author_id: string }> = await this.dataSource.query(
+    const rows: Array<{ author_id: string }> = await this.transactions.manager.query(
       `SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );

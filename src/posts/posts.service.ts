@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuthUser, canModerate } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
 import { pageRequest, pageRows, toPage } from '../common/pagination';
@@ -15,7 +14,6 @@ export const POSTS_CURSOR = 'posts';
 @Injectable()
 export class PostsService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly transactions: Transactions,
     private readonly posts: PostsRepository,
     private readonly uploads: UploadsService,
@@ -69,7 +67,7 @@ export class PostsService {
 
   /** The post and its images go together: the sweep deletes the objects once this commits. */
   async remove(caller: AuthUser, id: string): Promise<void> {
-    const deleted = await this.dataSource.transaction(async (manager) => {
+    const deleted = await this.transactions.run(async (manager) => {
       if (!(await this.posts.softDelete(id, caller.id, canModerate(caller), manager))) {
         return false;
       }

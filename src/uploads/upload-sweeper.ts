@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { ObjectStorage } from './object-storage';
 import { OBJECT_STORAGE } from './uploads.service';
 import { UploadsRepository } from './uploads.repository';
@@ -29,14 +30,14 @@ export interface SweepResult {
  */
 @Injectable()
 export class UploadSweeper extends PeriodicTask {
-  private readonly logger = new Logger(UploadSweeper.name);
+  protected readonly logger = new Logger(UploadSweeper.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly uploads: UploadsRepository,
     @Inject(OBJECT_STORAGE) private readonly storage: ObjectStorage | null,
   ) {
-    super(UPLOAD_SWEEP_INTERVAL_MS);
+    super(UPLOAD_SWEEP_INTERVAL_MS, 'upload sweep failed; will retry');
   }
 
   /** No timer at all with uploads off. */
@@ -77,7 +78,7 @@ export class UploadSweeper extends PeriodicTask {
     batch: (manager: EntityManager) => Promise<{ took: number; done: number; refused: number }>,
   ): Promise<void> {
     for (let i = 0; i < SWEEP_MAX_BATCHES; i += 1) {
-      const { took, done, refused } = await this.dataSource.transaction(batch);
+      const { took, done, refused } = await this.transactions.run(batch);
       result.deleted += done;
       result.failed += refused;
       // A short batch, or one S3 refused in part, means there is nothing more to do now.
@@ -87,16 +88,10 @@ export class UploadSweeper extends PeriodicTask {
     }
   }
 
-  protected async tick(): Promise<void> {
-    try {
-      const { deleted, failed } = await this.sweep();
-      if (deleted > 0 || failed > 0) {
-        this.logger.log({ deleted, failed }, 'upload sweep deleted objects');
-      }
-    } catch (error) {
-      // An ApiError (S3 unavailable) carries the SDK's error as its cause: log that, once.
-      const cause = (error as { cause?: unknown }).cause ?? error;
-      this.logger.warn({ err: String(cause) }, 'upload sweep failed; will retry');
+  protected async runOnce(): Promise<void> {
+    const { deleted, failed } = await this.sweep();
+    if (deleted > 0 || failed > 0) {
+      this.logger.log({ deleted, failed }, 'upload sweep deleted objects');
     }
   }
 }

@@ -1,5 +1,6 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { Idempotent } from '../idempotency/idempotent.decorator';
@@ -8,7 +9,7 @@ import { CreateUploadDto } from './dto/uploads.dto';
 import { UploadsService } from './uploads.service';
 
 @ApiTags('uploads')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/uploads')
 export class UploadsController {
   constructor(private readonly uploads: UploadsService) {}

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { Transactions } from '../database/transactions';
 import type { UploadContentType } from './entities/upload.entity';
 
@@ -42,10 +42,7 @@ export interface AttachmentRow {
  */
 @Injectable()
 export class UploadsRepository {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly transactions: Transactions,
-  ) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Both keys are recorded before either exists in S3, so the sweep always knows what to delete. */
   async insert(upload: {
@@ -92,7 +89,7 @@ export class UploadsRepository {
 
   /** The attachments of these posts, in order: one statement for a whole page. */
   attachmentsOf(postIds: string[]): Promise<AttachmentRow[]> {
-    return this.dataSource.query(
+    return this.transactions.manager.query(
       `SELECT id, post_id, attachment_key, content_type, size FROM uploads
         WHERE post_id = ANY($1::uuid[]) AND state = 'attached'
         ORDER BY post_id, position`,

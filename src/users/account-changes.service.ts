@@ -1,21 +1,21 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { Injectable, Logger, Optional } from '@nestjs/common';
+import { Transactions } from '../database/transactions';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoProfile } from '../cognito/cognito.types';
 import { ApiError } from '../common/api-error';
-import { ACCOUNT_CHANGE_COMPLETED, AccountChangeCompletedEvent, ChangeRecord } from './account-change.event';
+import { AccountChangeAudit, ChangeRecord } from './account-change';
+import { AdvisoryLock } from '../database/advisory-locks';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitation } from './invitation';
-import { PeriodicTask } from '../common/periodic-task';
 
 /** Serializes every change that could remove the last admin (two admins demoting each other). */
-const ADMIN_MEMBERSHIP_LOCK = 727_002;
+const ADMIN_MEMBERSHIP_LOCK = AdvisoryLock.ADMIN_MEMBERSHIP;
 /** Serializes group deletion against additions to the same group. */
-const GROUP_LOCK_NAMESPACE = 727_003;
+const GROUP_LOCK_NAMESPACE = AdvisoryLock.GROUP_NAMESPACE;
 
 export const CHANGE_SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_MAX_PER_RUN = 200;
@@ -28,7 +28,7 @@ const SWEEP_MAX_PER_RUN = 200;
  *    off. While the intent exists the guard refuses every token of the user.
  * 2. `finish`: Cognito is changed, then one transaction cuts the tokens off again (the cut-off is
  *    taken after Cognito changed, so a token refreshed in between is refused too), applies the
- *    status, publishes `account.change.completed` (the audit entry) and deletes the intent.
+ *    status, writes the audit entry through AccountChangeAudit and deletes the intent.
  *
  * A change cut short (database or Cognito gone mid-way, process killed) is finished by the next
  * change of the same user (`finishPendingFor`) or by the sweep (every 30 s, on any instance, with a
@@ -39,11 +39,12 @@ export class AccountChangesService {
   private readonly logger = new Logger(AccountChangesService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
-    private readonly events: EventEmitter2,
     private readonly users: UserMappingRepository,
     private readonly pending: PendingChangesRepository,
+    /** Absent where no admin feature runs (the reconcile job): nothing is audited there. */
+    @Optional() private readonly audit?: AccountChangeAudit,
   ) {}
 
   /** Step 1, in the transaction that checked the change is allowed. */
@@ -58,7 +59,7 @@ export class AccountChangesService {
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.dataSource.transaction((manager) => this.begin(manager, change));
+    return this.transactions.run((manager) => this.begin(manager, change));
   }
 
   /**
@@ -82,7 +83,7 @@ export class AccountChangesService {
       }
       throw error;
     }
-    const [cutOff, target] = await this.dataSource.transaction(async (manager) => {
+    const [cutOff, target] = await this.transactions.run(async (manager) => {
       // An invitation names its target once the invitee's row exists, whoever finishes it.
       const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, manager, invitee) };
       const stillPending = await this.pending.delete(change.id, manager);
@@ -94,11 +95,11 @@ export class AccountChangesService {
         return [revoked, done.userId] as const;
       }
       if (change.action === 'user.disable') {
-        await this.users.setStatus(manager, change.userId, 'active', 'disabled');
+        await this.users.setStatus(change.userId, 'active', 'disabled', manager);
       } else if (change.action === 'user.enable') {
-        await this.users.setStatus(manager, change.userId, 'disabled', 'active');
+        await this.users.setStatus(change.userId, 'disabled', 'active', manager);
       }
-      await this.events.emitAsync(ACCOUNT_CHANGE_COMPLETED, new AccountChangeCompletedEvent(done, manager, members.length));
+      await this.audit?.changeCompleted(done, members.length);
       return [revoked, done.userId] as const;
     });
     if (cutOff !== null) {
@@ -174,7 +175,7 @@ export class AccountChangesService {
       return;
     }
     const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled && u.status !== 'FORCE_CHANGE_PASSWORD').map((u) => u.sub);
-    if ((await this.users.countStaying(manager, others, ADMIN_GROUP)) === 0) {
+    if ((await this.users.countStaying(others, ADMIN_GROUP, manager)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }
   }
@@ -246,10 +247,10 @@ export class AccountChangesService {
    * before the deletion and again after it.
    */
   private async deleteGroup(change: PendingChange, group: string): Promise<string[]> {
-    let members = Array.isArray(change.details.members) ? (change.details.members as string[]) : null;
+    let members = Array.isArray(change.details.members) ? change.details.members : null;
     if (members === null) {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
-      members = await this.dataSource.transaction(async (manager) => {
+      members = await this.transactions.run(async (manager) => {
         const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
         await this.pending.storeMembers(manager, change.id, found);
         await this.revoke(manager, found);
@@ -270,28 +271,4 @@ export class AccountChangesService {
 /** A refusal by Cognito that a retry cannot turn into success (not an outage, not throttling). */
 function isDefinitive(error: unknown): boolean {
   return error instanceof ApiError && error.getStatus() < 500 && error.getStatus() !== 429 && error.getStatus() !== 404;
-}
-
-/**
- * Runs the sweep every 30 s on each API task. Apart from AccountChangesService so that a one-off
- * job (reconcile, which withdraws users) can use the service without starting a timer.
- */
-@Injectable()
-export class AccountChangesSweeper extends PeriodicTask {
-  private readonly logger = new Logger(AccountChangesService.name);
-
-  constructor(private readonly changes: AccountChangesService) {
-    super(CHANGE_SWEEP_INTERVAL_MS);
-  }
-
-  protected async tick(): Promise<void> {
-    try {
-      const { completed, failed } = await this.changes.sweep();
-      if (completed + failed > 0) {
-        this.logger.log({ completed, failed }, 'pending account changes swept');
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'account change sweep failed; will retry');
-    }
-  }
 }

@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { poolQuery } from '../database/pool-query';
+import { Transactions } from '../database/transactions';
 import { toUserMapping, UserMapping, UserMappingRow } from '../identity/entities/user-mapping.entity';
 import { LAST_SEEN_RESOLUTION_SQL, SessionColumns } from './sessions.repository';
 
@@ -58,12 +57,11 @@ const CALLER_STATE_SQL = `SELECT ${Object.keys(USER_COLUMNS)
  */
 @Injectable()
 export class CallerStateRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   async callerState(sub: string, jti: string | null, sessionKey: string | null, authTime: number | null): Promise<CallerState | null> {
     // On every authenticated request: straight on the pool, no QueryRunner, one prepared statement.
-    const rows = await poolQuery<UserMappingRow & { jti_revoked: boolean; change_pending: boolean } & SessionColumns>(
-      this.dataSource,
+    const rows = await this.transactions.query<UserMappingRow & { jti_revoked: boolean; change_pending: boolean } & SessionColumns>(
       CALLER_STATE_SQL,
       [sub, jti, sessionKey, authTime],
       'caller_state',

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
-import { ChangeAction, ChangeRecord } from './account-change.event';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
+import { ChangeAction, ChangeDetails, ChangeRecord } from './account-change';
 import { RETRY_BACKOFF_SQL } from './retry-backoff';
 
 /** An account change between its intent and its end (a `pending_changes` row). */
@@ -14,7 +15,7 @@ interface PendingRow {
   id: string;
   user_id: string | null;
   action: ChangeAction;
-  details: Record<string, unknown>;
+  details: ChangeDetails;
   actor_id: string | null;
   requested_at: Date;
 }
@@ -25,13 +26,20 @@ const PENDING_COLUMNS = 'id, user_id, action, details, actor_id, requested_at';
 const SWEEP_GRACE = '10 seconds';
 
 function toChange(row: PendingRow): PendingChange {
-  return { id: row.id, userId: row.user_id, action: row.action, details: row.details, actorId: row.actor_id, requestedAt: row.requested_at };
+  return {
+    id: row.id,
+    userId: row.user_id,
+    action: row.action,
+    details: row.details,
+    actorId: row.actor_id,
+    requestedAt: row.requested_at,
+  };
 }
 
 /** The queries over `pending_changes`: the intents of AccountChangesService. */
 @Injectable()
 export class PendingChangesRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   async insert(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
     const rows: PendingRow[] = await manager.query(
@@ -43,13 +51,13 @@ export class PendingChangesRepository {
   }
 
   /** Deletes the intent; returns whether it was still there (false: another instance finished it). */
-  async delete(id: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+  async delete(id: string, manager: EntityManager = this.transactions.manager): Promise<boolean> {
     const [, deleted]: [unknown[], number] = await manager.query(`DELETE FROM pending_changes WHERE id = $1`, [id]);
     return deleted > 0;
   }
 
   /** The user's changes in flight, oldest first. */
-  async forUser(userId: string, manager: EntityManager = this.dataSource.manager): Promise<PendingChange[]> {
+  async forUser(userId: string, manager: EntityManager = this.transactions.manager): Promise<PendingChange[]> {
     const rows: PendingRow[] = await manager.query(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE user_id = $1 ORDER BY requested_at, id`,
       [userId],
@@ -59,7 +67,7 @@ export class PendingChangesRepository {
 
   /** The invitation of this address an earlier attempt left unfinished, if any. */
   async invitation(email: string): Promise<PendingChange | null> {
-    const rows: PendingRow[] = await this.dataSource.query(
+    const rows: PendingRow[] = await this.transactions.manager.query(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE action = 'user.invite' AND lower(details->>'email') = lower($1)
         ORDER BY requested_at LIMIT 1`,
       [email],
@@ -69,7 +77,7 @@ export class PendingChangesRepository {
 
   /** The deletions of this group in flight. */
   async groupDeletions(group: string): Promise<PendingChange[]> {
-    const rows: PendingRow[] = await this.dataSource.query(
+    const rows: PendingRow[] = await this.transactions.manager.query(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1`,
       [group],
     );
@@ -98,7 +106,7 @@ export class PendingChangesRepository {
    * out first (30 s, doubling); a row another instance holds is skipped. Null when none is due.
    */
   async claimNextDue(): Promise<PendingChange | null> {
-    const [rows]: [PendingRow[], number] = await this.dataSource.query(
+    const [rows]: [PendingRow[], number] = await this.transactions.manager.query(
       `UPDATE pending_changes SET attempts = attempts + 1, next_attempt_at = now() + ${RETRY_BACKOFF_SQL('attempts')}
         WHERE id = (
           SELECT id FROM pending_changes

@@ -1,5 +1,6 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Controller, Delete, Get, HttpCode } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { RecentSignIn } from '../identity/recent-sign-in';
@@ -8,7 +9,7 @@ import { SessionList } from './dto/session.response';
 import { SessionsService } from './sessions.service';
 
 @ApiTags('users')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/users/me/sessions')
 export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}

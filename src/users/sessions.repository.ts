@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { Transactions } from '../database/transactions';
 import { createHash } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
-import { poolQuery } from '../database/pool-query';
+import { EntityManager } from 'typeorm';
 
 /**
  * How long a session lives without an end: Cognito's default refresh token validity (30 days).
@@ -57,14 +57,14 @@ function cut(origin: SessionOrigin): [string | null, string | null] {
  */
 @Injectable()
 export class SessionsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /**
    * Records a sign-in the service handed tokens out for, under the access token's key, with the
    * refresh token's hash. A key or refresh token seen before keeps its session.
    */
   async record(userId: string, key: string, refreshToken: string | null, origin: SessionOrigin): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await this.transactions.run(async (m) => {
       const [userAgent, ipAddress] = cut(origin);
       const rows: Array<{ id: string }> = await m.query(
         `INSERT INTO session (user_id, refresh_token_hash, user_agent, ip_address, expires_at)
@@ -94,7 +94,7 @@ export class SessionsRepository {
    * Returns the session of the key (null when it names another user's session).
    */
   async startOnFirstSight(userId: string, key: string, origin: SessionOrigin): Promise<string | null> {
-    return this.dataSource.transaction(async (m) => {
+    return this.transactions.run(async (m) => {
       const [userAgent, ipAddress] = cut(origin);
       const [{ id }]: Array<{ id: string }> = await m.query(
         `INSERT INTO session (user_id, user_agent, ip_address, expires_at) VALUES ($1, $2, $3, now() + $4 * interval '1 second') RETURNING id`,
@@ -118,7 +118,7 @@ export class SessionsRepository {
 
   /** The live session a refresh token belongs to, and whether it has ended; null when unknown. */
   async byRefreshToken(refreshToken: string): Promise<{ id: string; userId: string; ended: boolean } | null> {
-    const rows: Array<{ id: string; user_id: string; ended: boolean }> = await this.dataSource.query(
+    const rows: Array<{ id: string; user_id: string; ended: boolean }> = await this.transactions.manager.query(
       `SELECT id, user_id, (ended_at IS NOT NULL OR expires_at <= now()) AS ended FROM session WHERE refresh_token_hash = $1`,
       [refreshTokenHash(refreshToken)],
     );
@@ -128,7 +128,7 @@ export class SessionsRepository {
 
   /** Whether the key names a session that has ended. */
   async keyEnded(key: string): Promise<boolean> {
-    const rows: unknown[] = await this.dataSource.query(
+    const rows: unknown[] = await this.transactions.manager.query(
       `SELECT 1 FROM session_key k JOIN session s ON s.id = k.session_id WHERE k.key = $1 AND s.ended_at IS NOT NULL`,
       [key],
     );
@@ -137,13 +137,15 @@ export class SessionsRepository {
 
   /** Links a refreshed access token to its session (a key seen before stays where it is). */
   async link(sessionId: string, key: string): Promise<void> {
-    await this.dataSource.query(`INSERT INTO session_key (key, session_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [key, sessionId]);
+    await this.transactions.manager.query(`INSERT INTO session_key (key, session_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
+      key,
+      sessionId,
+    ]);
   }
 
   /** Moves `lastSeenAt` forward, at most once per resolution interval (see the guard). */
   async touch(sessionId: string): Promise<void> {
-    await poolQuery(
-      this.dataSource,
+    await this.transactions.query(
       `UPDATE session SET last_seen_at = now() WHERE id = $1 AND last_seen_at < now() - ${LAST_SEEN_RESOLUTION_SQL}`,
       [sessionId],
     );
@@ -151,7 +153,7 @@ export class SessionsRepository {
 
   /** The user's sessions not ended and not expired, newest first. */
   listLive(userId: string): Promise<SessionRow[]> {
-    return this.dataSource.query(
+    return this.transactions.manager.query(
       `SELECT id, created_at, last_seen_at, user_agent, ip_address FROM session
         WHERE user_id = $1 AND ended_at IS NULL AND expires_at > now()
         ORDER BY created_at DESC, id DESC`,
@@ -160,7 +162,7 @@ export class SessionsRepository {
   }
 
   /** Ends one live session of the user; false when it is unknown, another user's, or over already. */
-  async end(userId: string, sessionId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
+  async end(userId: string, sessionId: string, manager: EntityManager = this.transactions.manager): Promise<boolean> {
     const result: [unknown[], number] = await manager.query(
       `UPDATE session SET ended_at = now() WHERE id = $1 AND user_id = $2 AND ended_at IS NULL AND expires_at > now()`,
       [sessionId, userId],
@@ -170,7 +172,7 @@ export class SessionsRepository {
 
   /** Ends every session of the user but `keep` (null: all of them); returns how many ended. */
   async endAllBut(userId: string, keep: string | null): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(
+    const result: [unknown[], number] = await this.transactions.manager.query(
       `UPDATE session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2::uuid`,
       [userId, keep],
     );
@@ -182,7 +184,10 @@ export class SessionsRepository {
    * until then too, so its refresh token and its last access tokens are still recognised.
    */
   async purgeExpired(): Promise<number> {
-    const result: [unknown[], number] = await this.dataSource.query(`DELETE FROM session WHERE expires_at < now() - interval '1 day'`, []);
+    const result: [unknown[], number] = await this.transactions.manager.query(
+      `DELETE FROM session WHERE expires_at < now() - interval '1 day'`,
+      [],
+    );
     return result[1];
   }
 }

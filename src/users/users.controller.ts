@@ -1,5 +1,6 @@
+import { Authenticated } from '../identity/authenticated.decorator';
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
@@ -11,7 +12,7 @@ import { MfaService } from './mfa.service';
 import { UsersService } from './users.service';
 
 @ApiTags('users')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/users')
 export class UsersController {
   constructor(

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
-import { AccountChangesService, AccountChangesSweeper } from './account-changes.service';
+import { AccountChangesService } from './account-changes.service';
+import { AccountChangesSweeper } from './account-changes.sweeper';
 import { MfaService } from './mfa.service';
 import { PendingChangesRepository } from './pending-changes.repository';
+import { AdminUserListRepository } from './admin-user-list.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 import { SessionsRepository } from './sessions.repository';
 import { CallerStateRepository } from './caller-state.repository';
@@ -20,6 +22,7 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
     AccountChangesSweeper,
     PendingChangesRepository,
     UserMappingRepository,
+    AdminUserListRepository,
     SessionsRepository,
     CallerStateRepository,
     SessionsService,
@@ -30,6 +33,14 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
     WithdrawalSweeper,
     WithdrawalHandler,
   ],
-  exports: [AccountChangesService, UserMappingRepository, CallerStateRepository, SessionsRepository, SessionsService, WithdrawalService],
+  exports: [
+    AccountChangesService,
+    UserMappingRepository,
+    AdminUserListRepository,
+    CallerStateRepository,
+    SessionsRepository,
+    SessionsService,
+    WithdrawalService,
+  ],
 })
 export class UsersModule {}

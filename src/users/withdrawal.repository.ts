@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { Transactions } from '../database/transactions';
+import { EntityManager } from 'typeorm';
 import { RETRY_BACKOFF_SQL } from './retry-backoff';
 
 /** A user whose withdrawal this transaction holds (the row is locked). */
@@ -19,7 +20,7 @@ const SWEEP_GRACE = '10 seconds';
  */
 @Injectable()
 export class WithdrawalRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly transactions: Transactions) {}
 
   /** Locks a live user with no withdrawal under way; returns their Cognito sub, or null. */
   async lockUntouched(manager: EntityManager, userId: string, skipLocked = false): Promise<string | null> {
@@ -71,7 +72,7 @@ export class WithdrawalRepository {
 
   /** Puts a failed withdrawal back: 30 s, doubling per attempt, at most an hour. */
   async postpone(userId: string): Promise<void> {
-    await this.dataSource.query(
+    await this.transactions.manager.query(
       `UPDATE user_mapping SET withdrawal_attempts = withdrawal_attempts + 1,
               withdrawal_next_attempt_at = now() + ${RETRY_BACKOFF_SQL('withdrawal_attempts')}
         WHERE id = $1`,

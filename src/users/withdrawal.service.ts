@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Transactions } from '../database/transactions';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { AccountChangesService } from './account-changes.service';
 import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
@@ -23,7 +24,7 @@ export class WithdrawalService {
   private readonly logger = new Logger(WithdrawalService.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
     private readonly events: EventEmitter2,
     private readonly changes: AccountChangesService,
@@ -35,7 +36,7 @@ export class WithdrawalService {
    * cannot leave (409), checked under the same lock as the admin routes.
    */
   async withdraw(userId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const cognitoSub = await this.withdrawals.lockUntouched(manager, userId);
       if (cognitoSub !== null) {
         await this.changes.assertNotLastAdmin(manager, cognitoSub);
@@ -55,7 +56,7 @@ export class WithdrawalService {
 
   /** Steps 2 and 3 for one user whose intent is recorded (no-op when already withdrawn). */
   async complete(userId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.transactions.run(async (manager) => {
       const user = await this.withdrawals.lockRequested(manager, userId);
       if (user !== null) {
         await this.completeLocked(manager, user.id, user.cognitoUsername);
@@ -74,7 +75,7 @@ export class WithdrawalService {
     for (let tried = 0; tried < SWEEP_MAX_PER_RUN; tried += 1) {
       let taken: string | null = null;
       try {
-        taken = await this.dataSource.transaction(async (manager) => {
+        taken = await this.transactions.run(async (manager) => {
           const user = await this.withdrawals.lockNextDue(manager);
           if (user === null) {
             return null;
@@ -106,7 +107,7 @@ export class WithdrawalService {
    * is skipped, so the same withdrawal is never done or counted twice.
    */
   async withdrawGoneUser(userId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.transactions.run(async (manager) => {
       if ((await this.withdrawals.lockUntouched(manager, userId, true)) === null) {
         return false;
       }
@@ -127,21 +128,17 @@ export class WithdrawalService {
  */
 @Injectable()
 export class WithdrawalSweeper extends PeriodicTask {
-  private readonly logger = new Logger(WithdrawalSweeper.name);
+  protected readonly logger = new Logger(WithdrawalSweeper.name);
 
   constructor(private readonly withdrawal: WithdrawalService) {
     // At start-up too: a withdrawal a stopped task left half done is finished at once.
-    super(WITHDRAWAL_SWEEP_INTERVAL_MS, { runAtStart: true });
+    super(WITHDRAWAL_SWEEP_INTERVAL_MS, 'withdrawal sweep failed; will retry', { runAtStart: true });
   }
 
-  protected async tick(): Promise<void> {
-    try {
-      const completed = await this.withdrawal.sweep();
-      if (completed > 0) {
-        this.logger.log({ completed }, 'pending withdrawals completed');
-      }
-    } catch (error) {
-      this.logger.warn({ err: error }, 'withdrawal sweep failed; will retry');
+  protected async runOnce(): Promise<void> {
+    const completed = await this.withdrawal.sweep();
+    if (completed > 0) {
+      this.logger.log({ completed }, 'pending withdrawals completed');
     }
   }
 }

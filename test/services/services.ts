@@ -12,6 +12,7 @@ import { AccountGateService } from '../../src/auth/account-gate.service';
 import { CognitoModule } from '../../src/cognito/cognito.module';
 import { loadConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/app-config.module';
+import { DatabaseModule } from '../../src/database/database.module';
 import { databaseOptions } from '../../src/database/database-options';
 import { RevokedTokensRepository } from '../../src/auth/revoked-tokens.repository';
 import { AccountChangesService } from '../../src/users/account-changes.service';
@@ -72,6 +73,7 @@ export async function startServices(label: string): Promise<ServiceHarness> {
       imports: [
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot(databaseOptions(config.database, [])),
+        DatabaseModule,
         EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
