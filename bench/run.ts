@@ -10,7 +10,7 @@
  *
  * Variants compare the app with itself (their own table rows, `variants` in results.json): a
  * scenario against the same scenario sent differently, or served by a second app server started
- * with other env. Add one to VARIANTS below: `request` changes what is sent (`setupRequest` is
+ * with other env. Add one to variantsFor() below: `request` changes what is sent (`setupRequest` is
  * autocannon's per-request hook, for a value that must differ on every request, e.g. an
  * Idempotency-Key), `env` starts a second app process (one per distinct env, e.g. S3 or an OTLP
  * endpoint), `reference` measures the reference differently too (e.g. the same filtered page),

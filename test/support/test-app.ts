@@ -7,6 +7,7 @@ import { createRootLogger } from '../../src/common/logger';
 import { loadConfig, LogLevel } from '../../src/config/app-config';
 import { cognitoEnv, createUserPool, storedUser, UserPool } from '../../tools/local-stack/cognito-local';
 import { createGiven, PASSWORD, PostOptions, uniqueEmail } from '../../tools/local-stack/factory';
+import { Api } from './api';
 import { copyTemplateDatabase } from './database-copy';
 import { TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
@@ -26,6 +27,8 @@ export interface TestUser {
 export interface TestApp {
   app: NestFastifyApplication;
   http: ReturnType<typeof request>;
+  /** The typed client of the routes specs call: `t.api.as(user).posts.create(...)`. */
+  api: Api;
   baseUrl: string;
   db: DataSource;
   databaseUrl: string;
@@ -154,6 +157,7 @@ export async function startTestApp(
   return {
     app,
     http,
+    api: new Api(http),
     baseUrl,
     db: app.get(DataSource),
     databaseUrl: dbUrl,

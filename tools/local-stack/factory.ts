@@ -70,6 +70,7 @@ export function createGiven(options: { cognitoEndpoint: string; pool: UserPool; 
   const cognito = emulatorClient(options.cognitoEndpoint);
   const db = new Pool({ connectionString: options.databaseUrl, max: 2 });
   let posts = 0;
+  let closed = false;
   return {
     async user(opts = {}) {
       const email = opts.email ?? uniqueEmail();
@@ -109,7 +110,12 @@ export function createGiven(options: { cognitoEndpoint: string; pool: UserPool; 
       }
       return { accessToken: result.AccessToken, idToken: result.IdToken, refreshToken: result.RefreshToken };
     },
+    // Idempotent: harnesses may close twice (a spec's close and its afterAll).
     async close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
       cognito.destroy();
       await db.end();
     },
