@@ -23,9 +23,8 @@ export type { GivenUser };
 
 /**
  * The services of the account rules, wired by the app's own modules (AuthModule and the
- * UsersModule it imports), against a copy of the
- * template database and a user pool of their own in cognito-local. No HTTP: each test calls a
- * service and reads the tables.
+ * UsersModule it imports), against a copy of the template database and a user pool of their own
+ * in cognito-local. No HTTP: each test calls a service and reads the tables.
  */
 export interface ServiceHarness {
   db: DatabaseCopy;
