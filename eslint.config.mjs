@@ -69,7 +69,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/config/**', 'test/**', 'scripts/**', 'bench/**'],
+    // Tools (npm run dev, the bench, CI scripts) share the local stack and the factories with the
+    // tests through tools/local-stack; they never reach into test/, which is the tests' own.
+    files: ['scripts/**', 'bench/**', 'tools/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '(^|/)test/', message: 'Import the local stack from tools/local-stack, not from test/.' }] },
+      ],
+    },
+  },
+  {
+    files: ['src/config/**', 'test/**', 'scripts/**', 'bench/**', 'tools/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -20,8 +20,8 @@ const modulePathIgnorePatterns = ['<rootDir>/infra/'];
 module.exports = {
   // A global option: Jest ignores it inside a project.
   testTimeout: 30_000,
-  globalSetup: '<rootDir>/test/stack/global-setup.ts',
-  globalTeardown: '<rootDir>/test/stack/global-teardown.ts',
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
   projects: [
     {
       displayName: 'unit',

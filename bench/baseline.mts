@@ -183,6 +183,8 @@ function send(
   res.writeHead(status, {
     'x-request-id': requestId,
     ...SECURITY_HEADERS,
+    // The app marks every /v1 answer, errors included, no-store; every route here is one of them.
+    'cache-control': 'no-store',
     ...headers,
     'content-type': type,
     'content-length': Buffer.byteLength(json),

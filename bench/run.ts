@@ -10,7 +10,7 @@
  *
  * Variants compare the app with itself (their own table rows, `variants` in results.json): a
  * scenario against the same scenario sent differently, or served by a second app server started
- * with other env. Add one to VARIANTS below: `request` changes what is sent (`setupRequest` is
+ * with other env. Add one to variantsFor() below: `request` changes what is sent (`setupRequest` is
  * autocannon's per-request hook, for a value that must differ on every request, e.g. an
  * Idempotency-Key), `env` starts a second app process (one per distinct env, e.g. S3 or an OTLP
  * endpoint), `reference` measures the reference differently too (e.g. the same filtered page),
@@ -24,21 +24,20 @@
  * the growth part, results.json still written), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
  * --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_APP_LOG=1 (count what the servers write to stdout).
  */
-import { InitiateAuthCommand } from '@aws-sdk/client-cognito-identity-provider';
 import autocannon from 'autocannon';
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createUserPool, emulatorClient, startCognitoLocal } from '../test/stack/cognito-local';
-import { applyMigrations } from '../test/stack/migrations';
-import { freePort } from '../test/stack/ports';
-import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
-import { startS3rver } from '../test/stack/s3rver';
-import { seedUser } from '../test/stack/seed';
-import { startOtlpReceiver } from '../test/support/otlp-receiver';
-import { productionEnv } from '../test/support/processes';
+import { CognitoLocalHandle, createUserPool, startCognitoLocal, UserPool } from '../tools/local-stack/cognito-local';
+import { applyMigrations } from '../tools/local-stack/migrations';
+import { freePort } from '../tools/local-stack/ports';
+import { databaseUrl, PostgresHandle, startPostgres, withClient } from '../tools/local-stack/postgres';
+import { S3rverHandle, startS3rver } from '../tools/local-stack/s3rver';
+import { createGiven } from '../tools/local-stack/factory';
+import { OtlpReceiver, startOtlpReceiver } from '../tools/local-stack/otlp-receiver';
+import { productionEnv } from '../tools/local-stack/processes';
 import type { Measurement, Results, ScenarioResult } from './results';
 
 const ROOT = resolve(__dirname, '..');
@@ -235,352 +234,436 @@ async function checkSameAnswers(scenarios: Scenario[], reference: Server, others
   }
 }
 
-async function main(): Promise<void> {
+type VariantResult = Results['variants'][number];
+
+/** A load whose every answer must be 2xx: a refused cursor or token would otherwise be measured as if it were the page. */
+async function loadOk(server: Server, request: Request): Promise<Measurement> {
+  const m = await load(server, request);
+  if (m.non2xx > 0 || m.errors > 0) {
+    throw new Error(`${request.method ?? 'GET'} ${request.path}: ${m.non2xx} non-2xx answers and ${m.errors} errors under load`);
+  }
+  return m;
+}
+
+interface Stack {
+  work: string;
+  pg: PostgresHandle;
+  cognito: CognitoLocalHandle;
+  /** For variants only: the app of the main table runs without S3 and telemetry, as the baseline does. */
+  s3: S3rverHandle;
+  otlpSink: OtlpReceiver;
+}
+
+async function startStack(): Promise<Stack> {
   const work = mkdtempSync(join(tmpdir(), 'api-bench-'));
   chmodSync(work, 0o755);
   log('starting PostgreSQL and cognito-local');
   const pg = await startPostgres({ dataDir: join(work, 'pg'), externalUrl: process.env.BENCH_DATABASE_URL, fresh: true });
   const cognito = await startCognitoLocal({ stateDir: join(work, 'cognito') });
-  // For variants only: the app of the main table runs without S3 and telemetry, as the baseline does.
   const s3 = await startS3rver({ directory: join(work, 's3'), bucket: 'bench-media' });
   const otlpSink = await startOtlpReceiver({ keep: false });
-  const servers: Server[] = [];
-  try {
-    const database = `bench_${Date.now().toString(36)}`;
-    await withClient(pg.adminUrl, (c) => c.query(`CREATE DATABASE ${database}`));
-    const url = databaseUrl(pg.adminUrl, database);
-    await applyMigrations(url);
-    const pool = await createUserPool(cognito.endpoint, 'bench');
-    const email = 'bench@example.com';
-    const caller = await seedUser(cognito.endpoint, pool, url, { email, password: PASSWORD, nickname: 'bench' });
-    const client = emulatorClient(cognito.endpoint);
-    const login = await client.send(
-      new InitiateAuthCommand({ ClientId: pool.clientId, AuthFlow: 'USER_PASSWORD_AUTH', AuthParameters: { USERNAME: email, PASSWORD } }),
+  return { work, pg, cognito, s3, otlpSink };
+}
+
+async function stopStack(stack: Stack, servers: Server[]): Promise<void> {
+  for (const server of servers) {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+  }
+  await stack.otlpSink.close();
+  await stack.s3.stop();
+  await stack.cognito.stop();
+  await stack.pg.stop();
+  rmSync(stack.work, { recursive: true, force: true });
+}
+
+interface Seeded {
+  url: string;
+  pool: UserPool;
+  /** The caller's access token. */
+  token: string;
+  /** The post with 50 comments. */
+  post: string;
+  withImages: string;
+  withoutImages: string;
+}
+
+/** A migrated database, the caller (made by the factory every test uses), and the data the scenarios read. */
+async function seed(stack: Stack): Promise<Seeded> {
+  const database = `bench_${Date.now().toString(36)}`;
+  await withClient(stack.pg.adminUrl, (c) => c.query(`CREATE DATABASE ${database}`));
+  const url = databaseUrl(stack.pg.adminUrl, database);
+  await applyMigrations(url);
+  const pool = await createUserPool(stack.cognito.endpoint, 'bench');
+  const given = createGiven({ cognitoEndpoint: stack.cognito.endpoint, pool, databaseUrl: url });
+  const { caller, token } = await (async () => {
+    const user = await given.user({ email: 'bench@example.com', password: PASSWORD, nickname: 'bench' });
+    return { caller: user, token: (await given.tokens(user)).accessToken };
+  })().finally(() => given.close());
+
+  log('seeding 10,000 posts by 100 authors, 50 comments on one post, 4 images on each post of one author');
+  const seeded = await withClient(url, async (c) => {
+    await c.query(`INSERT INTO user_mapping (cognito_sub, cognito_username, email, nickname)
+                   SELECT 'author-' || i, 'author-' || i, 'author' || i || '@example.com', 'author ' || i FROM generate_series(1, 100) i`);
+    await c.query(`INSERT INTO posts (author_id, title, body, created_at)
+                   SELECT (SELECT id FROM user_mapping WHERE cognito_sub = 'author-' || (1 + i % 100)), 'Post ' || i, repeat('lorem ipsum ', 20),
+                          now() - (i || ' seconds')::interval
+                     FROM generate_series(1, 10000) i`);
+    const { rows } = await c.query<{ id: string }>(`SELECT id FROM posts ORDER BY created_at DESC LIMIT 1`);
+    await c.query(
+      `INSERT INTO comments (post_id, author_id, body, created_at)
+       SELECT $1, $2, 'comment ' || i, now() - ((100 - i) || ' seconds')::interval FROM generate_series(1, 50) i`,
+      [rows[0].id, caller.id],
     );
-    client.destroy();
-    const token = login.AuthenticationResult?.AccessToken ?? '';
+    await c.query(`UPDATE posts SET comment_count = 50 WHERE id = $1`, [rows[0].id]);
+    // Four images on each post of author 1 (read by an app with S3 configured): a page of that
+    // author's posts stays the same while the POST scenarios add posts to the main list.
+    await c.query(
+      `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size, state, post_id, position, attached_at)
+       SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'attachments/' || x.author_id || '/' || x.id,
+              'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
+         FROM (SELECT gen_random_uuid() AS id, p.author_id, p.id AS post_id, g.pos
+                 FROM posts p CROSS JOIN generate_series(0, 3) AS g(pos)
+                WHERE p.author_id = (SELECT id FROM user_mapping WHERE cognito_sub = 'author-1')) x`,
+    );
+    // The caller's token belongs to a session, as one from POST /v1/auth/login does: the guard's
+    // statement finds it (docs/sessions.md).
+    const { jti } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string };
+    await c.query(
+      `WITH s AS (INSERT INTO session (user_id, expires_at) VALUES ($1, now() + interval '30 days') RETURNING id)
+       INSERT INTO session_key (key, session_id) SELECT $2, id FROM s`,
+      [caller.id, `j:${jti}`],
+    );
+    await c.query('ANALYZE');
+    const authors = await c.query<{ id: string }>(`SELECT id FROM user_mapping WHERE cognito_sub IN ('author-1', 'author-2') ORDER BY cognito_sub`);
+    return { post: rows[0].id, withImages: authors.rows[0].id, withoutImages: authors.rows[1].id };
+  });
+  return { url, pool, token, ...seeded };
+}
 
-    log('seeding 10,000 posts by 100 authors, 50 comments on one post, 4 images on each post of one author');
-    const seeded = await withClient(url, async (c) => {
-      await c.query(`INSERT INTO user_mapping (cognito_sub, cognito_username, email, nickname)
-                     SELECT 'author-' || i, 'author-' || i, 'author' || i || '@example.com', 'author ' || i FROM generate_series(1, 100) i`);
-      await c.query(`INSERT INTO posts (author_id, title, body, created_at)
-                     SELECT (SELECT id FROM user_mapping WHERE cognito_sub = 'author-' || (1 + i % 100)), 'Post ' || i, repeat('lorem ipsum ', 20),
-                            now() - (i || ' seconds')::interval
-                       FROM generate_series(1, 10000) i`);
-      const { rows } = await c.query<{ id: string }>(`SELECT id FROM posts ORDER BY created_at DESC LIMIT 1`);
-      await c.query(
-        `INSERT INTO comments (post_id, author_id, body, created_at)
-         SELECT $1, $2, 'comment ' || i, now() - ((100 - i) || ' seconds')::interval FROM generate_series(1, 50) i`,
-        [rows[0].id, caller.id],
-      );
-      await c.query(`UPDATE posts SET comment_count = 50 WHERE id = $1`, [rows[0].id]);
-      // Four images on each post of author 1 (read by an app with S3 configured): a page of that
-      // author's posts stays the same while the POST scenarios add posts to the main list.
-      await c.query(
-        `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size, state, post_id, position, attached_at)
-         SELECT x.id, x.author_id, 'uploads/' || x.author_id || '/' || x.id, 'attachments/' || x.author_id || '/' || x.id,
-                'image/jpeg', 204800, 'attached', x.post_id, x.pos, now()
-           FROM (SELECT gen_random_uuid() AS id, p.author_id, p.id AS post_id, g.pos
-                   FROM posts p CROSS JOIN generate_series(0, 3) AS g(pos)
-                  WHERE p.author_id = (SELECT id FROM user_mapping WHERE cognito_sub = 'author-1')) x`,
-      );
-      // The caller's token belongs to a session, as one from POST /v1/auth/login does: the guard's
-      // statement finds it (docs/sessions.md).
-      const { jti } = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { jti: string };
-      await c.query(
-        `WITH s AS (INSERT INTO session (user_id, expires_at) VALUES ($1, now() + interval '30 days') RETURNING id)
-         INSERT INTO session_key (key, session_id) SELECT $2, id FROM s`,
-        [caller.id, `j:${jti}`],
-      );
-      await c.query('ANALYZE');
-      const authors = await c.query<{ id: string }>(`SELECT id FROM user_mapping WHERE cognito_sub IN ('author-1', 'author-2') ORDER BY cognito_sub`);
-      return { post: rows[0].id, withImages: authors.rows[0].id, withoutImages: authors.rows[1].id };
-    });
+function scenariosFor(seeded: Seeded): Scenario[] {
+  const auth = { authorization: `Bearer ${seeded.token}` };
+  return [
+    { name: 'GET /v1/users/me', path: '/v1/users/me', headers: auth, expect: 200 },
+    { name: 'GET /v1/posts?limit=20', path: '/v1/posts?limit=20', headers: auth, expect: 200 },
+    { name: 'GET /v1/posts/:id', path: `/v1/posts/${seeded.post}`, headers: auth, expect: 200 },
+    { name: 'GET /v1/posts/:id/comments?limit=20', path: `/v1/posts/${seeded.post}/comments?limit=20`, headers: auth, expect: 200 },
+    {
+      name: 'POST /v1/posts',
+      path: '/v1/posts',
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Benchmark post', body: 'A body of a reasonable size for a post. '.repeat(5) }),
+      expect: 201,
+      creates: true,
+    },
+    { name: 'unauthenticated 401', path: '/v1/users/me', expect: 401 },
+  ];
+}
 
-    const auth = { authorization: `Bearer ${token}` };
-    const scenarios: Scenario[] = [
-      { name: 'GET /v1/users/me', path: '/v1/users/me', headers: auth, expect: 200 },
-      { name: 'GET /v1/posts?limit=20', path: '/v1/posts?limit=20', headers: auth, expect: 200 },
-      { name: 'GET /v1/posts/:id', path: `/v1/posts/${seeded.post}`, headers: auth, expect: 200 },
-      { name: 'GET /v1/posts/:id/comments?limit=20', path: `/v1/posts/${seeded.post}/comments?limit=20`, headers: auth, expect: 200 },
-      {
-        name: 'POST /v1/posts',
-        path: '/v1/posts',
-        method: 'POST',
-        headers: { ...auth, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Benchmark post', body: 'A body of a reasonable size for a post. '.repeat(5) }),
-        expect: 201,
-        creates: true,
+function variantsFor(stack: Stack, seeded: Seeded): Variant[] {
+  const s3Env = { S3_BUCKET: stack.s3.bucket, S3_ENDPOINT: stack.s3.endpoint };
+  return [
+    { name: 'GET /v1/posts?limit=100', scenario: 'GET /v1/posts?limit=20', request: { path: '/v1/posts?limit=100' } },
+    // The image logs at info: one access-log line per request, here written to a pipe we drain.
+    { name: 'GET /v1/users/me, LOG_LEVEL=info', scenario: 'GET /v1/users/me', env: { LOG_LEVEL: 'info' } },
+    // One author's page, read by an app with S3 configured against the same page without: with
+    // images, one more SQL statement and 80 presigned GET URLs; without, the statement alone.
+    ...[
+      { images: 4, author: seeded.withImages },
+      { images: 0, author: seeded.withoutImages },
+    ].map(({ images, author }) => ({
+      name: `GET /v1/posts?authorId=…&limit=20, S3 on, ${images} images per post`,
+      scenario: 'GET /v1/posts?limit=20',
+      reference: { name: 'the same page, S3 off', request: { path: `/v1/posts?limit=20&authorId=${author}` } },
+      request: { path: `/v1/posts?limit=20&authorId=${author}` },
+      env: s3Env,
+      check: (body: unknown) => {
+        const counts = (body as { items: Array<{ attachments: unknown[] }> }).items.map((p) => p.attachments.length);
+        return counts.length === 20 && counts.every((n) => n === images) ? null : `carries [${counts.join(',')}] images, not ${images} on each of 20 posts`;
       },
-      { name: 'unauthenticated 401', path: '/v1/users/me', expect: 401 },
-    ];
-    const s3Env = { S3_BUCKET: s3.bucket, S3_ENDPOINT: s3.endpoint };
-    const VARIANTS: Variant[] = [
-      { name: 'GET /v1/posts?limit=100', scenario: 'GET /v1/posts?limit=20', request: { path: '/v1/posts?limit=100' } },
-      // The image logs at info: one access-log line per request, here written to a pipe we drain.
-      { name: 'GET /v1/users/me, LOG_LEVEL=info', scenario: 'GET /v1/users/me', env: { LOG_LEVEL: 'info' } },
-      // One author's page, read by an app with S3 configured against the same page without: with
-      // images, one more SQL statement and 80 presigned GET URLs; without, the statement alone.
-      ...[
-        { images: 4, author: seeded.withImages },
-        { images: 0, author: seeded.withoutImages },
-      ].map(({ images, author }) => ({
-        name: `GET /v1/posts?authorId=…&limit=20, S3 on, ${images} images per post`,
-        scenario: 'GET /v1/posts?limit=20',
-        reference: { name: 'the same page, S3 off', request: { path: `/v1/posts?limit=20&authorId=${author}` } },
-        request: { path: `/v1/posts?limit=20&authorId=${author}` },
-        env: s3Env,
-        check: (body: unknown) => {
-          const counts = (body as { items: Array<{ attachments: unknown[] }> }).items.map((p) => p.attachments.length);
-          return counts.length === 20 && counts.every((n) => n === images) ? null : `carries [${counts.join(',')}] images, not ${images} on each of 20 posts`;
-        },
-      })),
-      {
-        name: 'POST /v1/posts, Idempotency-Key',
-        scenario: 'POST /v1/posts',
-        target: 0.85,
-        request: { setupRequest: (r) => ({ ...r, headers: { ...r.headers, 'idempotency-key': randomUUID() } }) },
-        check: async (_body, headers) => {
-          const { rows } = await withClient(url, (c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM idempotency_keys`));
-          return headers.has('idempotent-replayed') || rows[0].n !== 1 ? 'the key was not stored once, as a first request' : null;
-        },
+    })),
+    {
+      name: 'POST /v1/posts, Idempotency-Key',
+      scenario: 'POST /v1/posts',
+      target: 0.85,
+      request: { setupRequest: (r) => ({ ...r, headers: { ...r.headers, 'idempotency-key': randomUUID() } }) },
+      check: async (_body, headers) => {
+        const { rows } = await withClient(seeded.url, (c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM idempotency_keys`));
+        return headers.has('idempotent-replayed') || rows[0].n !== 1 ? 'the key was not stored once, as a first request' : null;
       },
-      // Traces and metrics exported over OTLP/HTTP (the SDK's default protobuf) to a sink on 127.0.0.1.
-      {
-        name: 'GET /v1/posts?limit=20, telemetry on',
-        scenario: 'GET /v1/posts?limit=20',
-        target: 0.85,
-        env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url, OTEL_SERVICE_NAME: 'api-bench' },
+    },
+    // Traces and metrics exported over OTLP/HTTP (the SDK's default protobuf) to a sink on 127.0.0.1.
+    {
+      name: 'GET /v1/posts?limit=20, telemetry on',
+      scenario: 'GET /v1/posts?limit=20',
+      target: 0.85,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: stack.otlpSink.url, OTEL_SERVICE_NAME: 'api-bench' },
+    },
+    // The same, as the ECS task runs it (infra/lib/service.ts): a tenth of the traces kept, every
+    // request still counted in the metrics.
+    {
+      name: 'GET /v1/posts?limit=20, telemetry on, 10 % of traces',
+      scenario: 'GET /v1/posts?limit=20',
+      target: 0.85,
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: stack.otlpSink.url,
+        OTEL_SERVICE_NAME: 'api-bench',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.1',
       },
-      // The same, as the ECS task runs it (infra/lib/service.ts): a tenth of the traces kept, every
-      // request still counted in the metrics.
-      {
-        name: 'GET /v1/posts?limit=20, telemetry on, 10 % of traces',
-        scenario: 'GET /v1/posts?limit=20',
-        target: 0.85,
-        env: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url,
-          OTEL_SERVICE_NAME: 'api-bench',
-          OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-          OTEL_TRACES_SAMPLER_ARG: '0.1',
-        },
-      },
-    ];
+    },
+  ];
+}
 
-    if (process.env.BENCH_SKIP_BUILD !== '1') {
-      log('building (npm run build)');
-      execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+interface Servers {
+  app: Server;
+  baseline: Server;
+  uncached: Server;
+  /** One app per distinct variant env, by JSON of that env. */
+  variantServers: Map<string, Server>;
+}
+
+/** The app, both baselines and the variants' apps, all with the image's environment. */
+async function startServers(stack: Stack, seeded: Seeded, variants: Variant[], started: Server[]): Promise<Servers> {
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    log('building (npm run build)');
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  }
+  // The image's environment, NODE_OPTIONS included, for every server (same Node, same heap bounds).
+  const env: Record<string, string> = { ...productionEnv(seeded.url, seeded.pool, stack.cognito.endpoint), DB_POOL_MAX: '10' };
+  const appArgs = (process.env.BENCH_APP_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const baseArgs = (process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  log(`app runs as in the image: NODE_OPTIONS="${env.NODE_OPTIONS}" node dist/main.js`);
+  const start = async (...args: Parameters<typeof startServer>): Promise<Server> => {
+    const server = await startServer(...args);
+    started.push(server);
+    return server;
+  };
+  const app = await start('app', [...appArgs, 'dist/main.js'], env, 'inherit');
+  const baseline = await start('baseline', [...baseArgs, 'bench/baseline.mts'], env, 'inherit');
+  const uncached = await start('baseline-uncached', [...baseArgs, 'bench/baseline.mts'], { ...env, BASELINE_VERIFY_CACHE: 'off' }, 'inherit');
+  const variantServers = new Map<string, Server>();
+  for (const v of variants.filter((x) => x.env !== undefined)) {
+    const key = JSON.stringify(v.env);
+    if (!variantServers.has(key)) {
+      variantServers.set(key, await start(`app ${key}`, [...appArgs, 'dist/main.js'], { ...env, ...v.env }, 'drain'));
     }
-    // The image's environment, NODE_OPTIONS included, for every server (same Node, same heap bounds).
-    const env: Record<string, string> = { ...productionEnv(url, pool, cognito.endpoint), DB_POOL_MAX: '10' };
-    const appArgs = (process.env.BENCH_APP_ARGS ?? '').split(' ').filter((a) => a !== '');
-    const baseArgs = (process.env.BENCH_BASELINE_ARGS ?? '').split(' ').filter((a) => a !== '');
-    log(`app runs as in the image: NODE_OPTIONS="${env.NODE_OPTIONS}" node dist/main.js`);
-    const app = await startServer('app', [...appArgs, 'dist/main.js'], env, 'inherit');
-    servers.push(app);
-    const baseline = await startServer('baseline', [...baseArgs, 'bench/baseline.mts'], env, 'inherit');
-    servers.push(baseline);
-    const uncached = await startServer(
-      'baseline-uncached',
-      [...baseArgs, 'bench/baseline.mts'],
-      { ...env, BASELINE_VERIFY_CACHE: 'off' },
-      'inherit',
-    );
-    servers.push(uncached);
+  }
+  return { app, baseline, uncached, variantServers };
+}
 
+const serverOf = (servers: Servers, v: Variant): Server =>
+  v.env === undefined ? servers.app : (servers.variantServers.get(JSON.stringify(v.env)) as Server);
+
+function scenarioNamed(scenarios: Scenario[], name: string): Scenario {
+  const s = scenarios.find((x) => x.name === name);
+  if (s === undefined) {
+    throw new Error(`variant of an unknown scenario: ${name}`);
+  }
+  return s;
+}
+
+/** Each variant answers its scenario's status and passes its own check before it is measured. */
+async function checkVariants(scenarios: Scenario[], variants: Variant[], servers: Servers): Promise<void> {
+  for (const v of variants) {
+    const s = scenarioNamed(scenarios, v.scenario);
+    // What autocannon sends: the scenario, the variant's changes, then its per-request hook.
+    const sent = { ...s, ...v.request };
+    const r: autocannon.Request = sent.setupRequest?.({ ...sent, headers: { ...sent.headers } }, {}) ?? sent;
+    const res = await fetch(`${serverOf(servers, v).url}${r.path ?? s.path}`, {
+      method: r.method ?? 'GET',
+      headers: r.headers as Record<string, string>,
+      body: r.body,
+    });
+    const text = await res.text();
+    const failed = res.status !== s.expect ? `answered ${res.status}: ${text}` : await v.check?.(JSON.parse(text), res.headers);
+    if (typeof failed === 'string') {
+      throw new Error(`variant ${v.name} ${failed}`);
+    }
+  }
+}
+
+async function measureScenarios(scenarios: Scenario[], servers: Servers): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    const [a, b, u] = await interleaved([servers.app, servers.baseline, servers.uncached].map((server) => ({ server, request: s })));
+    results.push({
+      scenario: s.name,
+      app: a,
+      baseline: b,
+      baselineUncached: u,
+      ratio: round2(a.rps / b.rps),
+      ratioUncached: round2(a.rps / u.rps),
+      p99Ratio: round2(a.p99 / Math.max(b.p99, 1)),
+    });
+    log(
+      `${s.name}: app ${a.rps} req/s (p99 ${a.p99} ms, ${a.cpuUs} µs CPU), baseline ${b.rps} (p99 ${b.p99} ms, ${b.cpuUs} µs), ratio ${round2(a.rps / b.rps)}`,
+    );
+  }
+  return results;
+}
+
+async function measureVariants(scenarios: Scenario[], variants: Variant[], servers: Servers): Promise<VariantResult[]> {
+  const results: VariantResult[] = [];
+  for (const v of variants) {
+    const s = scenarioNamed(scenarios, v.scenario);
+    const [r, m] = await interleaved([
+      { server: servers.app, request: { ...s, ...v.reference?.request } },
+      { server: serverOf(servers, v), request: { ...s, ...v.request } },
+    ]);
+    const against = v.reference?.name ?? s.name;
+    results.push({ variant: v.name, scenario: against, reference: r, measured: m, ratio: round2(m.rps / r.rps), target: v.target ?? null });
+    log(`${v.name}: ${m.rps} req/s (${m.cpuUs} µs CPU) vs ${against} ${r.rps} req/s (${r.cpuUs} µs), ratio ${round2(m.rps / r.rps)}`);
+  }
+  return results;
+}
+
+function printTables(results: ScenarioResult[], variantResults: VariantResult[]): void {
+  console.table(
+    results.map((r) => ({
+      scenario: r.scenario,
+      'app req/s': r.app.rps,
+      'base req/s': r.baseline.rps,
+      'app/base': r.ratio,
+      'app/uncached': r.ratioUncached,
+      'app p99 ms': r.app.p99,
+      'base p99 ms': r.baseline.p99,
+      'CPU µs app/base': `${r.app.cpuUs} / ${r.baseline.cpuUs}`,
+      'app non2xx': r.app.non2xx,
+    })),
+  );
+  if (variantResults.length > 0) {
+    console.table(
+      variantResults.map((r) => ({
+        variant: r.variant,
+        against: r.scenario,
+        'req/s': r.measured.rps,
+        'ref req/s': r.reference.rps,
+        ratio: r.ratio,
+        target: r.target ?? '',
+        'p99 ms': r.measured.p99,
+        'ref p99 ms': r.reference.p99,
+        'CPU µs / ref': `${r.measured.cpuUs} / ${r.reference.cpuUs}`,
+      })),
+    );
+  }
+}
+
+/**
+ * List latency at 10k posts and at GROWTH_POSTS, and page 1 against a cursor 500k rows deep. Every
+ * answer must be 2xx: a cursor the app no longer reads would otherwise be measured as a fast 400.
+ */
+async function measureGrowth(app: Server, seeded: Seeded): Promise<NonNullable<Results['growth']>> {
+  log('growth: GET /v1/posts with 10k posts, then with 1M; page 1 vs a cursor 500k rows deep');
+  const headers = { authorization: `Bearer ${seeded.token}` };
+  const listP = async (path: string): Promise<Measurement> => loadOk(app, { path, headers });
+  const atSmall = await listP('/v1/posts?limit=20');
+  await withClient(seeded.url, async (c) => {
+    const { rows } = await c.query<{ count: number }>(`SELECT count(*)::int AS count FROM posts`);
+    const missing = Math.max(0, GROWTH_POSTS - rows[0].count);
+    log(`inserting ${missing} posts`);
+    await c.query(`INSERT INTO posts (author_id, title, body, created_at)
+                   SELECT (SELECT id FROM user_mapping WHERE cognito_sub = 'author-' || (1 + i % 100)), 'Old post ' || i, repeat('lorem ipsum ', 20),
+                          now() - interval '1 day' - (i || ' seconds')::interval
+                     FROM generate_series(1, ${missing}) i`);
+    await c.query('VACUUM ANALYZE posts');
+  });
+  const atLarge = await listP('/v1/posts?limit=20');
+  const deep = await withClient(seeded.url, async (c) => {
+    // 500k rows deep (or half-way, when a smaller growth size was asked for).
+    const { rows } = await c.query<{ ts: string; id: string }>(
+      `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, id FROM posts
+        WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC
+       OFFSET LEAST(500000, (SELECT count(*) / 2 FROM posts)) LIMIT 1`,
+    );
+    return Buffer.from(JSON.stringify(['posts', rows[0].ts, rows[0].id])).toString('base64url');
+  });
+  const firstPage = await listP('/v1/posts?limit=20');
+  const deepPage = await listP(`/v1/posts?limit=20&cursor=${deep}`);
+  return {
+    posts10k: { p50: atSmall.p50, p99: atSmall.p99 },
+    posts1M: { p50: atLarge.p50, p99: atLarge.p99 },
+    p50Ratio1Mvs10k: round2(atLarge.p50 / Math.max(atSmall.p50, 0.01)),
+    page1: { p50: firstPage.p50, p99: firstPage.p99, rps: Math.round(firstPage.rps) },
+    cursor500k: { p50: deepPage.p50, p99: deepPage.p99, rps: Math.round(deepPage.rps) },
+  } as NonNullable<Results['growth']>;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).toString().trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeReport(
+  app: Server,
+  measured: { results: ScenarioResult[]; variantResults: VariantResult[]; growth: Results['growth']; idleRss: number; loadedRss: number },
+): Results {
+  const { results, variantResults, growth, idleRss, loadedRss } = measured;
+  const report: Results = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10, growthPosts: GROWTH_POSTS },
+    scenarios: results,
+    variants: variantResults,
+    growth,
+    footprint: { startToReadyMs: app.readyMs, rssIdleMb: idleRss, rssAfterLoadMb: loadedRss, rssGrowth: round2(loadedRss / idleRss) },
+    // The targets, each against the cached baseline of this same run.
+    targets: {
+      authenticatedRoutesAtLeast08: results.filter((r) => r.scenario !== 'unauthenticated 401').every((r) => r.ratio >= 0.8),
+      unauthenticatedAtLeast06: results.filter((r) => r.scenario === 'unauthenticated 401').every((r) => r.ratio >= 0.6),
+      p99AtMost2xBaseline: results.every((r) => r.p99Ratio <= 2),
+      rssAfterLoadAtMost160Mb: loadedRss <= 160,
+      startToReadyUnder1s: app.readyMs < 1_000,
+      listFlat1Mvs10kAtMost115: growth === null ? null : growth.p50Ratio1Mvs10k <= 1.15,
+      // Against the app itself: each variant that names a target (Idempotency-Key, telemetry).
+      variantsAtTarget: variantResults.every((r) => r.target === null || r.ratio >= r.target),
+    },
+  };
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+async function main(): Promise<void> {
+  const stack = await startStack();
+  const started: Server[] = [];
+  try {
+    const seeded = await seed(stack);
+    const scenarios = scenariosFor(seeded);
     const only = process.env.BENCH_ONLY;
     const picked = <T extends { name: string }>(items: T[]): T[] => items.filter((x) => only === undefined || x.name.includes(only));
-    const variants = picked(VARIANTS);
-    const variantServers = new Map<string, Server>();
-    for (const v of variants.filter((x) => x.env !== undefined)) {
-      const key = JSON.stringify(v.env);
-      if (!variantServers.has(key)) {
-        const server = await startServer(`app ${key}`, [...appArgs, 'dist/main.js'], { ...env, ...v.env }, 'drain');
-        servers.push(server);
-        variantServers.set(key, server);
-      }
-    }
+    const variants = picked(variantsFor(stack, seeded));
+    const servers = await startServers(stack, seeded, variants, started);
     await new Promise((r) => setTimeout(r, 2_000));
-    const idleRss = rssMb(app.child.pid ?? 0);
-    log(`app ready in ${app.readyMs} ms, idle RSS ${idleRss} MB; baseline ready in ${baseline.readyMs} ms`);
+    const idleRss = rssMb(servers.app.child.pid ?? 0);
+    log(`app ready in ${servers.app.readyMs} ms, idle RSS ${idleRss} MB; baseline ready in ${servers.baseline.readyMs} ms`);
 
-    await checkSameAnswers(scenarios, app, [baseline, uncached]);
+    await checkSameAnswers(scenarios, servers.app, [servers.baseline, servers.uncached]);
     log('every scenario: the same status, headers and body from the app and both baselines');
-    const scenarioNamed = (name: string): Scenario => {
-      const s = scenarios.find((x) => x.name === name);
-      if (s === undefined) {
-        throw new Error(`variant of an unknown scenario: ${name}`);
-      }
-      return s;
-    };
-    for (const v of variants) {
-      const s = scenarioNamed(v.scenario);
-      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
-      // What autocannon sends: the scenario, the variant's changes, then its per-request hook.
-      const sent = { ...s, ...v.request };
-      const r: autocannon.Request = sent.setupRequest?.({ ...sent, headers: { ...sent.headers } }, {}) ?? sent;
-      const res = await fetch(`${server.url}${r.path ?? s.path}`, {
-        method: r.method ?? 'GET',
-        headers: r.headers as Record<string, string>,
-        body: r.body,
-      });
-      const text = await res.text();
-      const failed = res.status !== s.expect ? `answered ${res.status}: ${text}` : await v.check?.(JSON.parse(text), res.headers);
-      if (typeof failed === 'string') {
-        throw new Error(`variant ${v.name} ${failed}`);
-      }
-    }
+    await checkVariants(scenarios, variants, servers);
 
     log(`warm-up, then ${ROUNDS} alternating rounds of ${DURATION} s per server and scenario at ${CONNECTIONS} connections`);
-    for (const server of servers) {
+    for (const server of started) {
       await load(server, scenarios[1], 3);
     }
-    const results: ScenarioResult[] = [];
-    for (const s of picked(scenarios)) {
-      const [a, b, u] = await interleaved([app, baseline, uncached].map((server) => ({ server, request: s })));
-      results.push({
-        scenario: s.name,
-        app: a,
-        baseline: b,
-        baselineUncached: u,
-        ratio: round2(a.rps / b.rps),
-        ratioUncached: round2(a.rps / u.rps),
-        p99Ratio: round2(a.p99 / Math.max(b.p99, 1)),
-      });
-      log(
-        `${s.name}: app ${a.rps} req/s (p99 ${a.p99} ms, ${a.cpuUs} µs CPU), baseline ${b.rps} (p99 ${b.p99} ms, ${b.cpuUs} µs), ratio ${round2(a.rps / b.rps)}`,
-      );
-    }
-    const variantResults: Array<{
-      variant: string;
-      scenario: string;
-      reference: Measurement;
-      variant_: Measurement;
-      ratio: number;
-      target: number | null;
-    }> = [];
-    for (const v of variants) {
-      const s = scenarioNamed(v.scenario);
-      const server = v.env === undefined ? app : (variantServers.get(JSON.stringify(v.env)) as Server);
-      const [r, m] = await interleaved([
-        { server: app, request: { ...s, ...v.reference?.request } },
-        { server, request: { ...s, ...v.request } },
-      ]);
-      const against = v.reference?.name ?? s.name;
-      variantResults.push({ variant: v.name, scenario: against, reference: r, variant_: m, ratio: round2(m.rps / r.rps), target: v.target ?? null });
-      log(`${v.name}: ${m.rps} req/s (${m.cpuUs} µs CPU) vs ${against} ${r.rps} req/s (${r.cpuUs} µs), ratio ${round2(m.rps / r.rps)}`);
-    }
-    const loadedRss = rssMb(app.child.pid ?? 0);
-
-    console.table(
-      results.map((r) => ({
-        scenario: r.scenario,
-        'app req/s': r.app.rps,
-        'base req/s': r.baseline.rps,
-        'app/base': r.ratio,
-        'app/uncached': r.ratioUncached,
-        'app p99 ms': r.app.p99,
-        'base p99 ms': r.baseline.p99,
-        'CPU µs app/base': `${r.app.cpuUs} / ${r.baseline.cpuUs}`,
-        'app non2xx': r.app.non2xx,
-      })),
-    );
-    if (variantResults.length > 0) {
-      console.table(
-        variantResults.map((r) => ({
-          variant: r.variant,
-          against: r.scenario,
-          'req/s': r.variant_.rps,
-          'ref req/s': r.reference.rps,
-          ratio: r.ratio,
-          target: r.target ?? '',
-          'p99 ms': r.variant_.p99,
-          'ref p99 ms': r.reference.p99,
-          'CPU µs / ref': `${r.variant_.cpuUs} / ${r.reference.cpuUs}`,
-        })),
-      );
-    }
+    const results = await measureScenarios(picked(scenarios), servers);
+    const variantResults = await measureVariants(scenarios, variants, servers);
+    const loadedRss = rssMb(servers.app.child.pid ?? 0);
+    printTables(results, variantResults);
     if (only !== undefined) {
       log(`idle RSS ${idleRss} MB, after load ${loadedRss} MB (BENCH_ONLY: growth and results.json skipped)`);
       return;
     }
 
-    /** List latency at 10k posts and at GROWTH_POSTS, and page 1 against a cursor 500k rows deep. */
-    const measureGrowth = async () => {
-      log('growth: GET /v1/posts with 10k posts, then with 1M; page 1 vs a cursor 500k rows deep');
-      const listP = async (path: string): Promise<Measurement> => load(app, { path, headers: auth });
-      const atSmall = await listP('/v1/posts?limit=20');
-      await withClient(url, async (c) => {
-        const { rows } = await c.query<{ count: number }>(`SELECT count(*)::int AS count FROM posts`);
-        const missing = Math.max(0, GROWTH_POSTS - rows[0].count);
-        log(`inserting ${missing} posts`);
-        await c.query(`INSERT INTO posts (author_id, title, body, created_at)
-                       SELECT (SELECT id FROM user_mapping WHERE cognito_sub = 'author-' || (1 + i % 100)), 'Old post ' || i, repeat('lorem ipsum ', 20),
-                              now() - interval '1 day' - (i || ' seconds')::interval
-                         FROM generate_series(1, ${missing}) i`);
-        await c.query('VACUUM ANALYZE posts');
-      });
-      const atLarge = await listP('/v1/posts?limit=20');
-      const deep = await withClient(url, async (c) => {
-        // 500k rows deep (or half-way, when a smaller growth size was asked for).
-        const { rows } = await c.query<{ ts: string; id: string }>(
-          `SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, id FROM posts
-            WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC
-           OFFSET LEAST(500000, (SELECT count(*) / 2 FROM posts)) LIMIT 1`,
-        );
-        return Buffer.from(JSON.stringify(['posts', rows[0].ts, rows[0].id])).toString('base64url');
-      });
-      const firstPage = await listP('/v1/posts?limit=20');
-      const deepPage = await listP(`/v1/posts?limit=20&cursor=${deep}`);
-      const ratio = round2(atLarge.p50 / Math.max(atSmall.p50, 0.01));
-      return {
-        posts10k: { p50: atSmall.p50, p99: atSmall.p99 },
-        posts1M: { p50: atLarge.p50, p99: atLarge.p99 },
-        p50Ratio1Mvs10k: ratio,
-        page1: { p50: firstPage.p50, p99: firstPage.p99, rps: Math.round(firstPage.rps) },
-        cursor500k: { p50: deepPage.p50, p99: deepPage.p99, rps: Math.round(deepPage.rps) },
-      };
-    };
-    const growth = SKIP_GROWTH ? null : await measureGrowth();
+    const growth = SKIP_GROWTH ? null : await measureGrowth(servers.app, seeded);
     if (growth === null) {
       log('growth part skipped (BENCH_SKIP_GROWTH=1)');
     }
-
-    const commit = (() => {
-      try {
-        return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT }).toString().trim();
-      } catch {
-        return 'unknown';
-      }
-    })();
-    const report: Results = {
-      date: new Date().toISOString(),
-      commit,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
-      settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10, growthPosts: GROWTH_POSTS },
-      scenarios: results,
-      variants: variantResults.map(({ variant_, ...r }) => ({ ...r, measured: variant_ })),
-      growth,
-      footprint: {
-        startToReadyMs: app.readyMs,
-        rssIdleMb: idleRss,
-        rssAfterLoadMb: loadedRss,
-        rssGrowth: round2(loadedRss / idleRss),
-      },
-      // The targets, each against the cached baseline of this same run.
-      targets: {
-        authenticatedRoutesAtLeast08: results.filter((r) => r.scenario !== 'unauthenticated 401').every((r) => r.ratio >= 0.8),
-        unauthenticatedAtLeast06: results.filter((r) => r.scenario === 'unauthenticated 401').every((r) => r.ratio >= 0.6),
-        p99AtMost2xBaseline: results.every((r) => r.p99Ratio <= 2),
-        rssAfterLoadAtMost160Mb: loadedRss <= 160,
-        startToReadyUnder1s: app.readyMs < 1_000,
-        listFlat1Mvs10kAtMost115: growth === null ? null : growth.p50Ratio1Mvs10k <= 1.15,
-        // Against the app itself: each variant that names a target (Idempotency-Key, telemetry).
-        variantsAtTarget: variantResults.every((r) => r.target === null || r.ratio >= r.target),
-      },
-    };
-    writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const report = writeReport(servers.app, { results, variantResults, growth, idleRss, loadedRss });
     if (growth !== null) {
       console.table({
         'GET /v1/posts, 10k posts': growth.posts10k,
@@ -593,15 +676,7 @@ async function main(): Promise<void> {
     console.table(report.targets);
     log('wrote bench/results.json');
   } finally {
-    for (const server of servers) {
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
-    }
-    await otlpSink.close();
-    await s3.stop();
-    await cognito.stop();
-    await pg.stop();
-    rmSync(work, { recursive: true, force: true });
+    await stopStack(stack, started);
   }
 }
 

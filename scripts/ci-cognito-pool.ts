@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUserPool, EMULATOR_AWS_ENV, startCognitoLocal } from '../test/stack/cognito-local';
+import { createUserPool, EMULATOR_AWS_ENV, startCognitoLocal } from '../tools/local-stack/cognito-local';
 
 function log(message: string): void {
   process.stderr.write(`[ci-cognito-pool] ${message}\n`);

@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: the whole service locally with nothing configured. Embedded PostgreSQL,
  * cognito-local and s3rver keep their state in .local/, so a second run reuses the same data. Dev-only:
- * this file and test/stack use devDependencies and are not part of the production image.
+ * this file and tools/local-stack use devDependencies and are not part of the production image.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -16,12 +16,12 @@ import {
   emulatorClient,
   startCognitoLocal,
   UserPool,
-} from '../test/stack/cognito-local';
-import { startCognitoGapProxy } from '../test/stack/cognito-local-gaps';
-import { applyMigrations } from '../test/stack/migrations';
-import { databaseUrl, startPostgres, withClient } from '../test/stack/postgres';
-import { startS3rver } from '../test/stack/s3rver';
-import { seedUser } from '../test/stack/seed';
+} from '../tools/local-stack/cognito-local';
+import { startCognitoGapProxy } from '../tools/local-stack/cognito-local-gaps';
+import { applyMigrations } from '../tools/local-stack/migrations';
+import { databaseUrl, startPostgres, withClient } from '../tools/local-stack/postgres';
+import { startS3rver } from '../tools/local-stack/s3rver';
+import { createGiven } from '../tools/local-stack/factory';
 import { watchConsole } from './build-console';
 
 const ROOT = resolve(__dirname, '..');
@@ -141,7 +141,8 @@ async function main(): Promise<void> {
     } else {
       const pool = await createUserPool(cognito.endpoint, 'dev', { callbackUrls: [CALLBACK_URL] });
       const admin = { email: 'admin@example.com', password: `Adm1n!${randomBytes(6).toString('base64url')}` };
-      await seedUser(cognito.endpoint, pool, url, { ...admin, nickname: 'admin', groups: ['admin'] });
+      const given = createGiven({ cognitoEndpoint: cognito.endpoint, pool, databaseUrl: url });
+      await given.user({ ...admin, nickname: 'admin', groups: ['admin'] }).finally(() => given.close());
       state = { pool, admin };
       writeFileSync(STATE_FILE, JSON.stringify(state, null, 2));
       log(`created user pool ${pool.userPoolId} with groups admin and moderator`);

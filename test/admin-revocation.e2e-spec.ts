@@ -1,6 +1,6 @@
 import { AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { AccountChangesService } from '../src/users/account-changes.service';
-import { emulatorClient } from './stack/cognito-local';
+import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { CognitoFaultProxy } from './support/cognito-fault-proxy';
 import { waitUntil } from './support/load';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';

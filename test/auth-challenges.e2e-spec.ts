@@ -11,7 +11,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { generateSync } from 'otplib';
 import { CognitoApi } from '../src/cognito/cognito-api';
-import { emulatorClient, storedUser } from './stack/cognito-local';
+import { emulatorClient, storedUser } from '../tools/local-stack/cognito-local';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 
 /** cognito-local's SDK client inside the running app, for command-boundary mocks. */

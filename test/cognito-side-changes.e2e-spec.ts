@@ -7,8 +7,8 @@ import {
   CognitoIdentityProviderClient,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { emulatorClient } from './stack/cognito-local';
-import { productionEnv, ROOT, run } from './support/processes';
+import { emulatorClient } from '../tools/local-stack/cognito-local';
+import { productionEnv, ROOT, run } from '../tools/local-stack/processes';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 jest.setTimeout(120_000);

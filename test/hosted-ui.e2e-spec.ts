@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { emulatorClient } from './stack/cognito-local';
+import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -18,11 +18,6 @@ describe('safe retries with Idempotency-Key', () => {
   });
   afterAll(() => t.close());
 
-  function createPost(user: TestUser, body: Record<string, unknown>, key?: string): Promise<Response> {
-    const req = t.http.post('/v1/posts').set(bearer(user.accessToken));
-    return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body);
-  }
-
   async function postsTitled(title: string): Promise<Array<{ id: string; author_id: string }>> {
     return t.db.query(`SELECT id, author_id FROM posts WHERE title = $1 ORDER BY created_at`, [title]);
   }
@@ -35,11 +30,11 @@ describe('safe retries with Idempotency-Key', () => {
     it('of a created post gets the same status, body and Location again, marked as replayed, and stores nothing twice', async () => {
       const key = randomUUID();
       const title = `retry ${key}`;
-      const first = await createPost(alice, { title, body: 'once' }, key);
+      const first = await t.api.as(alice).posts.create({ title, body: 'once' }, { idempotencyKey: key });
       expectStatus(first, 201);
       expect(first.headers['idempotent-replayed']).toBeUndefined();
 
-      const retry = await createPost(alice, { title, body: 'once' }, key);
+      const retry = await t.api.as(alice).posts.create({ title, body: 'once' }, { idempotencyKey: key });
       expectStatus(retry, 201);
       expect(retry.headers['idempotent-replayed']).toBe('true');
       expect(retry.headers.location).toBe(`/v1/posts/${first.body.id}`);
@@ -54,9 +49,9 @@ describe('safe retries with Idempotency-Key', () => {
     it('is recognised whatever the order of the body keys', async () => {
       const key = randomUUID();
       const title = `order ${key}`;
-      const first = await createPost(alice, { title, body: 'b' }, key);
+      const first = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(first, 201);
-      const retry = await createPost(alice, { body: 'b', title }, key);
+      const retry = await t.api.as(alice).posts.create({ body: 'b', title }, { idempotencyKey: key });
       expectStatus(retry, 201);
       expect(retry.headers['idempotent-replayed']).toBe('true');
       expect(retry.body).toEqual(first.body);
@@ -64,7 +59,7 @@ describe('safe retries with Idempotency-Key', () => {
     });
 
     it('of a comment is replayed without counting the comment twice', async () => {
-      const post = await createPost(alice, { title: `commented ${randomUUID()}`, body: 'b' });
+      const post = await t.api.as(alice).posts.create({ title: `commented ${randomUUID()}`, body: 'b' });
       expectStatus(post, 201);
       const key = randomUUID();
       const send = (): Promise<Response> =>
@@ -84,8 +79,8 @@ describe('safe retries with Idempotency-Key', () => {
 
     it('without a key is a new request', async () => {
       const title = `no key ${randomUUID()}`;
-      expectStatus(await createPost(alice, { title, body: 'b' }), 201);
-      const again = await createPost(alice, { title, body: 'b' });
+      expectStatus(await t.api.as(alice).posts.create({ title, body: 'b' }), 201);
+      const again = await t.api.as(alice).posts.create({ title, body: 'b' });
       expectStatus(again, 201);
       expect(again.headers['idempotent-replayed']).toBeUndefined();
       expect(await postsTitled(title)).toHaveLength(2);
@@ -96,10 +91,10 @@ describe('safe retries with Idempotency-Key', () => {
     it('with another body is 422 IDEMPOTENCY_KEY_REUSED and changes nothing', async () => {
       const key = randomUUID();
       const title = `reused ${key}`;
-      const first = await createPost(alice, { title, body: 'first' }, key);
+      const first = await t.api.as(alice).posts.create({ title, body: 'first' }, { idempotencyKey: key });
       expectStatus(first, 201);
 
-      const other = await createPost(alice, { title: `${title} other`, body: 'second' }, key);
+      const other = await t.api.as(alice).posts.create({ title: `${title} other`, body: 'second' }, { idempotencyKey: key });
       expect(other.status).toBe(422);
       expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
       expect(other.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -109,7 +104,7 @@ describe('safe retries with Idempotency-Key', () => {
 
     it('on another route is 422 IDEMPOTENCY_KEY_REUSED', async () => {
       const key = randomUUID();
-      const first = await createPost(alice, { title: `route ${key}`, body: 'hello' }, key);
+      const first = await t.api.as(alice).posts.create({ title: `route ${key}`, body: 'hello' }, { idempotencyKey: key });
       expectStatus(first, 201);
       const comment = await t.http
         .post(`/v1/posts/${first.body.id}/comments`)
@@ -127,7 +122,10 @@ describe('safe retries with Idempotency-Key', () => {
     it('two users sending one key get two effects', async () => {
       const key = randomUUID();
       const title = `shared key ${key}`;
-      const [a, b] = await Promise.all([createPost(alice, { title, body: 'b' }, key), createPost(bob, { title, body: 'b' }, key)]);
+      const [a, b] = await Promise.all([
+        t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key }),
+        t.api.as(bob).posts.create({ title, body: 'b' }, { idempotencyKey: key }),
+      ]);
       expectStatus(a, 201);
       expectStatus(b, 201);
       expect(a.headers['idempotent-replayed']).toBeUndefined();
@@ -141,7 +139,9 @@ describe('safe retries with Idempotency-Key', () => {
     it('ten at once have one effect: the others are replays or 409 CONFLICT with Retry-After', async () => {
       const key = randomUUID();
       const title = `ten at once ${key}`;
-      const results = await Promise.all(Array.from({ length: 10 }, () => createPost(alice, { title, body: 'b' }, key)));
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key })),
+      );
 
       const rows = await postsTitled(title);
       expect(rows).toHaveLength(1);
@@ -154,7 +154,7 @@ describe('safe retries with Idempotency-Key', () => {
         expect(conflict.headers['retry-after']).toBe('1');
       }
 
-      const later = await createPost(alice, { title, body: 'b' }, key);
+      const later = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(later, 201);
       expect(later.headers['idempotent-replayed']).toBe('true');
       expect(later.body.id).toBe(rows[0].id);
@@ -169,7 +169,7 @@ describe('safe retries with Idempotency-Key', () => {
       try {
         await first.query('BEGIN');
         await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, key]);
-        const during = await createPost(alice, { title, body: 'b' }, key);
+        const during = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
         expect(during.status).toBe(409);
         expect(during.body.code).toBe('CONFLICT');
         expect(during.headers['retry-after']).toBe('1');
@@ -178,7 +178,7 @@ describe('safe retries with Idempotency-Key', () => {
       } finally {
         await first.end();
       }
-      const after = await createPost(alice, { title, body: 'b' }, key);
+      const after = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(after, 201);
       expect(after.headers['idempotent-replayed']).toBeUndefined();
     });
@@ -194,7 +194,7 @@ describe('safe retries with Idempotency-Key', () => {
       ['two keys', 'abc, def'],
     ])('(%s) is 400 VALIDATION_FAILED and changes nothing', async (_case, key) => {
       const title = `malformed ${randomUUID()}`;
-      const res = await createPost(alice, { title, body: 'b' }, key);
+      const res = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_FAILED');
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
@@ -227,19 +227,19 @@ describe('safe retries with Idempotency-Key', () => {
     it('of the longest allowed length (255) is accepted', async () => {
       const key = `${randomUUID()}${'k'.repeat(219)}`;
       expect(key).toHaveLength(255);
-      expectStatus(await createPost(alice, { title: `long key ${key.slice(0, 8)}`, body: 'b' }, key), 201);
+      expectStatus(await t.api.as(alice).posts.create({ title: `long key ${key.slice(0, 8)}`, body: 'b' }, { idempotencyKey: key }), 201);
     });
   });
 
   describe('a request refused by validation', () => {
     it('stores nothing under its key, so the corrected retry with the same key is processed', async () => {
       const key = randomUUID();
-      const bad = await createPost(alice, { title: '', body: 'b' }, key);
+      const bad = await t.api.as(alice).posts.create({ title: '', body: 'b' }, { idempotencyKey: key });
       expect(bad.status).toBe(400);
       expect(await storedKeys(alice, key)).toEqual([]);
 
       const title = `corrected ${key}`;
-      const good = await createPost(alice, { title, body: 'b' }, key);
+      const good = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(good, 201);
       expect(good.headers['idempotent-replayed']).toBeUndefined();
       expect(await postsTitled(title)).toHaveLength(1);
@@ -269,11 +269,11 @@ describe('safe retries with Idempotency-Key', () => {
     it('a key is forgotten: the same key is a new request', async () => {
       const key = randomUUID();
       const title = `expired ${key}`;
-      const first = await createPost(alice, { title, body: 'b' }, key);
+      const first = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(first, 201);
       await age(alice, key, 25);
 
-      const again = await createPost(alice, { title, body: 'b' }, key);
+      const again = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(again, 201);
       expect(again.headers['idempotent-replayed']).toBeUndefined();
       expect(again.body.id).not.toBe(first.body.id);
@@ -284,7 +284,7 @@ describe('safe retries with Idempotency-Key', () => {
       const old = [randomUUID(), randomUUID(), randomUUID()];
       const fresh = randomUUID();
       for (const key of [...old, fresh]) {
-        expectStatus(await createPost(bob, { title: `purge ${key}`, body: 'b' }, key), 201);
+        expectStatus(await t.api.as(bob).posts.create({ title: `purge ${key}`, body: 'b' }, { idempotencyKey: key }), 201);
       }
       for (const key of old) {
         await age(bob, key, 25);

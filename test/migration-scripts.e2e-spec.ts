@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { databaseUrl, withClient } from './stack/postgres';
+import { databaseUrl, withClient } from '../tools/local-stack/postgres';
 
 /**
  * `npm run migration:run` / `migration:revert` / `migration:generate` work from the TypeScript

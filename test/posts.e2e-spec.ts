@@ -48,15 +48,6 @@ describe('posts and comments', () => {
   });
   afterAll(() => t.close());
 
-  async function createPost(user: TestUser, fields: { title?: string; body?: string } = {}): Promise<PostBody> {
-    const res = await t.http
-      .post('/v1/posts')
-      .set(bearer(user.accessToken))
-      .send({ title: fields.title ?? 'A title', body: fields.body ?? 'A body' });
-    expectStatus(res, 201);
-    return res.body as PostBody;
-  }
-
   async function createComment(user: TestUser, postId: string, body = 'A comment'): Promise<CommentBody> {
     const res = await t.http.post(`/v1/posts/${postId}/comments`).set(bearer(user.accessToken)).send({ body });
     expectStatus(res, 201);
@@ -91,7 +82,7 @@ describe('posts and comments', () => {
     });
 
     it('lets the author edit the title alone, leaving the body, and moves updatedAt', async () => {
-      const post = await createPost(alice, { title: 'Before', body: 'Unchanged body' });
+      const post = await t.api.as(alice).posts.created({ title: 'Before', body: 'Unchanged body' });
       const res = await t.http.patch(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)).send({ title: ' After ' });
       expectStatus(res, 200);
       expect(res.body).toMatchObject({ id: post.id, title: 'After', body: 'Unchanged body', createdAt: post.createdAt });
@@ -101,7 +92,7 @@ describe('posts and comments', () => {
     });
 
     it('soft-deletes: the row stays, but reads, edits and a second delete answer 404', async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       expectStatus(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)), 204);
       const [row] = await t.db.query(`SELECT deleted_at FROM posts WHERE id = $1`, [post.id]);
       expect(row.deleted_at).toBeInstanceOf(Date);
@@ -130,8 +121,8 @@ describe('posts and comments', () => {
 
     it('lists newest first and filters by author', async () => {
       const author = await t.given.user({ nickname: 'Lister' });
-      const first = await createPost(author, { title: 'first' });
-      const second = await createPost(author, { title: 'second' });
+      const first = await t.api.as(author).posts.created({ title: 'first' });
+      const second = await t.api.as(author).posts.created({ title: 'second' });
       const res = await t.http.get(`/v1/posts?authorId=${author.id}`).set(bearer(carol.accessToken));
       expectStatus(res, 200);
       expect(res.body).toEqual({ items: [second, first], nextCursor: null });
@@ -150,7 +141,7 @@ describe('posts and comments', () => {
 
   describe('comments', () => {
     it('adds, lists oldest first, edits and deletes comments, keeping commentCount in step', async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const c1 = await createComment(bob, post.id, '  first  ');
       expect(c1).toEqual({
         id: expect.any(String),
@@ -182,14 +173,14 @@ describe('posts and comments', () => {
     });
 
     it('answers an empty page for a live post without comments', async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const res = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(bob.accessToken));
       expect(res.body).toEqual({ items: [], nextCursor: null });
     });
 
     it('treats a comment addressed through another post as missing, even for its author and a moderator', async () => {
-      const post = await createPost(alice);
-      const other = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
+      const other = await t.api.as(alice).posts.created();
       const comment = await createComment(bob, post.id);
       const wrong = `/v1/posts/${other.id}/comments/${comment.id}`;
       expect(problem(await t.http.patch(wrong).set(bearer(bob.accessToken)).send({ body: 'x' }))).toEqual({
@@ -206,7 +197,7 @@ describe('posts and comments', () => {
     });
 
     it("hides a deleted post's comments from every read and write", async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const comment = await createComment(bob, post.id);
       expectStatus(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(moderator.accessToken)), 204);
       const path = `/v1/posts/${post.id}/comments`;
@@ -221,7 +212,7 @@ describe('posts and comments', () => {
     });
 
     it('counts each comment once under concurrent inserts and concurrent deletes of one comment', async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const created = await Promise.all(Array.from({ length: 20 }, (_, i) => createComment(bob, post.id, `c${i}`)));
       expect((await getPost(post.id)).body.commentCount).toBe(20);
       const victim = created[0];
@@ -237,7 +228,7 @@ describe('posts and comments', () => {
     });
 
     it('refuses a comment on a post deleted concurrently, or counts it before the delete', async () => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const [comment, deletion] = await Promise.all([
         t.http.post(`/v1/posts/${post.id}/comments`).set(bearer(bob.accessToken)).send({ body: 'racing' }),
         t.http.delete(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)),
@@ -264,7 +255,7 @@ describe('posts and comments', () => {
       ['moderator', 403],
       ['admin', 403],
     ])('PATCH a post as %s: %i', async (actor, status) => {
-      const post = await createPost(alice, { title: 'Original' });
+      const post = await t.api.as(alice).posts.created({ title: 'Original' });
       const res = await t.http
         .patch(`/v1/posts/${post.id}`)
         .set(bearer(actorFor(actor, 'post').accessToken))
@@ -282,7 +273,7 @@ describe('posts and comments', () => {
       ['moderator', 204],
       ['admin', 204],
     ])('DELETE a post as %s: %i', async (actor, status) => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const res = await t.http.delete(`/v1/posts/${post.id}`).set(bearer(actorFor(actor, 'post').accessToken));
       expectStatus(res, status);
       expect((await getPost(post.id)).status).toBe(status === 204 ? 404 : 200);
@@ -294,7 +285,7 @@ describe('posts and comments', () => {
       ['moderator', 403],
       ['admin', 403],
     ])('PATCH a comment as %s: %i', async (actor, status) => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const comment = await createComment(bob, post.id, 'Original');
       const res = await t.http
         .patch(`/v1/posts/${post.id}/comments/${comment.id}`)
@@ -311,7 +302,7 @@ describe('posts and comments', () => {
       ['moderator', 204],
       ['admin', 204],
     ])('DELETE a comment as %s: %i', async (actor, status) => {
-      const post = await createPost(alice);
+      const post = await t.api.as(alice).posts.created();
       const comment = await createComment(bob, post.id);
       const res = await t.http.delete(`/v1/posts/${post.id}/comments/${comment.id}`).set(bearer(actorFor(actor, 'comment').accessToken));
       expectStatus(res, status);
@@ -357,7 +348,7 @@ describe('posts and comments', () => {
       ['an unknown property', { title: 'ok', pinned: true }],
       ['a blank body', { body: '  ' }],
     ])('refuses a post edit with %s', async (_what, body) => {
-      const target = await createPost(alice);
+      const target = await t.api.as(alice).posts.created();
       const res = await t.http
         .patch(`/v1/posts/${target.id}`)
         .set(bearer(alice.accessToken))
@@ -366,7 +357,7 @@ describe('posts and comments', () => {
     });
 
     it('refuses comment bodies outside 1..2000 characters after trimming, and unknown properties', async () => {
-      const target = await createPost(alice);
+      const target = await t.api.as(alice).posts.created();
       const send = (body: unknown) =>
         t.http
           .post(`/v1/posts/${target.id}/comments`)
@@ -408,9 +399,9 @@ describe('posts and comments', () => {
     );
 
     it('refuses tampered and foreign cursors with 400, never a 500', async () => {
-      const target = await createPost(alice);
+      const target = await t.api.as(alice).posts.created();
       await Promise.all([createComment(bob, target.id), createComment(bob, target.id)]);
-      const [p1, p2] = await Promise.all([createPost(alice), createPost(alice)]);
+      const [p1, p2] = await Promise.all([t.api.as(alice).posts.created(), t.api.as(alice).posts.created()]);
       expect(p1.id).not.toBe(p2.id);
       const postsCursor = (await t.http.get('/v1/posts?limit=1').set(bearer(alice.accessToken))).body.nextCursor as string;
       const commentsCursor = (await t.http.get(`/v1/posts/${target.id}/comments?limit=1`).set(bearer(alice.accessToken))).body
@@ -456,8 +447,8 @@ describe('posts and comments', () => {
   describe('withdrawn authors', () => {
     it('keeps their posts and comments listed with author.status "withdrawn"', async () => {
       const leaver = await t.given.user({ nickname: 'Leaver' });
-      const post = await createPost(leaver, { title: 'Still here' });
-      const host = await createPost(alice);
+      const post = await t.api.as(leaver).posts.created({ title: 'Still here' });
+      const host = await t.api.as(alice).posts.created();
       const comment = await createComment(leaver, host.id, 'Bye');
       expectStatus(await t.http.delete('/v1/users/me').set(bearer(leaver.accessToken)), 204);
 

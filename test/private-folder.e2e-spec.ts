@@ -24,7 +24,7 @@ const asRoot = process.getuid?.() === 0;
     chmodSync(folder, 0o700);
     clone = join(folder, 'repo');
     for (const file of ['postgres.ts', 'postgres-as-root.ts', 'ports.ts']) {
-      cpSync(join(ROOT, 'test', 'stack', file), join(clone, 'test', 'stack', file));
+      cpSync(join(ROOT, 'tools', 'local-stack', file), join(clone, 'tools', 'local-stack', file));
     }
     // The packages whose files the `postgres` user must reach are real copies inside the folder;
     // the ones only this process loads are links.
@@ -37,7 +37,7 @@ const asRoot = process.getuid?.() === 0;
     mkdirSync(join(clone, '.local'));
     writeFileSync(
       join(clone, 'start.ts'),
-      `import { startPostgres, withClient } from './test/stack/postgres';
+      `import { startPostgres, withClient } from './tools/local-stack/postgres';
       void (async () => {
         const pg = await startPostgres({ dataDir: process.argv[2], fresh: process.argv[3] === 'fresh' });
         const { rows } = await withClient(pg.adminUrl, (c) => c.query('SELECT current_user AS who'));

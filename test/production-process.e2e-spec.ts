@@ -1,10 +1,10 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUserPool } from './stack/cognito-local';
-import { databaseUrl, withClient } from './stack/postgres';
-import { freePort } from './stack/ports';
-import { ensureBuilt, productionEnv, ROOT, run, startNode, waitForStatus } from './support/processes';
+import { createUserPool } from '../tools/local-stack/cognito-local';
+import { databaseUrl, withClient } from '../tools/local-stack/postgres';
+import { freePort } from '../tools/local-stack/ports';
+import { ensureBuilt, productionEnv, ROOT, run, startNode, waitForStatus } from '../tools/local-stack/processes';
 
 /**
  * What the image does, without a container engine: a production-only install into a clean

@@ -16,7 +16,7 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config/app-config';
 import { ReconcileModule } from '../src/jobs/reconcile.module';
 import { ReconcileService } from '../src/jobs/reconcile.service';
-import { databaseUrl, withClient } from './stack/postgres';
+import { databaseUrl, withClient } from '../tools/local-stack/postgres';
 
 /**
  * cognito-local's ListUsers ignores Limit and PaginationToken, so the paging is tested here, at

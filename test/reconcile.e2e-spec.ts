@@ -9,8 +9,8 @@ import {
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { emulatorClient } from './stack/cognito-local';
-import { ensureBuilt, productionEnv, ROOT, run } from './support/processes';
+import { emulatorClient } from '../tools/local-stack/cognito-local';
+import { ensureBuilt, productionEnv, ROOT, run } from '../tools/local-stack/processes';
 import { PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 import { WithdrawalService } from '../src/users/withdrawal.service';
 import { RECONCILE_LOCK_KEY } from '../src/jobs/reconcile.service';

@@ -2,11 +2,11 @@ import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
-import { createUserPool, emulatorClient, UserPool } from './stack/cognito-local';
-import { databaseUrl, withClient } from './stack/postgres';
-import { freePort } from './stack/ports';
-import { seedUser } from './stack/seed';
-import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from './support/processes';
+import { createUserPool, emulatorClient, UserPool } from '../tools/local-stack/cognito-local';
+import { databaseUrl, withClient } from '../tools/local-stack/postgres';
+import { freePort } from '../tools/local-stack/ports';
+import { createGiven, Given } from '../tools/local-stack/factory';
+import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from '../tools/local-stack/processes';
 import { bearer, expectStatus, PASSWORD } from './support/test-app';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -41,6 +41,7 @@ interface Instance {
 describe('scale-out: two instances behind one load balancer', () => {
   let dbUrl: string;
   let pool: UserPool;
+  let given: Given;
   let env: Record<string, string>;
   let a: Instance;
   let b: Instance;
@@ -71,6 +72,7 @@ describe('scale-out: two instances behind one load balancer', () => {
     dbUrl = databaseUrl(adminUrl, database);
     const endpoint = process.env.TEST_COGNITO_ENDPOINT!;
     pool = await createUserPool(endpoint, 'scale-out');
+    given = createGiven({ cognitoEndpoint: endpoint, pool, databaseUrl: dbUrl });
     env = {
       ...productionEnv(dbUrl, pool, endpoint),
       LOG_LEVEL: 'info',
@@ -81,7 +83,7 @@ describe('scale-out: two instances behind one load balancer', () => {
     // 20 withdrawals whose process died after recording the intent: both instances sweep at start.
     for (let i = 0; i < 20; i += 1) {
       leavers.push(
-        await seedUser(endpoint, pool, dbUrl, {
+        await given.user({
           email: `leaver${i}.${randomUUID()}@example.com`,
           password: PASSWORD,
           nickname: `leaver${i}`,
@@ -98,6 +100,7 @@ describe('scale-out: two instances behind one load balancer', () => {
 
   afterAll(async () => {
     await Promise.all([stopInstance(a), stopInstance(b)]);
+    await given.close();
     await withClient(process.env.TEST_PG_ADMIN_URL!, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
   });
 
@@ -112,7 +115,7 @@ describe('scale-out: two instances behind one load balancer', () => {
 
   async function seeded(groups: string[] = []): Promise<{ id: string; email: string }> {
     const email = `scale.${randomUUID()}@example.com`;
-    const { id } = await seedUser(process.env.TEST_COGNITO_ENDPOINT!, pool, dbUrl, {
+    const { id } = await given.user({
       email,
       password: PASSWORD,
       nickname: 'scale',

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createApp } from '../src/app.setup';
 import { createRootLogger } from '../src/common/logger';
 import { loadConfig } from '../src/config/app-config';
-import { cognitoEnv, emulatorClient } from './stack/cognito-local';
+import { cognitoEnv, emulatorClient } from '../tools/local-stack/cognito-local';
 import { interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';

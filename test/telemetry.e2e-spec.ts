@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from './support/load';
-import { startOtlpReceiver, OtlpReceiver } from './support/otlp-receiver';
-import { productionNodeOptions } from './support/processes';
+import { startOtlpReceiver, OtlpReceiver } from '../tools/local-stack/otlp-receiver';
+import { productionNodeOptions } from '../tools/local-stack/processes';
 import { ProductionApp, ProductionUser, startProductionApp } from './support/production-app';
 import { PASSWORD } from './support/test-app';
 

@@ -4,6 +4,7 @@ import { FailFastClient } from '../src/database/database-options';
 import { ObjectStorage } from '../src/uploads/object-storage';
 import { UploadSweeper } from '../src/uploads/upload-sweeper';
 import { OBJECT_STORAGE } from '../src/uploads/uploads.service';
+import type { CreatePostRequest } from './support/api';
 import { TcpProxy } from './support/tcp-proxy';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 import { decodePolicy, postToS3, PresignedUpload, s3Env, TestBucket } from './support/uploads';
@@ -62,9 +63,8 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     return upload;
   }
 
-  function createPost(user: TestUser, attachmentIds?: unknown): Promise<Response> {
-    return t.http.post('/v1/posts').set(bearer(user.accessToken)).send({ title: 'With images', body: 'Look', attachmentIds });
-  }
+  /** The post every attachment test creates: only its images differ. */
+  const withImages = (attachmentIds: unknown): CreatePostRequest => ({ title: 'With images', body: 'Look', attachmentIds });
 
   async function counts(): Promise<{ posts: number; attached: number }> {
     const [row] = await t.db.query<Array<{ posts: number; attached: number }>>(
@@ -162,7 +162,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     it('attaches up to four checked uploads in order, with presigned GET URLs that serve the bytes', async () => {
       const uploads = [await uploaded(alice), await uploaded(alice, JPEG, 'image/jpeg'), await uploaded(alice), await uploaded(alice)];
       const ids = uploads.map((u) => u.id);
-      const res = await createPost(alice, ids);
+      const res = await t.api.as(alice).posts.create(withImages(ids));
       expectStatus(res, 201);
       const post = res.body as PostBody;
       expect(post.attachments.map((a) => a.id)).toEqual(ids);
@@ -189,7 +189,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
 
     it('serves what was checked: replaying the presigned POST after the post attached it changes nothing', async () => {
       const upload = await uploaded(alice);
-      const res = await createPost(alice, [upload.id]);
+      const res = await t.api.as(alice).posts.create(withImages([upload.id]));
       expectStatus(res, 201);
       // The policy is still valid for minutes and may be used again (s3rver enforces none, so the
       // same fields are replayed as S3 would accept them): other bytes of the same type and size.
@@ -208,7 +208,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
         for (let j = 0; j < 4; j += 1) {
           ids.push((await uploaded(author)).id);
         }
-        expectStatus(await createPost(author, ids), 201);
+        expectStatus(await t.api.as(author).posts.create(withImages(ids)), 201);
       }
       // Counted on the pg connection itself: the list runs straight on the pool (poolQuery), not through TypeORM.
       const statements = async (limit: number): Promise<number> => {
@@ -229,7 +229,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     });
 
     it('accepts an empty list, and posts without attachments show none', async () => {
-      const res = await createPost(alice, []);
+      const res = await t.api.as(alice).posts.create(withImages([]));
       expectStatus(res, 201);
       expect(res.body.attachments).toEqual([]);
     });
@@ -237,7 +237,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     describe('refuses with 400 on attachmentIds and creates nothing', () => {
       async function expectRefused(user: TestUser, attachmentIds: unknown): Promise<Response> {
         const before = await counts();
-        const res = await createPost(user, attachmentIds);
+        const res = await t.api.as(user).posts.create(withImages(attachmentIds));
         expect(problem(res)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
         expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'attachmentIds' })]));
         expect(JSON.stringify(res.body)).not.toMatch(/uploads\/|amazonaws|S3Client|stack/);
@@ -262,7 +262,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
 
       it('an upload already on another post', async () => {
         const upload = await uploaded(alice);
-        expectStatus(await createPost(alice, [upload.id]), 201);
+        expectStatus(await t.api.as(alice).posts.create(withImages([upload.id])), 201);
         await expectRefused(alice, [upload.id]);
       });
 
@@ -273,7 +273,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
         }
         await expectRefused(alice, ids);
         // None of them was taken: four of them still attach.
-        expectStatus(await createPost(alice, ids.slice(0, 4)), 201);
+        expectStatus(await t.api.as(alice).posts.create(withImages(ids.slice(0, 4))), 201);
       });
 
       it.each([[['not-a-uuid']], ['one-id'], [[1]], [null]])('malformed %j', async (attachmentIds) => {
@@ -288,7 +288,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       it('one bad id among good ones (and the good ones stay attachable)', async () => {
         const good = await uploaded(alice);
         await expectRefused(alice, [good.id, randomUUID()]);
-        expectStatus(await createPost(alice, [good.id]), 201);
+        expectStatus(await t.api.as(alice).posts.create(withImages([good.id])), 201);
       });
 
       // s3rver enforces no POST policy, so these objects get into the bucket; real S3 would refuse
@@ -325,14 +325,14 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const before = await counts();
       await s3.stop();
       try {
-        const res = await createPost(alice, [upload.id]);
+        const res = await t.api.as(alice).posts.create(withImages([upload.id]));
         expect(problem(res)).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
         expect(res.headers['retry-after']).toBeDefined();
         expect(await counts()).toEqual(before);
       } finally {
         await s3.start(s3Port);
       }
-      expectStatus(await createPost(alice, [upload.id]), 201);
+      expectStatus(await t.api.as(alice).posts.create(withImages([upload.id])), 201);
     });
   });
 
@@ -345,8 +345,8 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const kept = await uploaded(bob);
       const gone = await uploaded(bob);
       await t.db.query(`UPDATE uploads SET created_at = now() - interval '25 hours' WHERE id = $1`, [stale.id]);
-      const keptPost = (await createPost(bob, [kept.id])).body as PostBody;
-      const gonePost = (await createPost(bob, [gone.id])).body as PostBody;
+      const keptPost = (await t.api.as(bob).posts.create(withImages([kept.id]))).body as PostBody;
+      const gonePost = (await t.api.as(bob).posts.create(withImages([gone.id]))).body as PostBody;
       // A moderator's deletion counts like the author's.
       expect((await t.http.delete(`/v1/posts/${gonePost.id}`).set(bearer(moderator.accessToken))).status).toBe(204);
       // Past the time its presigned POST could be replayed.
@@ -369,7 +369,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     it('deletes an attached upload’s original once its policy is spent, keeps the copy the post serves, and both with the post', async () => {
       const upload = await uploaded(bob);
       const attachment = `attachments/${bob.id}/${upload.id}`;
-      const post = (await createPost(bob, [upload.id])).body as PostBody;
+      const post = (await t.api.as(bob).posts.create(withImages([upload.id]))).body as PostBody;
       expect(await bucket.exists(attachment)).toBe(true);
       // While the policy could still be replayed, the key it targets is tracked and kept.
       await sweeper().sweep();
@@ -393,7 +393,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     it('deletes the copy an attach left behind when it was refused (as a crash before the commit would)', async () => {
       const upload = await requestUpload(bob, 'image/png', PNG.length);
       expect((await postToS3(upload, PNG, { 'Content-Type': 'text/html' })).status).toBe(204);
-      expect(problem(await createPost(bob, [upload.id]))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
+      expect(problem(await t.api.as(bob).posts.create(withImages([upload.id])))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       const attachment = `attachments/${bob.id}/${upload.id}`;
       expect(await bucket.exists(attachment)).toBe(true);
       const [row] = await t.db.query(`SELECT state FROM uploads WHERE id = $1`, [upload.id]);
@@ -432,7 +432,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
 
     it('survives S3 being down: nothing is lost, and the next sweep deletes it', async () => {
       const upload = await uploaded(bob);
-      const post = (await createPost(bob, [upload.id])).body as PostBody;
+      const post = (await t.api.as(bob).posts.create(withImages([upload.id]))).body as PostBody;
       expect((await t.http.delete(`/v1/posts/${post.id}`).set(bearer(bob.accessToken))).status).toBe(204);
       await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [upload.id]);
       await s3.stop();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { withClient } from '../stack/postgres';
+import { withClient } from '../../tools/local-stack/postgres';
 import { maxOf, call, CallResult, countByStatus, Outcome, percentile, Recorder, report, runLoops, sleep, waitUntil } from '../support/load';
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { withClient } from '../stack/postgres';
+import { withClient } from '../../tools/local-stack/postgres';
 import { call, CallResult, countByStatus, report, runLoops, sleep, waitUntil } from '../support/load';
 import { bearer, startTestApp, TestApp, TestUser } from '../support/test-app';
 

@@ -4,51 +4,37 @@ import {
   ListUsersInGroupCommand,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import type { INestApplicationContext } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AccountGateService } from '../../src/auth/account-gate.service';
+import { AuthModule } from '../../src/auth/auth.module';
 import { CognitoModule } from '../../src/cognito/cognito.module';
 import { loadConfig } from '../../src/config/app-config';
 import { AppConfigModule } from '../../src/config/app-config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { databaseOptions } from '../../src/database/database-options';
-import { RevokedTokensRepository } from '../../src/auth/revoked-tokens.repository';
-import { AccountChangesService } from '../../src/users/account-changes.service';
-import { PendingChangesRepository } from '../../src/users/pending-changes.repository';
-import { CallerStateRepository } from '../../src/users/caller-state.repository';
-import { SessionsRepository } from '../../src/users/sessions.repository';
-import { UserMappingRepository } from '../../src/users/user-mapping.repository';
-import { WithdrawalHandler } from '../../src/users/withdrawal.handler';
-import { WithdrawalRepository } from '../../src/users/withdrawal.repository';
-import { WithdrawalService } from '../../src/users/withdrawal.service';
-import { cognitoEnv, createUserPool, emulatorClient, UserPool } from '../stack/cognito-local';
-import { seedUser } from '../stack/seed';
+import { AccountChangesSweeper } from '../../src/users/account-changes.sweeper';
+import { WithdrawalSweeper } from '../../src/users/withdrawal.service';
+import { cognitoEnv, createUserPool, emulatorClient, UserPool } from '../../tools/local-stack/cognito-local';
+import { createGiven, GivenUser, PostOptions, uniqueEmail, UserOptions } from '../../tools/local-stack/factory';
 import { copyTemplateDatabase, DatabaseCopy } from '../support/database-copy';
-import { uniqueEmail } from '../support/test-app';
 
-export interface GivenUser {
-  id: string;
-  sub: string;
-  username: string;
-  email: string;
-}
+export type { GivenUser };
 
 /**
- * The services of the account rules, wired by Nest as the app wires them, against a copy of the
- * template database and a user pool of their own in cognito-local. No HTTP: each test calls a
- * service and reads the tables.
+ * The services of the account rules, wired by the app's own modules (AuthModule and the
+ * UsersModule it imports), against a copy of the template database and a user pool of their own
+ * in cognito-local. No HTTP: each test calls a service and reads the tables.
  */
 export interface ServiceHarness {
   db: DatabaseCopy;
   pool: UserPool;
   get<T>(type: new (...args: never[]) => T): T;
   given: {
-    /** A confirmed Cognito user with its `user_mapping` row. */
-    user(options?: { groups?: string[]; withdrawalRequestedSecondsAgo?: number }): Promise<GivenUser>;
+    /** A confirmed Cognito user with its `user_mapping` row (tools/local-stack/factory.ts). */
+    user(options?: Pick<UserOptions, 'groups' | 'withdrawalRequestedSecondsAgo'>): Promise<GivenUser>;
     /** A post by `authorId`. */
-    post(authorId: string, options?: { title?: string }): Promise<{ id: string }>;
+    post(authorId: string, options?: PostOptions): Promise<{ id: string }>;
   };
   /** Whether Cognito still knows the user. */
   inCognito(username: string): Promise<boolean>;
@@ -67,64 +53,34 @@ export async function startServices(label: string): Promise<ServiceHarness> {
     ...cognitoEnv(pool, endpoint),
     LOG_LEVEL: 'error',
   });
-  const context: INestApplicationContext = await NestFactory.createApplicationContext(
-    {
-      module: class AccountRulesModule {},
-      imports: [
-        AppConfigModule.forRoot(config),
-        TypeOrmModule.forRoot(databaseOptions(config.database, [])),
-        DatabaseModule,
-        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
-        CognitoModule,
-      ],
-      providers: [
-        UserMappingRepository,
-        CallerStateRepository,
-        SessionsRepository,
-        WithdrawalRepository,
-        PendingChangesRepository,
-        RevokedTokensRepository,
-        WithdrawalService,
-        WithdrawalHandler,
-        AccountChangesService,
-        AccountGateService,
-      ],
-    },
-    { logger: false },
-  );
+  // The sweepers are the tests' to drive: a timer of their own would race the assertions.
+  const context = await Test.createTestingModule({
+    imports: [
+      AppConfigModule.forRoot(config),
+      TypeOrmModule.forRoot(databaseOptions(config.database, [])),
+      DatabaseModule,
+      EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
+      CognitoModule,
+      AuthModule,
+    ],
+  })
+    .overrideProvider(WithdrawalSweeper)
+    .useValue({})
+    .overrideProvider(AccountChangesSweeper)
+    .useValue({})
+    .compile();
+  context.useLogger(false);
+  await context.init();
   const cognito = emulatorClient(endpoint);
-  let posts = 0;
+  const factory = createGiven({ cognitoEndpoint: endpoint, pool, databaseUrl: db.url });
 
   return {
     db,
     pool,
-    get: (type) => context.get(type),
+    get: (type) => context.get(type, { strict: false }),
     given: {
-      async user(options = {}) {
-        const email = uniqueEmail('svc');
-        const { id, sub } = await seedUser(endpoint, pool, db.url, {
-          email,
-          password: 'Passw0rd!long',
-          nickname: 'nick',
-          groups: options.groups,
-        });
-        if (options.withdrawalRequestedSecondsAgo !== undefined) {
-          await db.pool.query(`UPDATE user_mapping SET withdrawal_requested_at = now() - make_interval(secs => $2) WHERE id = $1`, [
-            id,
-            options.withdrawalRequestedSecondsAgo,
-          ]);
-        }
-        const { rows } = await db.pool.query<{ cognito_username: string }>(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [id]);
-        return { id, sub, username: rows[0].cognito_username, email };
-      },
-      async post(authorId, options = {}) {
-        posts += 1;
-        const { rows } = await db.pool.query<{ id: string }>(
-          `INSERT INTO posts (author_id, title, body) VALUES ($1, $2, 'body') RETURNING id`,
-          [authorId, options.title ?? `post ${posts}`],
-        );
-        return rows[0];
-      },
+      user: (options = {}) => factory.user({ ...options, email: uniqueEmail('svc'), nickname: 'nick' }),
+      post: (authorId, options) => factory.post(authorId, options),
     },
     async inCognito(username) {
       try {
@@ -145,6 +101,7 @@ export async function startServices(label: string): Promise<ServiceHarness> {
     },
     async close() {
       cognito.destroy();
+      await factory.close();
       await context.close();
       await db.drop();
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { databaseUrl, withClient } from '../stack/postgres';
+import { databaseUrl, withClient } from '../../tools/local-stack/postgres';
 
 /** A database of its own for one test file: a copy of the migrated template, dropped after. */
 export interface DatabaseCopy {
@@ -15,7 +15,7 @@ export interface DatabaseCopy {
 function required(name: string): string {
   const value = process.env[name];
   if (value === undefined || value === '') {
-    throw new Error(`${name} is not set: run the tests through npm test (test/stack/global-setup.ts)`);
+    throw new Error(`${name} is not set: run the tests through npm test (test/global-setup.ts)`);
   }
   return value;
 }

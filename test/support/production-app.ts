@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
-import { createUserPool, UserPool } from '../stack/cognito-local';
-import { databaseUrl, withClient } from '../stack/postgres';
-import { freePort } from '../stack/ports';
-import { seedUser } from '../stack/seed';
+import { createUserPool, UserPool } from '../../tools/local-stack/cognito-local';
+import { databaseUrl, withClient } from '../../tools/local-stack/postgres';
+import { freePort } from '../../tools/local-stack/ports';
+import { createGiven } from '../../tools/local-stack/factory';
 import { call } from './load';
-import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from './processes';
+import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from '../../tools/local-stack/processes';
 import { PASSWORD } from './test-app';
 import { forgeToken } from './tokens';
 
@@ -55,6 +55,7 @@ export async function startProductionApp(options: { env?: Record<string, string>
   const dbUrl = databaseUrl(adminUrl, database);
   const endpoint = process.env.TEST_COGNITO_ENDPOINT!;
   const pool = await createUserPool(endpoint, database);
+  const given = createGiven({ cognitoEndpoint: endpoint, pool, databaseUrl: dbUrl });
   const port = await freePort();
   const env: Record<string, string> = {
     ...productionEnv(dbUrl, pool, endpoint),
@@ -80,7 +81,7 @@ export async function startProductionApp(options: { env?: Record<string, string>
     env,
     async user(groups: string[] = []): Promise<ProductionUser> {
       const email = `prod.${randomUUID()}@example.com`;
-      const { id, sub } = await seedUser(endpoint, pool, dbUrl, { email, password: PASSWORD, nickname: 'prod', groups });
+      const { id, sub } = await given.user({ email, password: PASSWORD, nickname: 'prod', groups });
       const login = await call(url, '/v1/auth/login', { method: 'POST', body: { email, password: PASSWORD } });
       if (login.status !== 200) {
         throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
@@ -102,6 +103,7 @@ export async function startProductionApp(options: { env?: Record<string, string>
         await proc.exited;
         clearTimeout(timer);
       }
+      await given.close();
       await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => undefined);
     },
   };

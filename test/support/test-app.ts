@@ -5,13 +5,13 @@ import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.setup';
 import { createRootLogger } from '../../src/common/logger';
 import { loadConfig, LogLevel } from '../../src/config/app-config';
-import { AdminAddUserToGroupCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { cognitoEnv, createUserPool, emulatorClient, storedUser, UserPool } from '../stack/cognito-local';
+import { cognitoEnv, createUserPool, storedUser, UserPool } from '../../tools/local-stack/cognito-local';
+import { createGiven, PASSWORD, PostOptions, uniqueEmail } from '../../tools/local-stack/factory';
+import { Api } from './api';
 import { copyTemplateDatabase } from './database-copy';
 import { TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
 
-export const PASSWORD = 'Str0ng!Passw0rd';
 
 export interface TestUser {
   id: string;
@@ -27,6 +27,8 @@ export interface TestUser {
 export interface TestApp {
   app: NestFastifyApplication;
   http: ReturnType<typeof request>;
+  /** The typed client of the routes specs call: `t.api.as(user).posts.create(...)`. */
+  api: Api;
   baseUrl: string;
   db: DataSource;
   databaseUrl: string;
@@ -36,8 +38,11 @@ export interface TestApp {
   logs: string[];
   /** Present when the app was started with `{ proxyDatabase: true }`. */
   dbProxy?: TcpProxy;
+  /** Users and posts made the way tools/local-stack/factory.ts makes them everywhere. */
   given: {
+    /** A confirmed user in `groups` with its row, signed in through the API's own login. */
     user(options?: { groups?: string[]; email?: string; nickname?: string }): Promise<TestUser>;
+    post(authorId: string, options?: PostOptions): Promise<{ id: string }>;
   };
   /** The confirmation code cognito-local stored for an email (signup or attribute change). */
   code(email: string, kind?: 'signup' | 'attribute'): string;
@@ -46,11 +51,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-let counter = 0;
-export function uniqueEmail(prefix = 'user'): string {
-  counter += 1;
-  return `${prefix}.${Date.now().toString(36)}.${counter}@example.com`;
-}
+export { PASSWORD, uniqueEmail };
 
 /** The real application, on real HTTP, against its own database copy and its own user pool. */
 export async function startTestApp(
@@ -132,36 +133,25 @@ export async function startTestApp(
     return value;
   };
 
-  const given = {
-    async user(opts: { groups?: string[]; email?: string; nickname?: string } = {}): Promise<TestUser> {
-      const email = opts.email ?? uniqueEmail();
-      const signup = await http.post('/v1/auth/signup').send({ email, password: PASSWORD, nickname: opts.nickname ?? 'tester' });
-      expectStatus(signup, 201);
-      const confirm = await http.post('/v1/auth/confirm').send({ email, code: code(email) });
-      expectStatus(confirm, 200);
-      const groups = opts.groups ?? [];
-      if (groups.length > 0) {
-        const client = emulatorClient(endpoint);
-        for (const group of groups) {
-          await client.send(
-            new AdminAddUserToGroupCommand({ UserPoolId: pool.userPoolId, Username: signup.body.userSub, GroupName: group }),
-          );
-        }
-        client.destroy();
-      }
-      const login = await http.post('/v1/auth/login').send({ email, password: PASSWORD });
+  const factory = createGiven({ cognitoEndpoint: endpoint, pool, databaseUrl: dbUrl });
+  const given: TestApp['given'] = {
+    async user(opts = {}) {
+      const user = await factory.user(opts);
+      // Tokens from the API's own login, as a client gets them (it records the session).
+      const login = await http.post('/v1/auth/login').send({ email: user.email, password: user.password });
       expectStatus(login, 200);
       return {
-        id: confirm.body.user.id,
-        sub: signup.body.userSub,
-        email,
-        password: PASSWORD,
-        groups,
+        id: user.id,
+        sub: user.sub,
+        email: user.email,
+        password: user.password,
+        groups: user.groups,
         accessToken: login.body.accessToken,
         idToken: login.body.idToken,
         refreshToken: login.body.refreshToken,
       };
     },
+    post: (authorId, opts) => factory.post(authorId, opts),
   };
 
   const forge: TestApp['forge'] = (claims, opts = {}) => forgeToken(pool, claims, opts);
@@ -169,6 +159,7 @@ export async function startTestApp(
   return {
     app,
     http,
+    api: new Api(http),
     baseUrl,
     db: app.get(DataSource),
     databaseUrl: dbUrl,
@@ -181,6 +172,7 @@ export async function startTestApp(
     forge,
     async close() {
       await app.close();
+      await factory.close();
       await dbProxy?.stop();
       await db.drop().catch(() => undefined);
       if (unexpected.length > 0) {

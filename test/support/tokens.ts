@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
-import type { UserPool } from '../stack/cognito-local';
+import type { UserPool } from '../../tools/local-stack/cognito-local';
 
 /** cognito-local's own signing key (it ships in the package): forged tokens have a valid signature. */
 const signingKey = JSON.parse(readFileSync(require.resolve('cognito-local/lib/keys/cognitoLocal.private.json'), 'utf8')) as { pem: string };

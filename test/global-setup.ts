@@ -1,10 +1,10 @@
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EMULATOR_AWS_ENV, startCognitoLocal } from './cognito-local';
-import { applyMigrations } from './migrations';
-import { databaseUrl, startPostgres, withClient } from './postgres';
-import { startS3rver } from './s3rver';
+import { EMULATOR_AWS_ENV, startCognitoLocal } from '../tools/local-stack/cognito-local';
+import { applyMigrations } from '../tools/local-stack/migrations';
+import { databaseUrl, startPostgres, withClient } from '../tools/local-stack/postgres';
+import { startS3rver } from '../tools/local-stack/s3rver';
 
 /**
  * Once per `npm test`: PostgreSQL (embedded, or TEST_DATABASE_URL's server) with a migrated

@@ -1,6 +1,6 @@
-import type { CognitoLocalHandle } from './cognito-local';
-import { PostgresHandle, withClient } from './postgres';
-import type { S3rverHandle } from './s3rver';
+import type { CognitoLocalHandle } from '../tools/local-stack/cognito-local';
+import { PostgresHandle, withClient } from '../tools/local-stack/postgres';
+import type { S3rverHandle } from '../tools/local-stack/s3rver';
 
 export default async function globalTeardown(): Promise<void> {
   const stack = (globalThis as Record<string, unknown>).__TEST_STACK__ as

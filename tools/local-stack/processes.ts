@@ -2,7 +2,7 @@ import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cognitoEnv, EMULATOR_AWS_ENV, UserPool } from '../stack/cognito-local';
+import { cognitoEnv, EMULATOR_AWS_ENV, UserPool } from './cognito-local';
 
 export const ROOT = join(__dirname, '..', '..');
 export const run = promisify(execFile);
