@@ -183,6 +183,8 @@ function send(
   res.writeHead(status, {
     'x-request-id': requestId,
     ...SECURITY_HEADERS,
+    // Every /v1 answer of the app, errors included (all of this server's routes are /v1).
+    'cache-control': 'no-store',
     ...headers,
     'content-type': type,
     'content-length': Buffer.byteLength(json),
