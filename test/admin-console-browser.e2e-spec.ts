@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console';
-import { emulatorClient } from './stack/cognito-local';
+import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { GuardedPage, guardedPage, HAS_CHROMIUM, launchChromium, unnamedControls } from './support/browser';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 

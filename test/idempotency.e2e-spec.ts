@@ -46,6 +46,20 @@ describe('safe retries with Idempotency-Key', () => {
       expect(await storedKeys(alice, key)).toEqual([{ status_code: 201, response_body: first.body }]);
     });
 
+    it('is answered with the bytes the post is read back with (the answer stored in SQL matches the API)', async () => {
+      const key = randomUUID();
+      const first = await t.api
+        .as(bob)
+        .posts.create({ title: `bytes ${key} "quoted" \\ é ✓`, body: 'line\nnext\ttab' }, { idempotencyKey: key });
+      expectStatus(first, 201);
+      const read = await t.http.get(first.headers.location).set(bearer(bob.accessToken));
+      expectStatus(read, 200);
+      expect(first.text).toBe(read.text);
+      const unkeyed = await t.api.as(bob).posts.create({ title: `bytes ${key} "quoted" \\ é ✓`, body: 'line\nnext\ttab' });
+      expect(Object.keys(first.body)).toEqual(Object.keys(unkeyed.body));
+      expect(first.headers['content-type']).toBe(unkeyed.headers['content-type']);
+    });
+
     it('is recognised whatever the order of the body keys', async () => {
       const key = randomUUID();
       const title = `order ${key}`;
@@ -243,6 +257,30 @@ describe('safe retries with Idempotency-Key', () => {
       expectStatus(good, 201);
       expect(good.headers['idempotent-replayed']).toBeUndefined();
       expect(await postsTitled(title)).toHaveLength(1);
+    });
+
+    it('on a key already answered is 422 IDEMPOTENCY_KEY_REUSED, as the key is checked first', async () => {
+      const key = randomUUID();
+      expectStatus(await t.api.as(alice).posts.create({ title: `answered ${key}`, body: 'b' }, { idempotencyKey: key }), 201);
+      const bad = await t.api.as(alice).posts.create({ title: '', body: 'b' }, { idempotencyKey: key });
+      expect(bad.status).toBe(422);
+      expect(bad.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    });
+
+    it('on a key in flight is 409 CONFLICT, as the key is checked first', async () => {
+      const key = randomUUID();
+      const first = new Client({ connectionString: t.databaseUrl });
+      await first.connect();
+      try {
+        await first.query('BEGIN');
+        await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, key]);
+        const bad = await t.api.as(alice).posts.create({ title: '', body: 'b' }, { idempotencyKey: key });
+        expect(bad.status).toBe(409);
+        expect(bad.headers['retry-after']).toBe('1');
+      } finally {
+        await first.query('ROLLBACK');
+        await first.end();
+      }
     });
 
     it('on a missing post (a comment) stores nothing under its key', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { lastValueFrom, Observable, of } from 'rxjs';
 import stringify from 'safe-stable-stringify';
@@ -8,7 +9,8 @@ import { ApiError } from '../common/api-error';
 import { pathOf } from '../common/request-id';
 import { Transactions } from '../database/transactions';
 import { IdempotencyRepository, StoredResponse } from './idempotency.repository';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from './idempotency-key';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, ONE_STATEMENT_WHEN, REPLAYED_HEADER } from './idempotency-key';
+import { KeyHeld, PendingKey, PendingKeys } from './pending-key';
 
 /** The response headers a replay repeats (the rest, such as X-Request-Id, belong to each response). */
 const REPLAYED_HEADERS = ['location'];
@@ -28,6 +30,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly transactions: Transactions,
     private readonly keys: IdempotencyRepository,
+    private readonly pendingKeys: PendingKeys,
+    private readonly reflector: Reflector,
   ) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
@@ -47,7 +51,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const reply = http.getResponse<FastifyReply>();
     const requestHash = fingerprint(request);
 
-    const outcome = await this.processOnce(userId, key, requestHash, reply, next);
+    const oneStatementWhen = this.reflector.get<((body: unknown) => boolean) | undefined>(ONE_STATEMENT_WHEN, context.getHandler());
+    const outcome =
+      oneStatementWhen?.(request.body) === true
+        ? await this.processInOneStatement({ userId, key, requestHash, sent: false }, next)
+        : await this.processOnce(userId, key, requestHash, reply, next);
     if (outcome.kind === 'processed') {
       return of(outcome.body);
     }
@@ -88,6 +96,41 @@ export class IdempotencyInterceptor implements NestInterceptor {
       return { kind: 'stored', stored };
     }
   }
+
+  /**
+   * The route claims the key, makes its effect and stores its answer in one statement (see
+   * PendingKey), which tells what it found by throwing KeyHeld. A request refused before that
+   * statement (a 400 of the body, say) answers as it would have after taking the key: 409 while
+   * the key is in flight, its stored answer or 422 when the key was used, else its own error.
+   */
+  private async processInOneStatement(pending: PendingKey, next: CallHandler): Promise<Outcome> {
+    try {
+      const body: unknown = await this.pendingKeys.run(pending, () => lastValueFrom(next.handle(), { defaultValue: undefined }));
+      if (!pending.sent) {
+        throw new Error('An @Idempotent({ oneStatementWhen }) route answered without its keyed statement');
+      }
+      return { kind: 'processed', body };
+    } catch (error) {
+      if (error instanceof KeyHeld) {
+        return heldOutcome(error);
+      }
+      if (pending.sent) {
+        throw error;
+      }
+      const claim = await this.keys.claim(this.transactions.manager, pending.userId, pending.key);
+      if (claim.kind === 'claimed') {
+        throw error;
+      }
+      return heldOutcome(new KeyHeld(claim));
+    }
+  }
+}
+
+function heldOutcome(held: KeyHeld): Outcome {
+  if (held.by.kind === 'in-flight') {
+    throw inFlight();
+  }
+  return { kind: 'stored', stored: held.by.stored };
 }
 
 type Outcome = { kind: 'processed'; body: unknown } | { kind: 'stored'; stored: StoredResponse };

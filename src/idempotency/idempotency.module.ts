@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { IdempotencyJanitor } from './idempotency-janitor';
 import { IdempotencyRepository } from './idempotency.repository';
+import { PendingKeys } from './pending-key';
 
 /**
  * Safe retries (docs/retries.md): the `idempotency_keys` table and its janitor. The
@@ -9,7 +10,7 @@ import { IdempotencyRepository } from './idempotency.repository';
  */
 @Global()
 @Module({
-  providers: [IdempotencyRepository, IdempotencyJanitor],
-  exports: [IdempotencyRepository],
+  providers: [IdempotencyRepository, IdempotencyJanitor, PendingKeys],
+  exports: [IdempotencyRepository, PendingKeys],
 })
 export class IdempotencyModule {}

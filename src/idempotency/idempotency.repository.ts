@@ -17,14 +17,14 @@ export interface StoredResponse {
 /** The claim a request makes on its key, in the transaction that will hold its effect. */
 export type KeyClaim = { kind: 'in-flight' } | { kind: 'completed'; stored: StoredResponse } | { kind: 'claimed' };
 
-interface StoredRow {
+export interface StoredRow {
   request_hash: Buffer;
   status_code: number;
   response_body: unknown;
   response_headers: Record<string, string>;
 }
 
-function toStored(row: StoredRow): StoredResponse {
+export function toStored(row: StoredRow): StoredResponse {
   return {
     requestHash: row.request_hash,
     statusCode: row.status_code,
@@ -100,6 +100,14 @@ export class IdempotencyRepository {
       [userId, key],
     );
     return rows.length === 0 ? null : toStored(rows[0]);
+  }
+
+  /** Deletes the key's row if it expired (before a keyed statement, which only inserts, takes the key again). */
+  async forgetExpired(userId: string, key: string): Promise<void> {
+    await this.transactions.query(
+      `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND created_at <= now() - interval '${IDEMPOTENCY_KEY_TTL}'`,
+      [userId, key],
+    );
   }
 
   /**

@@ -1,15 +1,26 @@
-import { applyDecorators, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
 import { ApiConflictResponse, ApiHeader, ApiResponse } from '@nestjs/swagger';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, REPLAYED_HEADER } from './idempotency-key';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, ONE_STATEMENT_WHEN, REPLAYED_HEADER } from './idempotency-key';
+
+export interface IdempotentOptions {
+  /**
+   * True for a request body whose create the route makes in one statement that also claims the
+   * key and stores the answer (it takes `PendingKeys.take()` and sends that statement): no
+   * transaction is opened for it. Other bodies take the transaction path.
+   */
+  oneStatementWhen?: (body: unknown) => boolean;
+}
 
 /**
  * Opts a create route into safe retries: a request with an `Idempotency-Key` is processed once
  * per user and key, and a retry gets the stored answer again. The handler's writes must go
- * through `Transactions` (see src/database/transactions.ts) to commit with the key.
+ * through `Transactions` (see src/database/transactions.ts) to commit with the key, unless
+ * `oneStatementWhen` says the route makes this request's effect in one keyed statement.
  */
-export const Idempotent = (): MethodDecorator =>
+export const Idempotent = (options: IdempotentOptions = {}): MethodDecorator =>
   applyDecorators(
+    SetMetadata(ONE_STATEMENT_WHEN, options.oneStatementWhen),
     UseInterceptors(IdempotencyInterceptor),
     ApiHeader({
       name: IDEMPOTENCY_KEY_HEADER,

@@ -10,6 +10,12 @@ import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
 import { PostsService } from './posts.service';
 
+/** A create without attachments is one statement, also with an Idempotency-Key (PostsService.create). */
+function withoutAttachments(body: unknown): boolean {
+  const ids = (body as { attachmentIds?: unknown } | null)?.attachmentIds;
+  return ids === undefined || (Array.isArray(ids) && ids.length === 0);
+}
+
 @ApiTags('posts')
 @Authenticated()
 @Controller('v1/posts')
@@ -24,7 +30,7 @@ export class PostsController {
 
   @Post()
   @HttpCode(201)
-  @Idempotent()
+  @Idempotent({ oneStatementWhen: withoutAttachments })
   @ApiCreatedResponse({ type: PostResponse, description: 'Location: /v1/posts/{id}' })
   async create(
     @CurrentUser() caller: AuthUser,

@@ -3,6 +3,8 @@ import { EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { Transactions } from '../database/transactions';
 import type { UserStatus } from '../identity/entities/user-mapping.entity';
+import { IDEMPOTENCY_KEY_TTL, StoredRow } from '../idempotency/idempotency.repository';
+import type { PendingKey } from '../idempotency/pending-key';
 
 /** A live post with its author, as every post query returns it. */
 export interface PostRow {
@@ -18,6 +20,20 @@ export interface PostRow {
 }
 
 export type PostListRow = PostRow & { cursor_ts: string };
+
+/** What the keyed create found: its key free (the post created), in flight, answered, or expired. */
+export type KeyedInsertRow = {
+  locked: boolean;
+  live: boolean | null;
+  /** The created post's answer, as PostResponse.from writes it (JSON built in SQL). */
+  created: object | null;
+} & Partial<StoredRow>;
+
+/** Prepared: the proxy of test/resilience/idempotent-retries.e2e-spec.ts also knows it by this name. */
+export const KEYED_INSERT_STATEMENT = 'posts_insert_keyed';
+
+/** An ISO-8601 UTC timestamp with milliseconds, as Date.toISOString() writes it (both truncate the µs). */
+const isoSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 /** The select list over `p` (posts) and `u` (its author's user_mapping row). */
 const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.updated_at,
@@ -74,6 +90,46 @@ export class PostsRepository {
        )
        SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
       [authorId, title, body],
+    );
+    return rows[0];
+  }
+
+  /**
+   * A keyed create without attachments in ONE statement (docs/retries.md): take the key's lock
+   * without waiting, read the key's row, and only when the lock was free and the key unused,
+   * insert the post and store its answer (built here as PostResponse builds it) under the key.
+   * It commits or fails as a whole, so a commit whose answer is lost is found by the retry. A
+   * key answered meanwhile by another request fails it on the key's primary key (23505).
+   */
+  async insertOnce(pending: PendingKey, title: string, body: string): Promise<KeyedInsertRow> {
+    const rows = await this.transactions.query<KeyedInsertRow>(
+      `WITH claim AS MATERIALIZED (
+         SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked
+       ), held AS MATERIALIZED (
+         SELECT k.request_hash, k.status_code, k.response_body, k.response_headers,
+                k.created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}' AS live
+           FROM claim JOIN idempotency_keys k ON claim.locked AND k.user_id = $1::uuid AND k.key = $2::text
+       ), p AS (
+         INSERT INTO posts (author_id, title, body)
+         SELECT $1::uuid, $4::text, $5::text FROM claim WHERE claim.locked AND NOT EXISTS (SELECT 1 FROM held)
+         RETURNING *
+       ), answer AS MATERIALIZED (
+         SELECT json_build_object(
+                  'id', p.id, 'title', p.title, 'body', p.body,
+                  'author', json_build_object('id', u.id, 'nickname', u.nickname, 'status', u.status),
+                  'commentCount', p.comment_count, 'attachments', '[]'::json,
+                  'createdAt', ${isoSql('p.created_at')}, 'updatedAt', ${isoSql('p.updated_at')}) AS body,
+                jsonb_build_object('location', '/v1/posts/' || p.id) AS headers
+           FROM p JOIN user_mapping u ON u.id = p.author_id
+       ), stored AS (
+         INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body, response_headers)
+         SELECT $1::uuid, $2::text, $3::bytea, 201, answer.body, answer.headers FROM answer
+       )
+       SELECT claim.locked, held.live, held.request_hash, held.status_code, held.response_body, held.response_headers,
+              answer.body AS created
+         FROM claim LEFT JOIN held ON true LEFT JOIN answer ON true`,
+      [pending.userId, pending.key, pending.requestHash, title, body],
+      KEYED_INSERT_STATEMENT,
     );
     return rows[0];
   }

@@ -6,6 +6,8 @@ import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
 import { Transactions } from '../database/transactions';
 import { UploadsService } from '../uploads/uploads.service';
+import { IdempotencyRepository, toStored } from '../idempotency/idempotency.repository';
+import { KeyHeld, PendingKey, PendingKeys } from '../idempotency/pending-key';
 import { PostRow, PostsRepository } from './posts.repository';
 
 /** Cursor kind of GET /v1/posts: a cursor of another list is refused. */
@@ -17,6 +19,8 @@ export class PostsService {
     private readonly transactions: Transactions,
     private readonly posts: PostsRepository,
     private readonly uploads: UploadsService,
+    private readonly pendingKeys: PendingKeys,
+    private readonly keys: IdempotencyRepository,
   ) {}
 
   async list(query: ListPostsQueryDto): Promise<PostPageResponse> {
@@ -40,17 +44,51 @@ export class PostsService {
    * failure leaves neither. Attaching copies each upload in S3 and checks the copy while the
    * transaction holds the uploads' rows, so no other request can copy over what this one checked
    * (a few S3 round trips with the rows locked; the uploads are the caller's own). A post without
-   * attachments is one statement, atomic without a transaction of its own.
+   * attachments is one statement, atomic without a transaction of its own; with a key, that one
+   * statement also takes the key and stores the answer (`@Idempotent({ oneStatementWhen })`).
    */
   async create(caller: AuthUser, dto: CreatePostDto): Promise<PostResponse> {
     const checked = await this.uploads.check(caller.id, dto.attachmentIds ?? []);
     if (checked.rows.length === 0) {
+      const pending = this.pendingKeys.take();
+      if (pending !== undefined) {
+        return this.createOnce(pending, dto);
+      }
       return PostResponse.from(await this.posts.insert(caller.id, dto.title, dto.body), []);
     }
     return this.transactions.run(async (manager) => {
       const row = await this.posts.insert(caller.id, dto.title, dto.body);
       return PostResponse.from(row, await this.uploads.attach(manager, row.id, caller.id, checked));
     });
+  }
+
+  /** The keyed create in one statement; a key found held is thrown as KeyHeld, for the interceptor. */
+  private async createOnce(pending: PendingKey, dto: CreatePostDto): Promise<PostResponse> {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      let row;
+      try {
+        row = await this.posts.insertOnce(pending, dto.title, dto.body);
+      } catch (error) {
+        if ((error as { code?: string; constraint?: string }).constraint !== 'idempotency_keys_pkey') {
+          throw error;
+        }
+        // Answered by another request between this statement's snapshot and its lock: nothing was done.
+        const stored = await this.keys.find(pending.userId, pending.key);
+        throw new KeyHeld(stored === null ? { kind: 'in-flight' } : { kind: 'completed', stored });
+      }
+      if (row.created !== null) {
+        return row.created as PostResponse;
+      }
+      if (!row.locked) {
+        throw new KeyHeld({ kind: 'in-flight' });
+      }
+      if (row.live === true) {
+        throw new KeyHeld({ kind: 'completed', stored: toStored(row as Required<typeof row>) });
+      }
+      // The key's row expired (the janitor has not deleted it yet): forget it and take the key again.
+      await this.keys.forgetExpired(pending.userId, pending.key);
+    }
+    throw new KeyHeld({ kind: 'in-flight' });
   }
 
   /** Only the author edits a post; moderators and admins may delete it but not rewrite it. */

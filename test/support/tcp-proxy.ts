@@ -1,7 +1,13 @@
 import { createServer, Server, Socket, connect } from 'node:net';
+import { KEYED_INSERT_STATEMENT } from '../../src/posts/posts.repository';
 
 /** A simple-protocol Query message carrying exactly `COMMIT` (what node-postgres sends for TypeORM). */
 const COMMIT_QUERY = Buffer.concat([Buffer.from('Q'), Buffer.from([0, 0, 0, 11]), Buffer.from('COMMIT\0')]);
+/**
+ * The keyed create's one statement (its prepared name, in its Parse and each Bind): it commits on
+ * its own, so losing its answer is losing a commit's answer too.
+ */
+const KEYED_INSERT = Buffer.from(`${KEYED_INSERT_STATEMENT}\0`);
 
 /**
  * A TCP proxy in front of PostgreSQL, so a test can make the database "go away" (every
@@ -50,7 +56,7 @@ export class TcpProxy {
       // Registered after the pipe, so a COMMIT is already on its way to the database when this
       // stops the way back: the database commits, and its answer is never delivered.
       client.on('data', (chunk: Buffer) => {
-        if (this.commitAnswersToLose > 0 && chunk.includes(COMMIT_QUERY)) {
+        if (this.commitAnswersToLose > 0 && (chunk.includes(COMMIT_QUERY) || chunk.includes(KEYED_INSERT))) {
           this.commitAnswersToLose -= 1;
           upstream.unpipe(client);
           upstream.once('data', () => {
@@ -69,7 +75,7 @@ export class TcpProxy {
   }
 
   /**
-   * The next `count` COMMITs reach the database, which commits them; then the connection is cut
+   * The next `count` COMMITs (or keyed creates, each its own transaction) reach the database, which commits them; then the connection is cut
    * before the answer gets back, so the application cannot tell that its write was stored.
    */
   loseCommitAnswers(count: number): void {
