@@ -1,16 +1,9 @@
-import {
-  AdminAddUserToGroupCommand,
-  AdminConfirmSignUpCommand,
-  AdminUpdateUserAttributesCommand,
-  SignUpCommand,
-} from '@aws-sdk/client-cognito-identity-provider';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { generateSync } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console';
-import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { GuardedPage, guardedPage, HAS_CHROMIUM, launchChromium, unnamedControls } from './support/browser';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 
@@ -472,38 +465,7 @@ suite('Admin console in a real browser (headless Chromium)', () => {
 
     it('signs in through the Hosted UI with code + PKCE and lands on the console', async () => {
       const email = uniqueEmail('hosted-admin');
-      const client = emulatorClient(hosted.cognitoEndpoint);
-      try {
-        const signUp = await client.send(
-          new SignUpCommand({
-            ClientId: hosted.pool.clientId,
-            Username: email,
-            Password: PASSWORD,
-            UserAttributes: [
-              { Name: 'email', Value: email },
-              { Name: 'nickname', Value: 'hosted' },
-            ],
-          }),
-        );
-        await client.send(new AdminConfirmSignUpCommand({ UserPoolId: hosted.pool.userPoolId, Username: email }));
-        // Confirming with the emailed code marks the email verified in Cognito; cognito-local does
-        // not, and the service mirrors only a verified email.
-        await client.send(
-          new AdminUpdateUserAttributesCommand({
-            UserPoolId: hosted.pool.userPoolId,
-            Username: email,
-            UserAttributes: [
-              { Name: 'email', Value: email },
-              { Name: 'email_verified', Value: 'true' },
-            ],
-          }),
-        );
-        await client.send(
-          new AdminAddUserToGroupCommand({ UserPoolId: hosted.pool.userPoolId, Username: signUp.UserSub, GroupName: 'admin' }),
-        );
-      } finally {
-        client.destroy();
-      }
+      await hosted.given.cognitoUser({ email, nickname: 'hosted', groups: ['admin'] });
       const domain = new URL(hosted.cognitoEndpoint).origin;
       const page = await newPage(hosted, domain);
       await page.goto(`${hosted.baseUrl}/admin/`);

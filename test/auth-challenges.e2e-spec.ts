@@ -1,17 +1,13 @@
 import {
-  AdminConfirmSignUpCommand,
-  AdminUpdateUserAttributesCommand,
-  AdminGetUserCommand,
   AssociateSoftwareTokenCommand,
   CognitoIdentityProviderClient,
   RespondToAuthChallengeCommand,
-  SignUpCommand,
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { generateSync } from 'otplib';
 import { CognitoApi } from '../src/cognito/cognito-api';
-import { emulatorClient, storedUser } from '../tools/local-stack/cognito-local';
+import { storedUser } from '../tools/local-stack/cognito-local';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 
 /** cognito-local's SDK client inside the running app, for command-boundary mocks. */
@@ -340,37 +336,8 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
   describe('tokens without the aws.cognito.signin.user.admin scope (cognito-local always grants it, so these are forged)', () => {
     /** A confirmed Cognito user with no row yet, as the Hosted UI or the console would leave it. */
     async function cognitoOnlyUser(): Promise<{ sub: string; email: string }> {
-      const client = emulatorClient(t.cognitoEndpoint);
-      try {
-        const email = uniqueEmail('hosted');
-        await client.send(
-          new SignUpCommand({
-            ClientId: t.pool.clientId,
-            Username: email,
-            Password: PASSWORD,
-            UserAttributes: [
-              { Name: 'email', Value: email },
-              { Name: 'nickname', Value: 'hosted-ui' },
-            ],
-          }),
-        );
-        await client.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
-        // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
-        await client.send(
-          new AdminUpdateUserAttributesCommand({
-            UserPoolId: t.pool.userPoolId,
-            Username: email,
-            UserAttributes: [
-              { Name: 'email', Value: email },
-              { Name: 'email_verified', Value: 'true' },
-            ],
-          }),
-        );
-        const out = await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
-        return { sub: out.Username ?? '', email };
-      } finally {
-        client.destroy();
-      }
+      const user = await t.given.cognitoUser({ email: uniqueEmail('hosted'), nickname: 'hosted-ui' });
+      return { sub: user.username, email: user.email };
     }
 
     it('fills the just-in-time row with the task role, email and nickname included', async () => {

@@ -1,11 +1,9 @@
 import {
-  AdminConfirmSignUpCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
   AdminGetUserCommand,
   AdminUpdateUserAttributesCommand,
   CognitoIdentityProviderClient,
-  SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { productionEnv, ROOT, run } from '../tools/local-stack/processes';
@@ -44,28 +42,7 @@ describe('changes made in Cognito itself', () => {
 
   /** A confirmed user created in Cognito only (no row yet); its sub. */
   async function cognitoOnlyUser(email: string): Promise<string> {
-    await cognito.send(
-      new SignUpCommand({
-        ClientId: t.pool.clientId,
-        Username: email,
-        Password: PASSWORD,
-        UserAttributes: [{ Name: 'email', Value: email }],
-      }),
-    );
-    await cognito.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
-    // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
-    await cognito.send(
-      new AdminUpdateUserAttributesCommand({
-        UserPoolId: t.pool.userPoolId,
-        Username: email,
-        UserAttributes: [
-          { Name: 'email', Value: email },
-          { Name: 'email_verified', Value: 'true' },
-        ],
-      }),
-    );
-    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
-    return user.UserAttributes?.find((a) => a.Name === 'sub')?.Value ?? '';
+    return (await t.given.cognitoUser({ email })).sub;
   }
 
   /** Sets another email in Cognito, not verified (cognito-local marks a changed email unverified, as Cognito does). */

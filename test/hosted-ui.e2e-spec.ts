@@ -1,4 +1,4 @@
-import { AdminConfirmSignUpCommand, AdminUpdateUserAttributesCommand, SignUpCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
@@ -47,36 +47,7 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
 
   /** A confirmed user created in Cognito only, as a Hosted UI sign-up leaves it (no row yet). */
   async function hostedUiUser(): Promise<string> {
-    const client = emulatorClient(t.cognitoEndpoint);
-    try {
-      const email = uniqueEmail('hosted');
-      await client.send(
-        new SignUpCommand({
-          ClientId: t.pool.clientId,
-          Username: email,
-          Password: PASSWORD,
-          UserAttributes: [
-            { Name: 'email', Value: email },
-            { Name: 'nickname', Value: 'hosted' },
-          ],
-        }),
-      );
-      await client.send(new AdminConfirmSignUpCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
-      // Confirming with the emailed code marks the email verified in Cognito; cognito-local does not.
-      await client.send(
-        new AdminUpdateUserAttributesCommand({
-          UserPoolId: t.pool.userPoolId,
-          Username: email,
-          UserAttributes: [
-            { Name: 'email', Value: email },
-            { Name: 'email_verified', Value: 'true' },
-          ],
-        }),
-      );
-      return email;
-    } finally {
-      client.destroy();
-    }
+    return (await t.given.cognitoUser({ email: uniqueEmail('hosted'), nickname: 'hosted' })).email;
   }
 
   /** What a browser does on the login form: post the credentials, get redirected with a code. */

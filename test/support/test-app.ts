@@ -12,7 +12,6 @@ import { copyTemplateDatabase } from './database-copy';
 import { TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
 
-
 export interface TestUser {
   id: string;
   sub: string;
@@ -42,6 +41,12 @@ export interface TestApp {
   given: {
     /** A confirmed user in `groups` with its row, signed in through the API's own login. */
     user(options?: { groups?: string[]; email?: string; nickname?: string }): Promise<TestUser>;
+    /** A confirmed Cognito user (email verified) with no row yet, as the Hosted UI leaves one. */
+    cognitoUser(options?: {
+      groups?: string[];
+      email?: string;
+      nickname?: string;
+    }): Promise<{ sub: string; username: string; email: string }>;
     post(authorId: string, options?: PostOptions): Promise<{ id: string }>;
   };
   /** The confirmation code cognito-local stored for an email (signup or attribute change). */
@@ -151,6 +156,7 @@ export async function startTestApp(
         refreshToken: login.body.refreshToken,
       };
     },
+    cognitoUser: (opts) => factory.cognitoUser(opts),
     post: (authorId, opts) => factory.post(authorId, opts),
   };
 

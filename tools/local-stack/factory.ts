@@ -52,6 +52,11 @@ export interface Given {
    * sign-up and POST /v1/auth/confirm leave behind.
    */
   user(options?: UserOptions): Promise<GivenUser>;
+  /**
+   * A confirmed Cognito user in `groups`, email verified, with no `user_mapping` row yet: what the
+   * Hosted UI or the AWS console leave behind.
+   */
+  cognitoUser(options?: Omit<UserOptions, 'withdrawalRequestedSecondsAgo'>): Promise<Omit<GivenUser, 'id'>>;
   /** A post by `authorId`. */
   post(authorId: string, options?: PostOptions): Promise<{ id: string }>;
   /** Signs the user in at the pool's app client (USER_PASSWORD_AUTH), as a client would. */
@@ -73,8 +78,8 @@ export function createGiven(options: { cognitoEndpoint: string; pool: UserPool; 
   const query = <R extends object>(sql: string, params: unknown[]): Promise<R[]> =>
     withClient(options.databaseUrl, async (c) => (await c.query<R>(sql, params)).rows);
   let posts = 0;
-  return {
-    async user(opts = {}) {
+  const given: Given = {
+    async cognitoUser(opts = {}) {
       const email = opts.email ?? uniqueEmail();
       const password = opts.password ?? PASSWORD;
       const groups = opts.groups ?? [];
@@ -82,6 +87,10 @@ export function createGiven(options: { cognitoEndpoint: string; pool: UserPool; 
       for (const group of groups) {
         await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: pool.userPoolId, Username: username, GroupName: group }));
       }
+      return { sub, username, email, password, groups };
+    },
+    async user(opts = {}) {
+      const { sub, username, email, password, groups } = await given.cognitoUser(opts);
       const rows = await query<{ id: string }>(
         `INSERT INTO user_mapping (cognito_sub, cognito_username, email, nickname, withdrawal_requested_at)
          VALUES ($1, $2, $3, $4, now() - make_interval(secs => $5::double precision))
@@ -118,6 +127,7 @@ export function createGiven(options: { cognitoEndpoint: string; pool: UserPool; 
       return Promise.resolve();
     },
   };
+  return given;
 }
 
 async function confirmedCognitoUser(
