@@ -123,7 +123,7 @@ export class AdminUsersService {
             return;
           }
           await this.changes.assertNotLastAdmin(manager, target.cognitoSub);
-          await this.withdrawal.recordIntent(manager, id);
+          await this.withdrawal.recordIntent(id);
           await this.audit.record(manager, entry);
         }),
       );

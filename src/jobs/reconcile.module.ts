@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CognitoModule } from '../cognito/cognito.module';
 import { AppConfig } from '../config/app-config';
@@ -10,7 +9,6 @@ import { AccountChangesService } from '../users/account-changes.service';
 import { PendingChangesRepository } from '../users/pending-changes.repository';
 import { UserMappingRepository } from '../users/user-mapping.repository';
 import { UserMirrorRepository } from '../users/user-mirror.repository';
-import { WithdrawalHandler } from '../users/withdrawal.handler';
 import { WithdrawalRepository } from '../users/withdrawal.repository';
 import { WithdrawalService } from '../users/withdrawal.service';
 import { ReconcileService } from './reconcile.service';
@@ -29,7 +27,6 @@ export class ReconcileModule {
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
         DatabaseModule,
-        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
       ],
       providers: [
@@ -39,7 +36,6 @@ export class ReconcileModule {
         UserMirrorRepository,
         WithdrawalRepository,
         WithdrawalService,
-        WithdrawalHandler,
         ReconcileService,
       ],
     };

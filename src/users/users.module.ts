@@ -11,7 +11,6 @@ import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
-import { WithdrawalHandler } from './withdrawal.handler';
 import { WithdrawalRepository } from './withdrawal.repository';
 import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
 
@@ -31,7 +30,6 @@ import { WithdrawalService, WithdrawalSweeper } from './withdrawal.service';
     WithdrawalService,
     WithdrawalRepository,
     WithdrawalSweeper,
-    WithdrawalHandler,
   ],
   exports: [
     AccountChangesService,

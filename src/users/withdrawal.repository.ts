@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { EntityManager } from 'typeorm';
 import { RETRY_BACKOFF_SQL } from './retry-backoff';
 
 /** A user whose withdrawal this transaction holds (the row is locked). */
@@ -16,15 +15,16 @@ const SWEEP_GRACE = '10 seconds';
  * The withdrawal's statements over `user_mapping` (its intent, its retries and the erasure), apart
  * from UserMappingRepository so that each file stays readable; the withdrawal columns
  * (`withdrawal_requested_at`, `withdrawal_attempts`, `withdrawal_next_attempt_at`, `withdrawn_at`)
- * are written only here.
+ * are written only here. No method takes a manager: each runs in the transaction its caller opened
+ * with `Transactions.run`, which holds the row locks and commits the writes.
  */
 @Injectable()
 export class WithdrawalRepository {
   constructor(private readonly transactions: Transactions) {}
 
   /** Locks a live user with no withdrawal under way; returns their Cognito sub, or null. */
-  async lockUntouched(manager: EntityManager, userId: string, skipLocked = false): Promise<string | null> {
-    const rows: Array<{ cognito_sub: string }> = await manager.query(
+  async lockUntouched(userId: string, skipLocked = false): Promise<string | null> {
+    const rows = await this.transactions.query<{ cognito_sub: string }>(
       `SELECT cognito_sub FROM user_mapping
         WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NULL
         FOR UPDATE${skipLocked ? ' SKIP LOCKED' : ''}`,
@@ -34,8 +34,8 @@ export class WithdrawalRepository {
   }
 
   /** Step 1: the intent on the row (kept as it was when already recorded). */
-  async recordIntent(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(
+  async recordIntent(userId: string): Promise<void> {
+    await this.transactions.manager.query(
       `UPDATE user_mapping SET withdrawal_requested_at = COALESCE(withdrawal_requested_at, now()), updated_at = now()
         WHERE id = $1 AND status <> 'withdrawn'`,
       [userId],
@@ -43,8 +43,8 @@ export class WithdrawalRepository {
   }
 
   /** Locks a user whose withdrawal is recorded and not completed; null otherwise. */
-  async lockRequested(manager: EntityManager, userId: string): Promise<WithdrawingUser | null> {
-    const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
+  async lockRequested(userId: string): Promise<WithdrawingUser | null> {
+    const rows = await this.transactions.query<{ id: string; cognito_username: string }>(
       `SELECT id, cognito_username FROM user_mapping
         WHERE id = $1 AND status <> 'withdrawn' AND withdrawal_requested_at IS NOT NULL
         FOR UPDATE`,
@@ -57,8 +57,8 @@ export class WithdrawalRepository {
    * Locks the pending withdrawal longest due (past its grace period and backoff); a row another
    * transaction holds is skipped. Null when none is due.
    */
-  async lockNextDue(manager: EntityManager): Promise<WithdrawingUser | null> {
-    const rows: Array<{ id: string; cognito_username: string }> = await manager.query(
+  async lockNextDue(): Promise<WithdrawingUser | null> {
+    const rows = await this.transactions.query<{ id: string; cognito_username: string }>(
       `SELECT id, cognito_username FROM user_mapping
         WHERE withdrawal_requested_at IS NOT NULL AND status <> 'withdrawn'
           AND withdrawal_requested_at < now() - interval '${SWEEP_GRACE}'
@@ -66,6 +66,7 @@ export class WithdrawalRepository {
         ORDER BY COALESCE(withdrawal_next_attempt_at, withdrawal_requested_at)
         LIMIT 1
         FOR UPDATE SKIP LOCKED`,
+      [],
     );
     return rows.length === 0 ? null : { id: rows[0].id, cognitoUsername: rows[0].cognito_username };
   }
@@ -81,8 +82,8 @@ export class WithdrawalRepository {
   }
 
   /** The row stays (posts and comments keep their author id), marked withdrawn, its personal data cleared. */
-  async markWithdrawn(manager: EntityManager, userId: string): Promise<void> {
-    await manager.query(
+  async markWithdrawn(userId: string): Promise<void> {
+    await this.transactions.manager.query(
       `UPDATE user_mapping
           SET status = 'withdrawn', withdrawn_at = now(), updated_at = now(),
               email = NULL, phone_number = NULL, nickname = NULL

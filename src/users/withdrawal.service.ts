@@ -1,10 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { EventEmitter2 } from '@nestjs/event-emitter';
-import { EntityManager } from 'typeorm';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { AccountChangesService } from './account-changes.service';
-import { USER_WITHDRAWN, UserWithdrawnEvent } from './user-withdrawn.event';
 import { WithdrawalRepository } from './withdrawal.repository';
 import { PeriodicTask } from '../common/periodic-task';
 
@@ -15,7 +12,8 @@ const SWEEP_MAX_PER_RUN = 500;
 
 /**
  * Withdrawal, crash-safe: (1) the intent is committed on the row, (2) Cognito deletes the user,
- * (3) `user.withdrawn` is handled in the transaction that holds the row's lock. If the process
+ * (3) the row is marked withdrawn and its personal data cleared, in the transaction that holds the
+ * row's lock. If the process
  * dies after (1) or (2), the sweeper (at start-up and every 30 s, on any instance) finishes the
  * job; a user already gone from Cognito counts as deleted.
  */
@@ -26,7 +24,6 @@ export class WithdrawalService {
   constructor(
     private readonly transactions: Transactions,
     private readonly cognito: CognitoAdminService,
-    private readonly events: EventEmitter2,
     private readonly changes: AccountChangesService,
     private readonly withdrawals: WithdrawalRepository,
   ) {}
@@ -37,10 +34,10 @@ export class WithdrawalService {
    */
   async withdraw(userId: string): Promise<void> {
     await this.transactions.run(async (manager) => {
-      const cognitoSub = await this.withdrawals.lockUntouched(manager, userId);
+      const cognitoSub = await this.withdrawals.lockUntouched(userId);
       if (cognitoSub !== null) {
         await this.changes.assertNotLastAdmin(manager, cognitoSub);
-        await this.recordIntent(manager, userId);
+        await this.recordIntent(userId);
       }
     });
     await this.complete(userId);
@@ -48,18 +45,19 @@ export class WithdrawalService {
 
   /**
    * Step 1, durable before Cognito is called. From here the withdrawal converges even if the
-   * process dies: the guard already refuses the user, and the sweeper finishes the job.
+   * process dies: the guard already refuses the user, and the sweeper finishes the job. Runs in
+   * the caller's transaction (`Transactions.run`), which holds the row's lock.
    */
-  recordIntent(manager: EntityManager, userId: string): Promise<void> {
-    return this.withdrawals.recordIntent(manager, userId);
+  recordIntent(userId: string): Promise<void> {
+    return this.withdrawals.recordIntent(userId);
   }
 
   /** Steps 2 and 3 for one user whose intent is recorded (no-op when already withdrawn). */
   async complete(userId: string): Promise<void> {
-    await this.transactions.run(async (manager) => {
-      const user = await this.withdrawals.lockRequested(manager, userId);
+    await this.transactions.run(async () => {
+      const user = await this.withdrawals.lockRequested(userId);
       if (user !== null) {
-        await this.completeLocked(manager, user.id, user.cognitoUsername);
+        await this.completeLocked(user.id, user.cognitoUsername);
       }
     });
   }
@@ -75,13 +73,13 @@ export class WithdrawalService {
     for (let tried = 0; tried < SWEEP_MAX_PER_RUN; tried += 1) {
       let taken: string | null = null;
       try {
-        taken = await this.transactions.run(async (manager) => {
-          const user = await this.withdrawals.lockNextDue(manager);
+        taken = await this.transactions.run(async () => {
+          const user = await this.withdrawals.lockNextDue();
           if (user === null) {
             return null;
           }
           taken = user.id;
-          await this.completeLocked(manager, user.id, user.cognitoUsername);
+          await this.completeLocked(user.id, user.cognitoUsername);
           return user.id;
         });
       } catch (error) {
@@ -107,18 +105,19 @@ export class WithdrawalService {
    * is skipped, so the same withdrawal is never done or counted twice.
    */
   async withdrawGoneUser(userId: string): Promise<boolean> {
-    return this.transactions.run(async (manager) => {
-      if ((await this.withdrawals.lockUntouched(manager, userId, true)) === null) {
+    return this.transactions.run(async () => {
+      if ((await this.withdrawals.lockUntouched(userId, true)) === null) {
         return false;
       }
-      await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));
+      await this.withdrawals.markWithdrawn(userId);
       return true;
     });
   }
 
-  private async completeLocked(manager: EntityManager, userId: string, username: string): Promise<void> {
+  /** Steps 2 and 3, in the transaction that holds the row's lock. */
+  private async completeLocked(userId: string, username: string): Promise<void> {
     await this.cognito.adminDeleteUser(username);
-    await this.events.emitAsync(USER_WITHDRAWN, new UserWithdrawnEvent(userId, manager));
+    await this.withdrawals.markWithdrawn(userId);
   }
 }
 
