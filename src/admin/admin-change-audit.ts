@@ -25,6 +25,6 @@ export class AdminChangeAudit extends AccountChangeAudit {
       details = { groups: change.details.groups };
     }
     // In the change's transaction: Transactions.run holds it for the repository.
-    await this.audit.recordInTransaction({ actorId: change.actorId, action: change.action, targetUserId: change.userId, details });
+    await this.audit.record({ actorId: change.actorId, action: change.action, targetUserId: change.userId, details });
   }
 }

@@ -34,7 +34,7 @@ export class AdminGroupsService {
         throw ApiError.conflict(`The group ${dto.name} already exists`, 'GROUP_EXISTS');
       }
       return this.transactions.run(async (manager) => {
-        await this.audit.record(manager, entry);
+        await this.audit.record(entry, manager);
         return this.cognito.createGroup(dto);
       });
     });

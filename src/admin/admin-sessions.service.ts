@@ -35,7 +35,7 @@ export class AdminSessionsService {
         if (!(await this.sessions.end(userId, sessionId, manager))) {
           throw ApiError.notFound('No such session of this user');
         }
-        await this.audit.record(manager, entry);
+        await this.audit.record(entry, manager);
       }),
     );
   }

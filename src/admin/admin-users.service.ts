@@ -124,7 +124,7 @@ export class AdminUsersService {
           }
           await this.changes.assertNotLastAdmin(manager, target.cognitoSub);
           await this.withdrawal.recordIntent(id);
-          await this.audit.record(manager, entry);
+          await this.audit.record(entry, manager);
         }),
       );
     }
@@ -196,7 +196,7 @@ export class AdminUsersService {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');
         }
         if (!(await decide(manager, target))) {
-          await this.audit.record(manager, { ...entry, details: { ...details, changed: false } });
+          await this.audit.record({ ...entry, details: { ...details, changed: false } }, manager);
           return null;
         }
         return this.changes.begin(manager, { userId: targetId, action, details, actorId: actor.id });

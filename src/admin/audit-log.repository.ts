@@ -28,8 +28,11 @@ export interface AuditRow {
 export class AuditLogRepository {
   constructor(private readonly transactions: Transactions) {}
 
-  /** Written with the manager of the transaction that makes the change it describes. */
-  async record(manager: EntityManager, entry: AuditEntry): Promise<void> {
+  /**
+   * Written in the transaction that makes the change it describes: the surrounding one
+   * (Transactions.run) unless a manager is given.
+   */
+  async record(entry: AuditEntry, manager: EntityManager = this.transactions.manager): Promise<void> {
     await manager.query(`INSERT INTO audit_log (actor_id, action, target_user_id, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)`, [
       entry.actorId,
       entry.action,
@@ -39,15 +42,10 @@ export class AuditLogRepository {
     ]);
   }
 
-  /** Written in the surrounding transaction (Transactions.run), so it commits with the change it describes. */
-  recordInTransaction(entry: AuditEntry): Promise<void> {
-    return this.record(this.transactions.manager, entry);
-  }
-
   /** A failed attempt changes nothing else, so it is recorded on its own. */
   recordFailure(entry: AuditEntry, error: unknown): Promise<void> {
     const code = (error as { code?: unknown } | null)?.code;
-    return this.record(this.transactions.manager, {
+    return this.record({
       ...entry,
       outcome: 'failed',
       details: { ...entry.details, error: typeof code === 'string' ? code : 'INTERNAL_ERROR' },

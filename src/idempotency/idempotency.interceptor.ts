@@ -70,7 +70,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async processOnce(userId: string, key: string, requestHash: Buffer, reply: FastifyReply, next: CallHandler): Promise<Outcome> {
     try {
       return await this.transactions.run(async (manager): Promise<Outcome> => {
-        const claim = await this.keys.claim(manager, userId, key);
+        const claim = await this.keys.claim(userId, key, manager);
         if (claim.kind === 'in-flight') {
           throw inFlight();
         }
@@ -79,7 +79,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         // Called here, inside the transaction's async context, so the handler's writes join it.
         const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        if (!(await this.keys.store(manager, userId, key, { requestHash, statusCode: reply.statusCode, body, headers: pick(reply) }))) {
+        if (!(await this.keys.store(userId, key, { requestHash, statusCode: reply.statusCode, body, headers: pick(reply) }, manager))) {
           throw new KeyTakenMeanwhile();
         }
         return { kind: 'processed', body };
@@ -117,7 +117,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
       if (pending.sent) {
         throw error;
       }
-      const claim = await this.keys.claim(this.transactions.manager, pending.userId, pending.key);
+      const claim = await this.keys.claim(pending.userId, pending.key);
       if (claim.kind === 'claimed') {
         throw error;
       }

@@ -47,7 +47,7 @@ export class IdempotencyRepository {
    * Takes the key's lock without waiting (another request holding it is `in-flight`) and reads the
    * key's live stored response, in one statement of the caller's transaction.
    */
-  async claim(manager: EntityManager, userId: string, key: string): Promise<KeyClaim> {
+  async claim(userId: string, key: string, manager: EntityManager = this.transactions.manager): Promise<KeyClaim> {
     const rows: Array<{ locked: boolean } & Partial<StoredRow>> = await manager.query(
       `SELECT l.locked, k.request_hash, k.status_code, k.response_body, k.response_headers
          FROM (SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked) l
@@ -69,7 +69,7 @@ export class IdempotencyRepository {
    * False when a live row exists already: a request with the same key committed between this
    * one's snapshot and its lock, and this one's effect must be rolled back.
    */
-  async store(manager: EntityManager, userId: string, key: string, response: StoredResponse): Promise<boolean> {
+  async store(userId: string, key: string, response: StoredResponse, manager: EntityManager = this.transactions.manager): Promise<boolean> {
     const rows: unknown[] = await manager.query(
       `INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body, response_headers)
        VALUES ($1, $2, $3, $4, $5::json, $6::jsonb)

@@ -49,7 +49,7 @@ export class AccountChangesService {
 
   /** Step 1, in the transaction that checked the change is allowed. */
   async begin(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
-    const pending = await this.pending.insert(manager, change);
+    const pending = await this.pending.insert(change, manager);
     // Enabling grants nothing a token could carry: only the status follows, at the end.
     if (change.userId !== null && change.action !== 'user.enable') {
       await this.revoke(manager, [change.userId]);
@@ -152,14 +152,14 @@ export class AccountChangesService {
    */
   async lockGroup(manager: EntityManager, group: string): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GROUP_LOCK_NAMESPACE, group]);
-    if (await this.pending.pendingFor(manager, 'group.delete', group)) {
+    if (await this.pending.pendingFor('group.delete', group, manager)) {
       throw ApiError.conflict(`The group ${group} is being deleted`);
     }
   }
 
   /** Whether a change that adds members to the group is in flight (a deletion must wait for it). */
   additionsPending(manager: EntityManager, group: string): Promise<boolean> {
-    return this.pending.pendingFor(manager, 'group.add_user', group);
+    return this.pending.pendingFor('group.add_user', group, manager);
   }
 
   /**
@@ -252,7 +252,7 @@ export class AccountChangesService {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
       members = await this.transactions.run(async (manager) => {
         const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
-        await this.pending.storeMembers(manager, change.id, found);
+        await this.pending.storeMembers(change.id, found, manager);
         await this.revoke(manager, found);
         return found;
       });

@@ -41,7 +41,7 @@ function toChange(row: PendingRow): PendingChange {
 export class PendingChangesRepository {
   constructor(private readonly transactions: Transactions) {}
 
-  async insert(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
+  async insert(change: ChangeRecord, manager: EntityManager = this.transactions.manager): Promise<PendingChange> {
     const rows: PendingRow[] = await manager.query(
       `INSERT INTO pending_changes (user_id, action, details, actor_id) VALUES ($1, $2, $3::jsonb, $4)
        RETURNING ${PENDING_COLUMNS}`,
@@ -85,7 +85,11 @@ export class PendingChangesRepository {
   }
 
   /** Whether a change of this kind to the group is in flight. */
-  async pendingFor(manager: EntityManager, action: 'group.delete' | 'group.add_user', group: string): Promise<boolean> {
+  async pendingFor(
+    action: 'group.delete' | 'group.add_user',
+    group: string,
+    manager: EntityManager = this.transactions.manager,
+  ): Promise<boolean> {
     const [{ pending }]: Array<{ pending: boolean }> = await manager.query(
       `SELECT EXISTS (SELECT 1 FROM pending_changes WHERE action = $2 AND details->>'group' = $1) AS pending`,
       [group, action],
@@ -94,7 +98,7 @@ export class PendingChangesRepository {
   }
 
   /** Keeps the members a group deletion listed on its intent, for a retry after Cognito deleted the group. */
-  async storeMembers(manager: EntityManager, id: string, members: string[]): Promise<void> {
+  async storeMembers(id: string, members: string[], manager: EntityManager = this.transactions.manager): Promise<void> {
     await manager.query(`UPDATE pending_changes SET details = details || jsonb_build_object('members', $2::jsonb) WHERE id = $1`, [
       id,
       JSON.stringify(members),
