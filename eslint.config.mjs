@@ -59,7 +59,11 @@ export default tseslint.config(
         {
           selector:
             "MemberExpression[property.name=/^(query|transaction|manager|getRepository|createQueryRunner)$/]:matches([object.name='dataSource'], [object.property.name='dataSource'])",
-          message: 'Run statements with Transactions.query / Transactions.manager and transactions with Transactions.run.',
+          message: 'Run statements with Transactions.query / Transactions.execute and transactions with Transactions.run.',
+        },
+        {
+          selector: "MemberExpression[property.name='query'][object.type='MemberExpression'][object.property.name='manager']",
+          message: 'A statement is Transactions.query (rows) or Transactions.execute (rows and affected-row count).',
         },
         {
           selector: "MemberExpression[property.name='createQueryRunner']",

@@ -55,7 +55,7 @@ export class AuditLogRepository {
   /** Entries newest first that match `filters`, one keyset window. */
   list(filters: AuditFilters, page: KeysetWindow): Promise<AuditRow[]> {
     const { sql, params } = auditListQuery(filters, page);
-    return this.transactions.manager.query(sql, params);
+    return this.transactions.execute<AuditRow>(sql, params).then(({ rows }) => rows);
   }
 }
 

@@ -11,7 +11,7 @@ export class RevokedTokensRepository {
 
   /** Refuses one access token until it would have expired anyway. */
   async revoke(userId: string, jti: string, expiresAt: Date): Promise<void> {
-    await this.transactions.manager.query(
+    await this.transactions.execute(
       `INSERT INTO revoked_tokens (jti, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (jti) DO NOTHING`,
       [jti, userId, expiresAt],
     );
@@ -22,10 +22,9 @@ export class RevokedTokensRepository {
    * until `exp + skewSeconds`, so the row stays until then.
    */
   async purgeExpired(skewSeconds: number): Promise<number> {
-    const result: [unknown[], number] = await this.transactions.manager.query(
-      `DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`,
-      [skewSeconds],
-    );
-    return result[1];
+    const { rowCount } = await this.transactions.execute(`DELETE FROM revoked_tokens WHERE expires_at + $1 * interval '1 second' < now()`, [
+      skewSeconds,
+    ]);
+    return rowCount;
   }
 }

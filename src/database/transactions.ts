@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import type { QueryResultRow } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryResult } from 'typeorm';
 import { poolQuery } from './pool-query';
 
 /**
@@ -10,10 +10,10 @@ import { poolQuery } from './pool-query';
  * passing a manager through every signature.
  *
  * The one way code outside src/database reaches the database (eslint.config.mjs refuses
- * `dataSource.query`, `dataSource.transaction` and `createQueryRunner` elsewhere): a repository
- * runs a statement with `query()` (rows; straight on the pool outside a transaction) or on
- * `manager` (TypeORM's answer, e.g. `[rows, affected]` for an UPDATE): inside `run()` both are
- * the transaction's, elsewhere the pool's. A service that needs several writes to commit together
+ * `dataSource.query`, `dataSource.transaction`, `createQueryRunner` and `.manager.query` elsewhere):
+ * a repository runs a statement with `query()` (rows; straight on the pool outside a transaction)
+ * or `execute()` (rows and affected-row count): inside `run()` both are the transaction's,
+ * elsewhere the pool's. A service that needs several writes to commit together
  * uses `run()`, so it joins the surrounding transaction when there is one.
  */
 @Injectable()
@@ -40,6 +40,24 @@ export class Transactions {
   ): Promise<Row[]> {
     const surrounding = this.current.getStore();
     return surrounding !== undefined ? surrounding.query<Row[]>(sql, params) : poolQuery<Row>(this.dataSource, sql, params, name);
+  }
+
+  /**
+   * One statement, with its rows and its affected-row count (an UPDATE or DELETE; the row count
+   * for others): on the surrounding transaction's connection when there is one, else on a pooled
+   * one taken for this statement. Errors are TypeORM's (QueryFailedError), as from `manager.query`.
+   */
+  async execute<Row = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<{ rows: Row[]; rowCount: number }> {
+    const surrounding = this.current.getStore()?.queryRunner;
+    const runner = surrounding ?? this.dataSource.createQueryRunner();
+    try {
+      const result: QueryResult = await runner.query(sql, params, true);
+      return { rows: (result.records ?? []) as Row[], rowCount: result.affected ?? 0 };
+    } finally {
+      if (surrounding === undefined) {
+        await runner.release();
+      }
+    }
   }
 
   /**

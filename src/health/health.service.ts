@@ -22,7 +22,7 @@ export class HealthService {
       throw ApiError.serviceUnavailable('Shutting down');
     }
     try {
-      await this.transactions.manager.query('SELECT 1');
+      await this.transactions.execute('SELECT 1');
     } catch (error) {
       throw ApiError.serviceUnavailable('The database does not answer', error);
     }

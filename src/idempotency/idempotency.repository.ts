@@ -93,7 +93,7 @@ export class IdempotencyRepository {
 
   /** The key's live stored response, outside any transaction. */
   async find(userId: string, key: string): Promise<StoredResponse | null> {
-    const rows: StoredRow[] = await this.transactions.manager.query(
+    const { rows }: { rows: StoredRow[] } = await this.transactions.execute(
       `SELECT request_hash, status_code, response_body, response_headers
          FROM idempotency_keys
         WHERE user_id = $1 AND key = $2 AND created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}'`,
@@ -117,7 +117,7 @@ export class IdempotencyRepository {
    */
   async purgeExpired(limit: number): Promise<number> {
     // TypeORM answers a DELETE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.transactions.manager.query(
+    const { rowCount: affected } = await this.transactions.execute(
       `DELETE FROM idempotency_keys
         WHERE (user_id, key) IN (
           SELECT user_id, key FROM idempotency_keys

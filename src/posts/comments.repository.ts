@@ -85,7 +85,7 @@ export class CommentsRepository {
 
   /** Edits the caller's own live comment of a live post; null when there is none. */
   async updateOwn(postId: string, commentId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const rows: CommentRow[] = await this.transactions.manager.query(
+    const { rows }: { rows: CommentRow[] } = await this.transactions.execute(
       `WITH c AS (
          UPDATE comments c SET body = $4, updated_at = clock_timestamp()
            FROM posts p
@@ -106,7 +106,7 @@ export class CommentsRepository {
    */
   async softDelete(postId: string, commentId: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
     // TypeORM answers an UPDATE with [rows, affected].
-    const [, affected]: [unknown[], number] = await this.transactions.manager.query(
+    const { rowCount: affected } = await this.transactions.execute(
       `WITH c AS (
          UPDATE comments c SET deleted_at = clock_timestamp()
            FROM posts p
@@ -124,7 +124,7 @@ export class CommentsRepository {
 
   /** After a write matched nothing: whose live comment this is (403), or null when there is none (404). */
   async liveAuthorOf(postId: string, commentId: string): Promise<string | null> {
-    const rows: Array<{ author_id: string }> = await this.transactions.manager.query(
+    const { rows }: { rows: Array<{ author_id: string }> } = await this.transactions.execute(
       `SELECT c.author_id
          FROM comments c
          JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL

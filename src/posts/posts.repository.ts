@@ -136,7 +136,7 @@ export class PostsRepository {
 
   /** Updates the caller's own live post; null when there is none (missing, deleted or not theirs). */
   async updateOwn(id: string, authorId: string, fields: { title?: string; body?: string }): Promise<PostRow | null> {
-    const rows: PostRow[] = await this.transactions.manager.query(
+    const { rows }: { rows: PostRow[] } = await this.transactions.execute(
       `WITH p AS (
          UPDATE posts
             SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = clock_timestamp()
@@ -165,7 +165,7 @@ export class PostsRepository {
 
   /** After a write matched nothing: whose live post this is (403), or null when there is none (404). */
   async liveAuthorOf(id: string): Promise<string | null> {
-    const rows: Array<{ author_id: string }> = await this.transactions.manager.query(
+    const { rows }: { rows: Array<{ author_id: string }> } = await this.transactions.execute(
       `SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL`,
       [id],
     );

@@ -37,7 +37,7 @@ export interface AttachmentRow {
 
 /**
  * The queries over `uploads` (each table has one owner). What a request does runs in its transaction when it has one
- * (`transactions.manager`): an Idempotency-Key commits with the upload, and a keyed request never waits for a second
+ * (`Transactions`): an Idempotency-Key commits with the upload, and a keyed request never waits for a second
  * pooled connection while it holds one.
  */
 @Injectable()
@@ -53,7 +53,7 @@ export class UploadsRepository {
     contentType: UploadContentType;
     size: number;
   }): Promise<void> {
-    await this.transactions.manager.query(
+    await this.transactions.execute(
       `INSERT INTO uploads (id, owner_id, object_key, attachment_key, content_type, size) VALUES ($1, $2, $3, $4, $5, $6)`,
       [upload.id, upload.ownerId, upload.objectKey, upload.attachmentKey, upload.contentType, upload.size],
     );
@@ -61,12 +61,14 @@ export class UploadsRepository {
 
   /** The caller's uploads among `ids` that can still be attached (pending, not too old). */
   attachable(ownerId: string, ids: string[]): Promise<UploadRow[]> {
-    return this.transactions.manager.query(
-      `SELECT id, owner_id, object_key, attachment_key, content_type, size FROM uploads
+    return this.transactions
+      .execute<UploadRow>(
+        `SELECT id, owner_id, object_key, attachment_key, content_type, size FROM uploads
         WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending'
           AND created_at > now() - interval '${ATTACH_WITHIN}'`,
-      [ids, ownerId],
-    );
+        [ids, ownerId],
+      )
+      .then(({ rows }) => rows);
   }
 
   /**
@@ -89,12 +91,14 @@ export class UploadsRepository {
 
   /** The attachments of these posts, in order: one statement for a whole page. */
   attachmentsOf(postIds: string[]): Promise<AttachmentRow[]> {
-    return this.transactions.manager.query(
-      `SELECT id, post_id, attachment_key, content_type, size FROM uploads
+    return this.transactions
+      .execute<AttachmentRow>(
+        `SELECT id, post_id, attachment_key, content_type, size FROM uploads
         WHERE post_id = ANY($1::uuid[]) AND state = 'attached'
         ORDER BY post_id, position`,
-      [postIds],
-    );
+        [postIds],
+      )
+      .then(({ rows }) => rows);
   }
 
   /** A deleted post's uploads are due for the sweep (in the transaction that deletes the post). */

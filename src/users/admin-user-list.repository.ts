@@ -18,21 +18,23 @@ export class AdminUserListRepository {
 
   /** Users newest first, one keyset window, filtered by status and by a search of email and nickname. */
   listForAdmin(filter: { status: UserStatus | null; search: string | null }, page: KeysetWindow): Promise<AdminUserRow[]> {
-    return this.transactions.manager.query(
-      `SELECT id, email, nickname, status, created_at, ${cursorTimestampSql('created_at')} AS cursor_ts
+    return this.transactions
+      .execute<AdminUserRow>(
+        `SELECT id, email, nickname, status, created_at, ${cursorTimestampSql('created_at')} AS cursor_ts
            FROM user_mapping
           WHERE ($1::varchar IS NULL OR status = $1)
             AND ($2::text IS NULL OR lower(email) LIKE $2 ESCAPE '\\' OR lower(nickname) LIKE $2 ESCAPE '\\')
             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
           ORDER BY created_at DESC, id DESC
           LIMIT $5`,
-      [
-        filter.status,
-        filter.search === null ? null : likePattern(filter.search),
-        page.after?.createdAt ?? null,
-        page.after?.id ?? null,
-        page.take,
-      ],
-    );
+        [
+          filter.status,
+          filter.search === null ? null : likePattern(filter.search),
+          page.after?.createdAt ?? null,
+          page.after?.id ?? null,
+          page.take,
+        ],
+      )
+      .then(({ rows }) => rows);
   }
 }

@@ -67,7 +67,7 @@ export class PendingChangesRepository {
 
   /** The invitation of this address an earlier attempt left unfinished, if any. */
   async invitation(email: string): Promise<PendingChange | null> {
-    const rows: PendingRow[] = await this.transactions.manager.query(
+    const { rows }: { rows: PendingRow[] } = await this.transactions.execute(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE action = 'user.invite' AND lower(details->>'email') = lower($1)
         ORDER BY requested_at LIMIT 1`,
       [email],
@@ -77,7 +77,7 @@ export class PendingChangesRepository {
 
   /** The deletions of this group in flight. */
   async groupDeletions(group: string): Promise<PendingChange[]> {
-    const rows: PendingRow[] = await this.transactions.manager.query(
+    const { rows }: { rows: PendingRow[] } = await this.transactions.execute(
       `SELECT ${PENDING_COLUMNS} FROM pending_changes WHERE action = 'group.delete' AND details->>'group' = $1`,
       [group],
     );
@@ -110,7 +110,7 @@ export class PendingChangesRepository {
    * out first (30 s, doubling); a row another instance holds is skipped. Null when none is due.
    */
   async claimNextDue(): Promise<PendingChange | null> {
-    const [rows]: [PendingRow[], number] = await this.transactions.manager.query(
+    const { rows }: { rows: PendingRow[] } = await this.transactions.execute(
       `UPDATE pending_changes SET attempts = attempts + 1, next_attempt_at = now() + ${RETRY_BACKOFF_SQL('attempts')}
         WHERE id = (
           SELECT id FROM pending_changes

@@ -118,7 +118,7 @@ export class SessionsRepository {
 
   /** The live session a refresh token belongs to, and whether it has ended; null when unknown. */
   async byRefreshToken(refreshToken: string): Promise<{ id: string; userId: string; ended: boolean } | null> {
-    const rows: Array<{ id: string; user_id: string; ended: boolean }> = await this.transactions.manager.query(
+    const { rows }: { rows: Array<{ id: string; user_id: string; ended: boolean }> } = await this.transactions.execute(
       `SELECT id, user_id, (ended_at IS NOT NULL OR expires_at <= now()) AS ended FROM session WHERE refresh_token_hash = $1`,
       [refreshTokenHash(refreshToken)],
     );
@@ -128,7 +128,7 @@ export class SessionsRepository {
 
   /** Whether the key names a session that has ended. */
   async keyEnded(key: string): Promise<boolean> {
-    const rows: unknown[] = await this.transactions.manager.query(
+    const { rows }: { rows: unknown[] } = await this.transactions.execute(
       `SELECT 1 FROM session_key k JOIN session s ON s.id = k.session_id WHERE k.key = $1 AND s.ended_at IS NOT NULL`,
       [key],
     );
@@ -137,7 +137,7 @@ export class SessionsRepository {
 
   /** Links a refreshed access token to its session (a key seen before stays where it is). */
   async link(sessionId: string, key: string): Promise<void> {
-    await this.transactions.manager.query(`INSERT INTO session_key (key, session_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
+    await this.transactions.execute(`INSERT INTO session_key (key, session_id) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, [
       key,
       sessionId,
     ]);
@@ -152,13 +152,14 @@ export class SessionsRepository {
   }
 
   /** The user's sessions not ended and not expired, newest first. */
-  listLive(userId: string): Promise<SessionRow[]> {
-    return this.transactions.manager.query(
+  async listLive(userId: string): Promise<SessionRow[]> {
+    const { rows }: { rows: SessionRow[] } = await this.transactions.execute(
       `SELECT id, created_at, last_seen_at, user_agent, ip_address FROM session
         WHERE user_id = $1 AND ended_at IS NULL AND expires_at > now()
         ORDER BY created_at DESC, id DESC`,
       [userId],
     );
+    return rows;
   }
 
   /** Ends one live session of the user; false when it is unknown, another user's, or over already. */
@@ -172,11 +173,11 @@ export class SessionsRepository {
 
   /** Ends every session of the user but `keep` (null: all of them); returns how many ended. */
   async endAllBut(userId: string, keep: string | null): Promise<number> {
-    const result: [unknown[], number] = await this.transactions.manager.query(
+    const { rowCount } = await this.transactions.execute(
       `UPDATE session SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL AND id IS DISTINCT FROM $2::uuid`,
       [userId, keep],
     );
-    return result[1];
+    return rowCount;
   }
 
   /**
@@ -184,10 +185,7 @@ export class SessionsRepository {
    * until then too, so its refresh token and its last access tokens are still recognised.
    */
   async purgeExpired(): Promise<number> {
-    const result: [unknown[], number] = await this.transactions.manager.query(
-      `DELETE FROM session WHERE expires_at < now() - interval '1 day'`,
-      [],
-    );
-    return result[1];
+    const { rowCount } = await this.transactions.execute(`DELETE FROM session WHERE expires_at < now() - interval '1 day'`, []);
+    return rowCount;
   }
 }

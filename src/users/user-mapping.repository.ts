@@ -102,7 +102,7 @@ export class UserMappingRepository {
 
   /** The Cognito username of a user not withdrawn; null otherwise. */
   async liveUsername(id: string | null): Promise<string | null> {
-    const rows: Array<{ cognito_username: string }> = await this.transactions.manager.query(
+    const { rows }: { rows: Array<{ cognito_username: string }> } = await this.transactions.execute(
       `SELECT cognito_username FROM user_mapping WHERE id = $1 AND status <> 'withdrawn'`,
       [id],
     );

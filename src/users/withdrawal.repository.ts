@@ -35,7 +35,7 @@ export class WithdrawalRepository {
 
   /** Step 1: the intent on the row (kept as it was when already recorded). */
   async recordIntent(userId: string): Promise<void> {
-    await this.transactions.manager.query(
+    await this.transactions.execute(
       `UPDATE user_mapping SET withdrawal_requested_at = COALESCE(withdrawal_requested_at, now()), updated_at = now()
         WHERE id = $1 AND status <> 'withdrawn'`,
       [userId],
@@ -73,7 +73,7 @@ export class WithdrawalRepository {
 
   /** Puts a failed withdrawal back: 30 s, doubling per attempt, at most an hour. */
   async postpone(userId: string): Promise<void> {
-    await this.transactions.manager.query(
+    await this.transactions.execute(
       `UPDATE user_mapping SET withdrawal_attempts = withdrawal_attempts + 1,
               withdrawal_next_attempt_at = now() + ${RETRY_BACKOFF_SQL('withdrawal_attempts')}
         WHERE id = $1`,
@@ -83,7 +83,7 @@ export class WithdrawalRepository {
 
   /** The row stays (posts and comments keep their author id), marked withdrawn, its personal data cleared. */
   async markWithdrawn(userId: string): Promise<void> {
-    await this.transactions.manager.query(
+    await this.transactions.execute(
       `UPDATE user_mapping
           SET status = 'withdrawn', withdrawn_at = now(), updated_at = now(),
               email = NULL, phone_number = NULL, nickname = NULL
