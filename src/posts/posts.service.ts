@@ -58,7 +58,7 @@ export class PostsService {
     }
     return this.transactions.run(async (manager) => {
       const row = await this.posts.insert(caller.id, dto.title, dto.body);
-      return PostResponse.from(row, await this.uploads.attach(manager, row.id, caller.id, checked));
+      return PostResponse.from(row, await this.uploads.attach(row.id, caller.id, checked, manager));
     });
   }
 
@@ -109,7 +109,7 @@ export class PostsService {
       if (!(await this.posts.softDelete(id, caller.id, canModerate(caller), manager))) {
         return false;
       }
-      await this.uploads.orphanPost(manager, id);
+      await this.uploads.orphanPost(id, manager);
       return true;
     });
     if (!deleted) {

@@ -55,18 +55,18 @@ export class UploadSweeper extends PeriodicTask {
       return result;
     }
     await this.inBatches(result, async (manager) => {
-      const due = await this.uploads.lockDue(manager, SWEEP_BATCH);
+      const due = await this.uploads.lockDue(SWEEP_BATCH, manager);
       const keys = due.flatMap((row) => (row.attachment_key === row.object_key ? [row.object_key] : [row.object_key, row.attachment_key]));
       const refused = await storage.deleteMany(keys);
       const done = due.filter((row) => !refused.has(row.object_key) && !refused.has(row.attachment_key)).map((row) => row.id);
-      await this.uploads.deleteRows(manager, done);
+      await this.uploads.deleteRows(done, manager);
       return { took: due.length, done: done.length, refused: refused.size };
     });
     await this.inBatches(result, async (manager) => {
-      const due = await this.uploads.lockUploadKeysDue(manager, SWEEP_BATCH);
+      const due = await this.uploads.lockUploadKeysDue(SWEEP_BATCH, manager);
       const refused = await storage.deleteMany(due.map((row) => row.object_key));
       const done = due.filter((row) => !refused.has(row.object_key)).map((row) => row.id);
-      await this.uploads.markUploadKeysDeleted(manager, done);
+      await this.uploads.markUploadKeysDeleted(done, manager);
       return { took: due.length, done: done.length, refused: refused.size };
     });
     return result;

@@ -76,7 +76,7 @@ export class UploadsRepository {
    * transaction. Returns how many were attached: fewer than `ids` means one was taken meanwhile
    * (by another post, or the sweep), and the caller rolls back.
    */
-  async attach(manager: EntityManager, postId: string, ownerId: string, ids: string[]): Promise<number> {
+  async attach(postId: string, ownerId: string, ids: string[], manager: EntityManager = this.transactions.manager): Promise<number> {
     // TypeORM answers an UPDATE with [rows, affected].
     const [, affected]: [unknown[], number] = await manager.query(
       `UPDATE uploads u
@@ -102,7 +102,7 @@ export class UploadsRepository {
   }
 
   /** A deleted post's uploads are due for the sweep (in the transaction that deletes the post). */
-  async orphanPost(manager: EntityManager, postId: string): Promise<void> {
+  async orphanPost(postId: string, manager: EntityManager = this.transactions.manager): Promise<void> {
     await manager.query(`UPDATE uploads SET state = 'orphaned' WHERE post_id = $1 AND state = 'attached'`, [postId]);
   }
 
@@ -111,7 +111,10 @@ export class UploadsRepository {
    * and expired) for the caller's transaction. SKIP LOCKED: sweepers on other instances take other
    * rows, so each object is deleted by exactly one of them.
    */
-  lockDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string; attachment_key: string }>> {
+  lockDue(
+    limit: number,
+    manager: EntityManager = this.transactions.manager,
+  ): Promise<Array<{ id: string; object_key: string; attachment_key: string }>> {
     return manager.query(
       `SELECT id, object_key, attachment_key FROM uploads
         WHERE (state = 'orphaned' AND created_at < now() - interval '${POLICY_SPENT_AFTER}')
@@ -127,7 +130,7 @@ export class UploadsRepository {
    * Locks up to `limit` attached uploads whose original object (the presigned POST's key) is still
    * to be deleted, once their policy is spent: the post serves the attachment's own copy.
    */
-  lockUploadKeysDue(manager: EntityManager, limit: number): Promise<Array<{ id: string; object_key: string }>> {
+  lockUploadKeysDue(limit: number, manager: EntityManager = this.transactions.manager): Promise<Array<{ id: string; object_key: string }>> {
     return manager.query(
       `SELECT id, object_key FROM uploads
         WHERE state = 'attached' AND upload_key_deleted_at IS NULL AND created_at < now() - interval '${POLICY_SPENT_AFTER}'
@@ -138,11 +141,11 @@ export class UploadsRepository {
     );
   }
 
-  async markUploadKeysDeleted(manager: EntityManager, ids: string[]): Promise<void> {
+  async markUploadKeysDeleted(ids: string[], manager: EntityManager = this.transactions.manager): Promise<void> {
     await manager.query(`UPDATE uploads SET upload_key_deleted_at = now() WHERE id = ANY($1::uuid[])`, [ids]);
   }
 
-  async deleteRows(manager: EntityManager, ids: string[]): Promise<void> {
+  async deleteRows(ids: string[], manager: EntityManager = this.transactions.manager): Promise<void> {
     await manager.query(`DELETE FROM uploads WHERE id = ANY($1::uuid[])`, [ids]);
   }
 }

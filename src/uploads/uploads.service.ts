@@ -85,13 +85,13 @@ export class UploadsService {
    * a 400 on `attachmentIds` naming each bad id; S3 down is a 503. A copy left by a rollback or a
    * crash stays under the row's attachment key, which the sweep deletes with the row.
    */
-  async attach(manager: EntityManager, postId: string, callerId: string, checked: CheckedUploads): Promise<AttachmentResponse[]> {
+  async attach(postId: string, callerId: string, checked: CheckedUploads, manager?: EntityManager): Promise<AttachmentResponse[]> {
     if (checked.rows.length === 0) {
       return [];
     }
     const storage = this.enabledStorage();
     const ids = checked.rows.map((row) => row.id);
-    if ((await this.uploads.attach(manager, postId, callerId, ids)) !== ids.length) {
+    if ((await this.uploads.attach(postId, callerId, ids, manager)) !== ids.length) {
       // Taken since the check (another post at the same moment): nothing of this post is kept.
       throw ApiError.validation('Some attachments cannot be attached', [
         { field: FIELD, message: 'an upload was attached to another post meanwhile' },
@@ -124,8 +124,8 @@ export class UploadsService {
   }
 
   /** A deleted post's objects go to the sweep (in the transaction that deletes the post). */
-  orphanPost(manager: EntityManager, postId: string): Promise<void> {
-    return this.uploads.orphanPost(manager, postId);
+  orphanPost(postId: string, manager?: EntityManager): Promise<void> {
+    return this.uploads.orphanPost(postId, manager);
   }
 
   private async sign(rows: AttachmentRow[]): Promise<AttachmentResponse[]> {
