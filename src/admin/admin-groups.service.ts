@@ -54,11 +54,11 @@ export class AdminGroupsService {
       await this.changes.finishPendingGroupDeletions(name);
       await this.require(name);
       const deletion = await this.transactions.run(async (manager) => {
-        await this.changes.lockGroup(manager, name);
-        if (await this.changes.additionsPending(manager, name)) {
+        await this.changes.lockGroup(name, manager);
+        if (await this.changes.additionsPending(name, manager)) {
           throw ApiError.conflict(`A user is being added to ${name}; try again shortly`);
         }
-        return this.changes.begin(manager, { userId: null, action: 'group.delete', details: { group: name }, actorId: actor.id });
+        return this.changes.begin({ userId: null, action: 'group.delete', details: { group: name }, actorId: actor.id }, manager);
       });
       await this.changes.finish(deletion);
     });

@@ -92,7 +92,7 @@ export class AdminUsersService {
 
   async disable(actor: AuthUser, id: string): Promise<void> {
     await this.changeUser(actor, 'user.disable', id, {}, async (manager, target) => {
-      await this.changes.assertNotLastAdmin(manager, target.cognitoSub);
+      await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
       return true;
     });
   }
@@ -122,7 +122,7 @@ export class AdminUsersService {
           if (target === null) {
             return;
           }
-          await this.changes.assertNotLastAdmin(manager, target.cognitoSub);
+          await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
           await this.withdrawal.recordIntent(id);
           await this.audit.record(entry, manager);
         }),
@@ -137,7 +137,7 @@ export class AdminUsersService {
   async addToGroup(actor: AuthUser, id: string, group: string): Promise<void> {
     await this.changeUser(actor, 'group.add_user', id, { group }, async (manager, target) => {
       await this.groups.require(group);
-      await this.changes.lockGroup(manager, group);
+      await this.changes.lockGroup(group, manager);
       return !(await this.cognito.adminListGroupsForUser(target.cognitoUsername)).includes(group);
     });
   }
@@ -149,7 +149,7 @@ export class AdminUsersService {
         return false;
       }
       if (group === ADMIN_GROUP) {
-        await this.changes.assertNotLastAdmin(manager, target.cognitoSub);
+        await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
       }
       return true;
     });
@@ -199,7 +199,7 @@ export class AdminUsersService {
           await this.audit.record({ ...entry, details: { ...details, changed: false } }, manager);
           return null;
         }
-        return this.changes.begin(manager, { userId: targetId, action, details, actorId: actor.id });
+        return this.changes.begin({ userId: targetId, action, details, actorId: actor.id }, manager);
       });
       if (pending !== null) {
         await this.changes.finish(pending);

@@ -190,7 +190,7 @@ export class ReconcileService {
       if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
         return null;
       }
-      return this.changes.begin(manager, { userId, action, details: { source: 'cognito' }, actorId: null });
+      return this.changes.begin({ userId, action, details: { source: 'cognito' }, actorId: null }, manager);
     });
     if (change === null) {
       return false;

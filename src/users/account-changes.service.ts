@@ -48,18 +48,18 @@ export class AccountChangesService {
   ) {}
 
   /** Step 1, in the transaction that checked the change is allowed. */
-  async begin(manager: EntityManager, change: ChangeRecord): Promise<PendingChange> {
+  async begin(change: ChangeRecord, manager: EntityManager = this.transactions.manager): Promise<PendingChange> {
     const pending = await this.pending.insert(change, manager);
     // Enabling grants nothing a token could carry: only the status follows, at the end.
     if (change.userId !== null && change.action !== 'user.enable') {
-      await this.revoke(manager, [change.userId]);
+      await this.revoke([change.userId], manager);
     }
     return pending;
   }
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.transactions.run((manager) => this.begin(manager, change));
+    return this.transactions.run((manager) => this.begin(change, manager));
   }
 
   /**
@@ -85,11 +85,11 @@ export class AccountChangesService {
     }
     const [cutOff, target] = await this.transactions.run(async (manager) => {
       // An invitation names its target once the invitee's row exists, whoever finishes it.
-      const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, manager, invitee) };
+      const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, invitee, manager) };
       const stillPending = await this.pending.delete(change.id, manager);
       const targets = done.userId === null ? members : [done.userId];
       // Enabling and inviting grant nothing an existing token could carry.
-      const revoked = change.action === 'user.enable' || change.action === 'user.invite' ? null : await this.revoke(manager, targets);
+      const revoked = change.action === 'user.enable' || change.action === 'user.invite' ? null : await this.revoke(targets, manager);
       if (!stillPending) {
         // Another instance finished it first (and audited it); our cut-off above is harmless.
         return [revoked, done.userId] as const;
@@ -142,7 +142,7 @@ export class AccountChangesService {
   }
 
   /** Cuts the users' tokens off (see UserMappingRepository.cutOffTokens). */
-  revoke(manager: EntityManager, userIds: string[]): Promise<{ waitMs: number } | null> {
+  revoke(userIds: string[], manager: EntityManager = this.transactions.manager): Promise<{ waitMs: number } | null> {
     return this.users.cutOffTokens(userIds, manager);
   }
 
@@ -150,7 +150,7 @@ export class AccountChangesService {
    * Takes the group's lock for this transaction and refuses a change to a group whose deletion is
    * in flight (409), so no member can join between the deletion's member list and its end.
    */
-  async lockGroup(manager: EntityManager, group: string): Promise<void> {
+  async lockGroup(group: string, manager: EntityManager): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GROUP_LOCK_NAMESPACE, group]);
     if (await this.pending.pendingFor('group.delete', group, manager)) {
       throw ApiError.conflict(`The group ${group} is being deleted`);
@@ -158,7 +158,7 @@ export class AccountChangesService {
   }
 
   /** Whether a change that adds members to the group is in flight (a deletion must wait for it). */
-  additionsPending(manager: EntityManager, group: string): Promise<boolean> {
+  additionsPending(group: string, manager: EntityManager = this.transactions.manager): Promise<boolean> {
     return this.pending.pendingFor('group.add_user', group, manager);
   }
 
@@ -168,7 +168,7 @@ export class AccountChangesService {
    * active, and not on the way out (withdrawal, disable or removal from admin in flight). Holds
    * the admin lock for the caller's transaction, which must record its own intent before it commits.
    */
-  async assertNotLastAdmin(manager: EntityManager, cognitoSub: string): Promise<void> {
+  async assertNotLastAdmin(cognitoSub: string, manager: EntityManager): Promise<void> {
     await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
     const admins = await this.cognito.listUsersInGroup(ADMIN_GROUP);
     if (!admins.some((u) => u.sub === cognitoSub)) {
@@ -253,7 +253,7 @@ export class AccountChangesService {
       members = await this.transactions.run(async (manager) => {
         const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
         await this.pending.storeMembers(change.id, found, manager);
-        await this.revoke(manager, found);
+        await this.revoke(found, manager);
         return found;
       });
     }

@@ -79,7 +79,7 @@ export async function inviteInCognito(cognito: CognitoAdminService, change: Pend
 }
 
 /** The invitee's row (made unless it exists, as at a first login), in the transaction that finishes the invitation. */
-export async function ensureInvitee(users: UserMappingRepository, manager: EntityManager, invitee: CognitoProfile): Promise<string> {
+export async function ensureInvitee(users: UserMappingRepository, invitee: CognitoProfile, manager: EntityManager): Promise<string> {
   const fields = { email: invitee.email, phoneNumber: invitee.phoneNumber, nickname: invitee.nickname };
   return (await users.ensure(invitee.sub, invitee.username, fields, manager)).user.id;
 }

@@ -36,7 +36,7 @@ export class WithdrawalService {
     await this.transactions.run(async (manager) => {
       const cognitoSub = await this.withdrawals.lockUntouched(userId);
       if (cognitoSub !== null) {
-        await this.changes.assertNotLastAdmin(manager, cognitoSub);
+        await this.changes.assertNotLastAdmin(cognitoSub, manager);
         await this.recordIntent(userId);
       }
     });
