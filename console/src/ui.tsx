@@ -1,4 +1,4 @@
-/** Small shared pieces: the failure and success notices, dates, and a loader hook. */
+/** Small shared pieces: the failure and success notices, dates, a loader hook, and the pager. */
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { messageOf } from './api';
 
@@ -72,4 +72,34 @@ export function useLoad<T>(load: () => Promise<T>, key: string): { data: T | nul
     };
   }, [key, round]);
   return { data, failure, reload: () => setRound((n) => n + 1) };
+}
+
+/**
+ * Previous / next page of a keyset list: `cursors` holds the cursors of the pages before the one
+ * shown (the last one loads it), so going back drops one and going on adds the page's nextCursor.
+ */
+export function Pager({
+  cursors,
+  nextCursor,
+  onChange,
+}: {
+  cursors: string[];
+  nextCursor: string | null;
+  onChange: (cursors: string[]) => void;
+}) {
+  return (
+    <div class="pager">
+      <button type="button" class="secondary" disabled={cursors.length === 0} onClick={() => onChange(cursors.slice(0, -1))}>
+        Previous page
+      </button>
+      <button
+        type="button"
+        class="secondary"
+        disabled={nextCursor === null}
+        onClick={() => nextCursor !== null && onChange([...cursors, nextCursor])}
+      >
+        Next page
+      </button>
+    </div>
+  );
 }

@@ -1,7 +1,7 @@
 /** The audit log: newest first, filtered, paged; every matching entry exported as CSV or JSON Lines. */
 import { useState } from 'preact/hooks';
 import { getJson, query, request } from '../api';
-import { Failure, Notice, useAction, useLoad, when } from '../ui';
+import { Failure, Notice, Pager, useAction, useLoad, when } from '../ui';
 import type { Page } from './users';
 import { KNOWN_AUDIT_ACTIONS } from '../../../src/admin/audit-actions';
 
@@ -21,7 +21,6 @@ interface Filters {
   from: string;
   to: string;
 }
-
 
 const EMPTY: Filters = { action: '', actorId: '', targetUserId: '', from: '', to: '' };
 
@@ -181,19 +180,7 @@ export function AuditLog() {
             </table>
           </div>
           {page.data.items.length === 0 && <p>No entries match.</p>}
-          <div class="pager">
-            <button type="button" class="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={page.data.nextCursor === null}
-              onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager cursors={cursors} nextCursor={page.data.nextCursor} onChange={setCursors} />
         </>
       )}
     </section>

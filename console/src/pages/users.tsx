@@ -1,7 +1,7 @@
 /** Users: search, status filter, cursor paging, and the invitation form. */
 import { useState } from 'preact/hooks';
 import { call, getJson, query } from '../api';
-import { Failure, Notice, useAction, useLoad, when } from '../ui';
+import { Failure, Notice, Pager, useAction, useLoad, when } from '../ui';
 
 export interface Page<T> {
   items: T[];
@@ -84,19 +84,7 @@ export function Users() {
             </tbody>
           </table>
           {page.data.items.length === 0 && <p>No users match.</p>}
-          <div class="pager">
-            <button type="button" class="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-              Previous page
-            </button>
-            <button
-              type="button"
-              class="secondary"
-              disabled={page.data.nextCursor === null}
-              onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-            >
-              Next page
-            </button>
-          </div>
+          <Pager cursors={cursors} nextCursor={page.data.nextCursor} onChange={setCursors} />
         </>
       )}
       <Invite onInvited={page.reload} />
