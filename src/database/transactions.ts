@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryResult, QueryRunner } from 'typeorm';
+import { DataSource, QueryResult, QueryRunner } from 'typeorm';
 import { poolQuery } from './pool-query';
-import { statement as declare, Statement } from './statement';
+import type { Statement } from './statement';
 
 /** The connection the current piece of work runs its statements on, when not the pool. */
 interface Scope {
@@ -40,24 +40,8 @@ export class Transactions {
   execute<Row, Params extends readonly unknown[]>(
     statement: Statement<Row, Params>,
     params: NoInfer<Params>,
-  ): Promise<{ rows: Row[]; rowCount: number }>;
-  /** @deprecated SQL text: until every repository declares its statements. */
-  execute<Row = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[]; rowCount: number }>;
-  execute<Row>(
-    statement: Statement<Row, readonly unknown[]> | string,
-    params: readonly unknown[] = [],
   ): Promise<{ rows: Row[]; rowCount: number }> {
-    return this.send(typeof statement === 'string' ? declare<Row, unknown[]>(statement) : statement, params);
-  }
-
-  /** @deprecated SQL text: until every repository declares its statements. */
-  query<Row>(sql: string, params: unknown[], name?: string): Promise<Row[]> {
-    return this.rows(declare<Row, unknown[]>(sql, { name }), params);
-  }
-
-  /** @deprecated until no repository takes a manager. */
-  get manager(): EntityManager {
-    return this.current.getStore()?.runner.manager ?? this.dataSource.manager;
+    return this.send(statement, params);
   }
 
   /**
@@ -65,13 +49,12 @@ export class Transactions {
    * with it), else a new one that commits when `work` resolves and rolls back when it throws.
    * Statements `work` runs (through any repository) are the transaction's.
    */
-  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const scope = this.current.getStore();
-    if (scope?.inTransaction === true) {
-      return work(scope.runner.manager);
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current.getStore()?.inTransaction === true) {
+      return work();
     }
     return this.dataSource.transaction((manager) =>
-      this.current.run({ runner: manager.queryRunner as QueryRunner, inTransaction: true }, () => work(manager)),
+      this.current.run({ runner: manager.queryRunner as QueryRunner, inTransaction: true }, work),
     );
   }
 
@@ -81,11 +64,11 @@ export class Transactions {
    * session's, except inside a `run()`, which opens its transaction on a pooled connection as
    * anywhere else. The connection goes back to the pool after.
    */
-  async onOwnConnection<T>(work: (session: EntityManager) => Promise<T>): Promise<T> {
+  async onOwnConnection<T>(work: () => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      return await this.current.run({ runner, inTransaction: false }, () => work(runner.manager));
+      return await this.current.run({ runner, inTransaction: false }, work);
     } finally {
       await runner.release();
     }
