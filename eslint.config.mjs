@@ -45,29 +45,44 @@ export default tseslint.config(
     },
   },
   {
-    // One query path (docs/architecture.md, the query path): outside src/database, statements and
-    // transactions go through Transactions, which joins the surrounding transaction.
+    // One query path (docs/architecture.md, the query path): outside src/database, a statement is
+    // declared once (statement<Row, Params>(sql)) and run with Transactions.rows / .execute, which
+    // join the surrounding transaction; several writes commit together in Transactions.run. No
+    // TypeORM connection object (DataSource, EntityManager, QueryRunner, Repository) is handed out.
     files: ['src/**/*.ts'],
     ignores: ['src/database/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
         {
-          selector: "ImportDeclaration[source.value='typeorm'] ImportSpecifier[imported.name='DataSource']",
-          message: 'Only src/database uses the DataSource: inject Transactions.',
+          selector:
+            "ImportDeclaration[source.value='typeorm'] ImportSpecifier[imported.name=/^(DataSource|EntityManager|QueryRunner|Repository)$/]",
+          message:
+            "Only src/database holds TypeORM's DataSource, EntityManager, QueryRunner or Repository: inject Transactions and run a declared statement with transactions.rows / transactions.execute.",
         },
         {
           selector:
-            "MemberExpression[property.name=/^(query|transaction|manager|getRepository|createQueryRunner)$/]:matches([object.name='dataSource'], [object.property.name='dataSource'])",
-          message: 'Run statements with Transactions.query / Transactions.execute and transactions with Transactions.run.',
+            "ImportDeclaration[source.value='@nestjs/typeorm'] ImportSpecifier[imported.name=/^Inject(Repository|DataSource|EntityManager)$/]",
+          message: 'Inject Transactions (src/database/transactions.ts), not a TypeORM repository, data source or manager.',
         },
         {
-          selector: "MemberExpression[property.name='query'][object.type='MemberExpression'][object.property.name='manager']",
-          message: 'A statement is Transactions.query (rows) or Transactions.execute (rows and affected-row count).',
+          selector: "CallExpression > MemberExpression.callee[property.name='query']",
+          message:
+            'Declare the statement once (statement<Row, Params>(sql), src/database/statement.ts) and run it with this.transactions.rows(STATEMENT, [params]) (rows) or this.transactions.execute(STATEMENT, [params]) ({ rows, rowCount }).',
+        },
+        {
+          selector: 'CallExpression > MemberExpression.callee[property.name=/^(getRepository|createQueryBuilder)$/]',
+          message:
+            'No ORM queries outside src/database: declare the SQL (statement<Row, Params>(sql)), run it with this.transactions.rows(STATEMENT, [params]) and map the row (toUserMapping for a user_mapping row).',
+        },
+        {
+          selector:
+            "MemberExpression[property.name=/^(transaction|manager)$/]:matches([object.name='dataSource'], [object.property.name='dataSource'])",
+          message: 'A transaction is this.transactions.run(async () => ...): the statements inside join it.',
         },
         {
           selector: "MemberExpression[property.name='createQueryRunner']",
-          message: 'A connection of its own is Transactions.onOwnConnection.',
+          message: 'A connection of its own (a session lock, a temporary table) is this.transactions.onOwnConnection(async () => ...).',
         },
       ],
     },

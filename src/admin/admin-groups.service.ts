@@ -33,8 +33,8 @@ export class AdminGroupsService {
       if ((await this.cognito.getGroup(dto.name)) !== null) {
         throw ApiError.conflict(`The group ${dto.name} already exists`, 'GROUP_EXISTS');
       }
-      return this.transactions.run(async (manager) => {
-        await this.audit.record(entry, manager);
+      return this.transactions.run(async () => {
+        await this.audit.record(entry);
         return this.cognito.createGroup(dto);
       });
     });
@@ -53,12 +53,12 @@ export class AdminGroupsService {
       }
       await this.changes.finishPendingGroupDeletions(name);
       await this.require(name);
-      const deletion = await this.transactions.run(async (manager) => {
-        await this.changes.lockGroup(name, manager);
-        if (await this.changes.additionsPending(name, manager)) {
+      const deletion = await this.transactions.run(async () => {
+        await this.changes.lockGroup(name);
+        if (await this.changes.additionsPending(name)) {
           throw ApiError.conflict(`A user is being added to ${name}; try again shortly`);
         }
-        return this.changes.begin({ userId: null, action: 'group.delete', details: { group: name }, actorId: actor.id }, manager);
+        return this.changes.begin({ userId: null, action: 'group.delete', details: { group: name }, actorId: actor.id });
       });
       await this.changes.finish(deletion);
     });

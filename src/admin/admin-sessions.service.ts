@@ -31,11 +31,11 @@ export class AdminSessionsService {
     await this.existingUser(userId);
     const entry = { actorId: actor.id, action: 'session.revoke', targetUserId: userId, details: { sessionId } };
     await this.auditLog.audited(entry, () =>
-      this.transactions.run(async (manager) => {
-        if (!(await this.sessions.end(userId, sessionId, manager))) {
+      this.transactions.run(async () => {
+        if (!(await this.sessions.end(userId, sessionId))) {
           throw ApiError.notFound('No such session of this user');
         }
-        await this.audit.record(entry, manager);
+        await this.audit.record(entry);
       }),
     );
   }

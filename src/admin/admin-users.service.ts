@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP, AuthUser } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { ApiError } from '../common/api-error';
@@ -91,8 +90,8 @@ export class AdminUsersService {
   }
 
   async disable(actor: AuthUser, id: string): Promise<void> {
-    await this.changeUser(actor, 'user.disable', id, {}, async (manager, target) => {
-      await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
+    await this.changeUser(actor, 'user.disable', id, {}, async (target) => {
+      await this.changes.assertNotLastAdmin(target.cognitoSub);
       return true;
     });
   }
@@ -117,14 +116,14 @@ export class AdminUsersService {
     if (user.withdrawalRequestedAt === null) {
       const entry: AuditEntry = { actorId: actor.id, action: 'user.delete', targetUserId: id, details: {} };
       await this.auditLog.audited(entry, () =>
-        this.transactions.run(async (manager) => {
-          const target = await this.users.lockLive(id, manager);
+        this.transactions.run(async () => {
+          const target = await this.users.lockLive(id);
           if (target === null) {
             return;
           }
-          await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
+          await this.changes.assertNotLastAdmin(target.cognitoSub);
           await this.withdrawal.recordIntent(id);
-          await this.audit.record(entry, manager);
+          await this.audit.record(entry);
         }),
       );
     }
@@ -135,21 +134,21 @@ export class AdminUsersService {
   }
 
   async addToGroup(actor: AuthUser, id: string, group: string): Promise<void> {
-    await this.changeUser(actor, 'group.add_user', id, { group }, async (manager, target) => {
+    await this.changeUser(actor, 'group.add_user', id, { group }, async (target) => {
       await this.groups.require(group);
-      await this.changes.lockGroup(group, manager);
+      await this.changes.lockGroup(group);
       return !(await this.cognito.adminListGroupsForUser(target.cognitoUsername)).includes(group);
     });
   }
 
   async removeFromGroup(actor: AuthUser, id: string, group: string): Promise<void> {
-    await this.changeUser(actor, 'group.remove_user', id, { group }, async (manager, target) => {
+    await this.changeUser(actor, 'group.remove_user', id, { group }, async (target) => {
       await this.groups.require(group);
       if (!(await this.cognito.adminListGroupsForUser(target.cognitoUsername)).includes(group)) {
         return false;
       }
       if (group === ADMIN_GROUP) {
-        await this.changes.assertNotLastAdmin(target.cognitoSub, manager);
+        await this.changes.assertNotLastAdmin(target.cognitoSub);
       }
       return true;
     });
@@ -184,22 +183,22 @@ export class AdminUsersService {
     action: UserChange,
     targetId: string,
     details: Record<string, unknown>,
-    decide: (manager: EntityManager, target: UserMapping) => Promise<boolean>,
+    decide: (target: UserMapping) => Promise<boolean>,
   ): Promise<void> {
     const entry: AuditEntry = { actorId: actor.id, action, targetUserId: targetId, details };
     const exists = (await this.users.findById(targetId)) !== null;
     await this.auditLog.audited(exists ? entry : null, async () => {
       await this.changes.finishPendingFor(targetId);
-      const pending = await this.transactions.run(async (manager) => {
-        const target = await this.users.lockLive(targetId, manager);
+      const pending = await this.transactions.run(async () => {
+        const target = await this.users.lockLive(targetId);
         if (target === null) {
           throw ApiError.notFound('No such user (or the user has been withdrawn)');
         }
-        if (!(await decide(manager, target))) {
-          await this.audit.record({ ...entry, details: { ...details, changed: false } }, manager);
+        if (!(await decide(target))) {
+          await this.audit.record({ ...entry, details: { ...details, changed: false } });
           return null;
         }
-        return this.changes.begin({ userId: targetId, action, details, actorId: actor.id }, manager);
+        return this.changes.begin({ userId: targetId, action, details, actorId: actor.id });
       });
       if (pending !== null) {
         await this.changes.finish(pending);

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { Transactions } from '../database/transactions';
-import { EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
+import { dynamic, statement } from '../database/statement';
+import { Transactions } from '../database/transactions';
 
 export interface AuditEntry {
   actorId: string;
@@ -11,7 +11,7 @@ export interface AuditEntry {
   outcome?: 'succeeded' | 'failed';
 }
 
-/** An `audit_log` row as the list reads it. */
+/** An `audit_log` row as the list reads it (the table has no entity: this is its one declaration). */
 export interface AuditRow {
   id: string;
   actor_id: string;
@@ -23,17 +23,21 @@ export interface AuditRow {
   cursor_ts: string;
 }
 
+const RECORD = statement<
+  never,
+  [actorId: string, action: string, targetUserId: string | null, outcome: 'succeeded' | 'failed', details: string]
+>(`INSERT INTO audit_log (actor_id, action, target_user_id, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)`);
+/** Its WHERE holds only the filters given (auditListQuery): built per call. */
+const AUDIT_PAGE = dynamic<AuditRow>();
+
 /** The queries over `audit_log`. */
 @Injectable()
 export class AuditLogRepository {
   constructor(private readonly transactions: Transactions) {}
 
-  /**
-   * Written in the transaction that makes the change it describes: the surrounding one
-   * (Transactions.run) unless a manager is given.
-   */
-  async record(entry: AuditEntry, manager: EntityManager = this.transactions.manager): Promise<void> {
-    await manager.query(`INSERT INTO audit_log (actor_id, action, target_user_id, outcome, details) VALUES ($1, $2, $3, $4, $5::jsonb)`, [
+  /** Written in the transaction that makes the change it describes: the surrounding one (Transactions.run). */
+  async record(entry: AuditEntry): Promise<void> {
+    await this.transactions.execute(RECORD, [
       entry.actorId,
       entry.action,
       entry.targetUserId ?? null,
@@ -55,7 +59,7 @@ export class AuditLogRepository {
   /** Entries newest first that match `filters`, one keyset window. */
   list(filters: AuditFilters, page: KeysetWindow): Promise<AuditRow[]> {
     const { sql, params } = auditListQuery(filters, page);
-    return this.transactions.execute<AuditRow>(sql, params).then(({ rows }) => rows);
+    return this.transactions.rows(AUDIT_PAGE(sql), params);
   }
 }
 

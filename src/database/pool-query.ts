@@ -1,23 +1,23 @@
-import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import type { Statement } from './statement';
 
 /**
  * Runs one statement on TypeORM's own pg pool (the same connections, pool wait, statement and
  * query timeouts, and FailFastClient dropping a connection that stopped answering) and returns
- * its rows. For the reads and single-statement writes every request makes: `dataSource.query()`
- * creates a QueryRunner and broadcasts BeforeQuery/AfterQuery for each call, garbage the hot path
- * does not need (we register no subscribers and log no queries). Errors are pg's own, which the
- * problem-details filter maps as it maps TypeORM's wrapped ones. Transactions still go through
- * `dataSource.transaction`.
+ * its rows and affected-row count. For the reads and single-statement writes every request makes:
+ * a TypeORM QueryRunner would be created and BeforeQuery/AfterQuery broadcast for each call,
+ * garbage the hot path does not need (we register no subscribers and log no queries). Errors are
+ * pg's own (DatabaseError), which the problem-details filter maps as it maps TypeORM's wrapped
+ * ones (QueryFailedError). A statement with a name is prepared: parsed and planned once per
+ * connection.
  */
-export async function poolQuery<Row extends QueryResultRow>(
+export async function poolQuery<Row>(
   dataSource: DataSource,
-  sql: string,
-  params: unknown[],
-  /** A prepared statement's name: parsed and planned once per connection (see CallerStateRepository). */
-  name?: string,
-): Promise<Row[]> {
+  statement: Statement<Row, readonly unknown[]>,
+  params: readonly unknown[],
+): Promise<{ rows: Row[]; rowCount: number }> {
   const pool = (dataSource.driver as PostgresDriver).master as Pool;
   const client: PoolClient = await pool.connect();
   // As TypeORM's query runner does: a connection that fails while checked out is released with
@@ -29,7 +29,8 @@ export async function poolQuery<Row extends QueryResultRow>(
   };
   client.once('error', onError);
   try {
-    return (await client.query<Row>({ text: sql, values: params, name })).rows;
+    const result = await client.query({ text: statement.text, values: params as unknown[], name: statement.name });
+    return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   } finally {
     client.removeListener('error', onError);
     if (!released) {

@@ -1,88 +1,89 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
-import type { QueryResultRow } from 'pg';
-import { DataSource, EntityManager, QueryResult } from 'typeorm';
+import { DataSource, QueryResult, QueryRunner } from 'typeorm';
 import { poolQuery } from './pool-query';
+import type { Statement } from './statement';
+
+/** The connection the current piece of work runs its statements on, when not the pool. */
+interface Scope {
+  runner: QueryRunner;
+  /** A transaction (`run`), or a session outside any transaction (`onOwnConnection`). */
+  inTransaction: boolean;
+}
 
 /**
- * The transaction a piece of work runs in, carried by AsyncLocalStorage so that a caller (the
- * idempotency interceptor) and the repositories below it write in one transaction without
- * passing a manager through every signature.
- *
  * The one way code outside src/database reaches the database (eslint.config.mjs refuses
- * `dataSource.query`, `dataSource.transaction`, `createQueryRunner` and `.manager.query` elsewhere):
- * a repository runs a statement with `query()` (rows; straight on the pool outside a transaction)
- * or `execute()` (rows and affected-row count): inside `run()` both are the transaction's,
- * elsewhere the pool's. A service that needs several writes to commit together
- * uses `run()`, so it joins the surrounding transaction when there is one.
+ * `DataSource`, `EntityManager`, `QueryRunner` and raw `.query` calls elsewhere). A repository
+ * declares each statement once (`statement<Row, Params>(sql)`, src/database/statement.ts) and runs
+ * it with `rows()` or `execute()`; a service whose writes must commit together wraps them in
+ * `run()`. Neither passes a connection around: the current transaction (or session) is carried by
+ * AsyncLocalStorage, so a caller (the idempotency interceptor) and the repositories below it write
+ * in one transaction. Outside both, a statement goes straight to the pool, since a single
+ * statement is atomic by itself (no BEGIN and COMMIT round trips, no QueryRunner).
  */
 @Injectable()
 export class Transactions {
-  private readonly current = new AsyncLocalStorage<EntityManager>();
+  private readonly current = new AsyncLocalStorage<Scope>();
 
   constructor(private readonly dataSource: DataSource) {}
 
-  /** The surrounding transaction's manager, or the pool's outside any transaction. */
-  get manager(): EntityManager {
-    return this.current.getStore() ?? this.dataSource.manager;
+  /** The statement's rows (a SELECT, or a write with RETURNING). */
+  async rows<Row, Params extends readonly unknown[]>(statement: Statement<Row, Params>, params: NoInfer<Params>): Promise<Row[]> {
+    return (await this.send(statement, params)).rows;
   }
 
   /**
-   * One statement that returns rows (a SELECT, or a write with RETURNING): in the surrounding
-   * transaction when there is one, else straight on the pool, since a single statement is atomic
-   * by itself (no BEGIN and COMMIT round trips, no QueryRunner).
+   * The statement's rows and its affected-row count (an UPDATE or DELETE; the row count for
+   * others). Errors are pg's own on the pool, TypeORM's QueryFailedError (wrapping pg's) on a
+   * transaction's or session's connection; the problem-details filter maps both.
    */
-  query<Row extends QueryResultRow>(
-    sql: string,
-    params: unknown[],
-    /** A prepared statement's name on the pool (see CallerStateRepository); unused in a transaction. */
-    name?: string,
-  ): Promise<Row[]> {
-    const surrounding = this.current.getStore();
-    return surrounding !== undefined ? surrounding.query<Row[]>(sql, params) : poolQuery<Row>(this.dataSource, sql, params, name);
-  }
-
-  /**
-   * One statement, with its rows and its affected-row count (an UPDATE or DELETE; the row count
-   * for others): on the surrounding transaction's connection when there is one, else on a pooled
-   * one taken for this statement. Errors are TypeORM's (QueryFailedError), as from `manager.query`.
-   */
-  async execute<Row = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<{ rows: Row[]; rowCount: number }> {
-    const surrounding = this.current.getStore()?.queryRunner;
-    const runner = surrounding ?? this.dataSource.createQueryRunner();
-    try {
-      const result: QueryResult = await runner.query(sql, params, true);
-      return { rows: (result.records ?? []) as Row[], rowCount: result.affected ?? 0 };
-    } finally {
-      if (surrounding === undefined) {
-        await runner.release();
-      }
-    }
+  execute<Row, Params extends readonly unknown[]>(
+    statement: Statement<Row, Params>,
+    params: NoInfer<Params>,
+  ): Promise<{ rows: Row[]; rowCount: number }> {
+    return this.send(statement, params);
   }
 
   /**
    * Runs `work` in a transaction: the surrounding one when there is one (it commits or rolls back
    * with it), else a new one that commits when `work` resolves and rolls back when it throws.
+   * Statements `work` runs (through any repository) are the transaction's.
    */
-  async run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const surrounding = this.current.getStore();
-    if (surrounding !== undefined) {
-      return work(surrounding);
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.current.getStore()?.inTransaction === true) {
+      return work();
     }
-    return this.dataSource.transaction((manager) => this.current.run(manager, () => work(manager)));
+    return this.dataSource.transaction((manager) =>
+      this.current.run({ runner: manager.queryRunner as QueryRunner, inTransaction: true }, work),
+    );
   }
 
   /**
    * Runs `work` on a connection of its own, outside any transaction, for state that lives as long
-   * as a session (an advisory lock, a temporary table); the connection goes back to the pool after.
+   * as a session (an advisory lock, a temporary table): the statements `work` runs are that
+   * session's, except inside a `run()`, which opens its transaction on a pooled connection as
+   * anywhere else. The connection goes back to the pool after.
    */
-  async onOwnConnection<T>(work: (session: EntityManager) => Promise<T>): Promise<T> {
+  async onOwnConnection<T>(work: () => Promise<T>): Promise<T> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      return await work(runner.manager);
+      return await this.current.run({ runner, inTransaction: false }, work);
     } finally {
       await runner.release();
     }
+  }
+
+  /** On the current transaction's or session's connection, else straight on the pool. */
+  private async send<Row>(
+    statement: Statement<Row, readonly unknown[]>,
+    params: readonly unknown[],
+  ): Promise<{ rows: Row[]; rowCount: number }> {
+    const scope = this.current.getStore();
+    if (scope === undefined) {
+      return poolQuery(this.dataSource, statement, params);
+    }
+    const result: QueryResult = await scope.runner.query(statement.text, params as unknown[], true);
+    return { rows: (result.records ?? []) as Row[], rowCount: result.affected ?? 0 };
   }
 }

@@ -1,8 +1,11 @@
 import { Injectable } from '@nestjs/common';
+import { statement } from '../database/statement';
 import { Transactions } from '../database/transactions';
 import { JwksService } from '../auth/jwks.service';
 import { ApiError } from '../common/api-error';
 import { ShutdownState } from './shutdown-state';
+
+const PING = statement<unknown, []>('SELECT 1');
 
 export interface Readiness {
   status: 'ready';
@@ -22,7 +25,7 @@ export class HealthService {
       throw ApiError.serviceUnavailable('Shutting down');
     }
     try {
-      await this.transactions.execute('SELECT 1');
+      await this.transactions.execute(PING, []);
     } catch (error) {
       throw ApiError.serviceUnavailable('The database does not answer', error);
     }

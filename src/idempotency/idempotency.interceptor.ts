@@ -69,8 +69,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
   /** Runs the handler under the key, or answers what the key already holds. */
   private async processOnce(userId: string, key: string, requestHash: Buffer, reply: FastifyReply, next: CallHandler): Promise<Outcome> {
     try {
-      return await this.transactions.run(async (manager): Promise<Outcome> => {
-        const claim = await this.keys.claim(userId, key, manager);
+      return await this.transactions.run(async (): Promise<Outcome> => {
+        const claim = await this.keys.claim(userId, key);
         if (claim.kind === 'in-flight') {
           throw inFlight();
         }
@@ -79,7 +79,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         }
         // Called here, inside the transaction's async context, so the handler's writes join it.
         const body: unknown = await lastValueFrom(next.handle(), { defaultValue: undefined });
-        if (!(await this.keys.store(userId, key, { requestHash, statusCode: reply.statusCode, body, headers: pick(reply) }, manager))) {
+        if (!(await this.keys.store(userId, key, { requestHash, statusCode: reply.statusCode, body, headers: pick(reply) }))) {
           throw new KeyTakenMeanwhile();
         }
         return { kind: 'processed', body };

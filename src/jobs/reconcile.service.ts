@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { AdvisoryLock } from '../database/advisory-locks';
+import { statement } from '../database/statement';
 import { Transactions } from '../database/transactions';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoListedUser } from '../cognito/cognito.types';
@@ -15,6 +15,12 @@ import { WithdrawalService } from '../users/withdrawal.service';
 export const RECONCILE_LOCK_KEY = AdvisoryLock.RECONCILE;
 /** Rows read per query in the withdrawal pass. */
 const UNSEEN_BATCH = 500;
+
+/** Session locks: held by the run's own connection until unlocked (or the session ends). */
+const TRY_LOCK = statement<{ locked: boolean }, [key: number]>('SELECT pg_try_advisory_lock($1) AS locked');
+const UNLOCK = statement<unknown, [key: number]>('SELECT pg_advisory_unlock($1)');
+/** The database's clock, the one that stamps user_mapping.created_at. */
+const DATABASE_NOW = statement<{ now: Date }, []>('SELECT now() AS now');
 
 export interface ReconcileSummary {
   /** False when another run held the lock: this one did nothing. */
@@ -95,28 +101,25 @@ export class ReconcileService {
       enabled: 0,
       durationMs: 0,
     };
-    // One connection holds the lock and the seen set for the whole run (both are per session).
+    // One connection holds the lock and the seen set for the whole run (both are per session):
+    // every statement of the run is that session's, but for the transactions it opens.
     try {
-      await this.transactions.onOwnConnection(async (session) => {
-        const [{ locked }]: Array<{ locked: boolean }> = await session.query('SELECT pg_try_advisory_lock($1) AS locked', [
-          RECONCILE_LOCK_KEY,
-        ]);
+      await this.transactions.onOwnConnection(async () => {
+        const [{ locked }] = await this.transactions.rows(TRY_LOCK, [RECONCILE_LOCK_KEY]);
         if (!locked) {
           return;
         }
         try {
           summary.ran = true;
-          // The database's clock, the one that stamps user_mapping.created_at.
-          const clock: Array<{ now: Date }> = await session.query('SELECT now() AS now');
-          const runStartedAt = clock[0].now;
-          await this.mirror.startSeenSet(session);
+          const [{ now: runStartedAt }] = await this.transactions.rows(DATABASE_NOW, []);
+          await this.mirror.startSeenSet();
           for await (const page of this.cognito.listUsers()) {
-            await this.reconcilePage(session, page, summary, options.dryRun);
+            await this.reconcilePage(page, summary, options.dryRun);
           }
           // Only after the whole pool was listed: a partial listing would make live users look gone.
-          await this.withdrawGone(session, runStartedAt, summary, options.dryRun);
+          await this.withdrawGone(runStartedAt, summary, options.dryRun);
         } finally {
-          await session.query('SELECT pg_advisory_unlock($1)', [RECONCILE_LOCK_KEY]);
+          await this.transactions.execute(UNLOCK, [RECONCILE_LOCK_KEY]);
         }
       });
     } finally {
@@ -125,15 +128,10 @@ export class ReconcileService {
     return summary;
   }
 
-  private async reconcilePage(
-    session: EntityManager,
-    page: CognitoListedUser[],
-    summary: ReconcileSummary,
-    dryRun: boolean,
-  ): Promise<void> {
+  private async reconcilePage(page: CognitoListedUser[], summary: ReconcileSummary, dryRun: boolean): Promise<void> {
     summary.cognitoUsers += page.length;
     const subs = page.map((user) => user.sub);
-    await this.mirror.addSeen(subs, session);
+    await this.mirror.addSeen(subs);
     const rows = new Map((await this.users.findBySubs(subs)).map((row) => [row.cognitoSub, row]));
     const missing: MirroredUser[] = [];
     const changed: MirroredUser[] = [];
@@ -185,12 +183,12 @@ export class ReconcileService {
       return true;
     }
     const from = action === 'user.disable' ? 'active' : 'disabled';
-    const change = await this.transactions.run(async (manager) => {
-      const row = await this.users.lockLive(userId, manager);
-      if (row === null || row.status !== from || (await this.pending.forUser(userId, manager)).length > 0) {
+    const change = await this.transactions.run(async () => {
+      const row = await this.users.lockLive(userId);
+      if (row === null || row.status !== from || (await this.pending.forUser(userId)).length > 0) {
         return null;
       }
-      return this.changes.begin({ userId, action, details: { source: 'cognito' }, actorId: null }, manager);
+      return this.changes.begin({ userId, action, details: { source: 'cognito' }, actorId: null });
     });
     if (change === null) {
       return false;
@@ -204,10 +202,10 @@ export class ReconcileService {
     return true;
   }
 
-  private async withdrawGone(session: EntityManager, runStartedAt: Date, summary: ReconcileSummary, dryRun: boolean): Promise<void> {
+  private async withdrawGone(runStartedAt: Date, summary: ReconcileSummary, dryRun: boolean): Promise<void> {
     let afterId: string | null = null;
     for (;;) {
-      const batch = await this.mirror.unseen(runStartedAt, afterId, UNSEEN_BATCH, session);
+      const batch = await this.mirror.unseen(runStartedAt, afterId, UNSEEN_BATCH);
       if (batch.length === 0) {
         return;
       }

@@ -1,25 +1,75 @@
 import { Injectable } from '@nestjs/common';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
+import { RowOf, statement } from '../database/statement';
 import { Transactions } from '../database/transactions';
-import type { UserStatus } from '../identity/entities/user-mapping.entity';
+import type { Comment } from './entities/comment.entity';
+import type { AuthorColumns } from './posts.repository';
 
-/** A live comment with its author, as every comment query returns it. */
-export interface CommentRow {
-  id: string;
-  post_id: string;
-  body: string;
-  created_at: Date;
-  updated_at: Date;
-  author_id: string;
-  author_nickname: string | null;
-  author_status: UserStatus;
-}
+/** A live comment with its author, as every comment query returns it (COMMENT_COLUMNS). */
+export type CommentRow = Pick<RowOf<Comment>, 'id' | 'post_id' | 'body' | 'created_at' | 'updated_at'> & AuthorColumns;
 
 export type CommentListRow = CommentRow & { cursor_ts: string };
 
 /** The select list over `c` (comments) and `u` (its author's user_mapping row). */
 const COMMENT_COLUMNS = `c.id, c.post_id, c.body, c.created_at, c.updated_at,
        u.id AS author_id, u.nickname AS author_nickname, u.status AS author_status`;
+
+/** A live post's page of comments; no row at all when the post is not live, one row of nulls when it has no comments. */
+const pageSql = (keyset: string): string => `SELECT page.*
+     FROM posts p
+     LEFT JOIN (
+       SELECT ${COMMENT_COLUMNS}, ${cursorTimestampSql('c.created_at')} AS cursor_ts
+         FROM comments c
+         JOIN user_mapping u ON u.id = c.author_id
+        WHERE c.post_id = $1 AND c.deleted_at IS NULL ${keyset}
+        ORDER BY c.created_at, c.id
+        LIMIT $2
+     ) page ON true
+    WHERE p.id = $1 AND p.deleted_at IS NULL
+    ORDER BY page.created_at, page.id`;
+type PageRow = CommentListRow | { id: null };
+const FIRST_PAGE = statement<PageRow, [postId: string, take: number]>(pageSql(''));
+const PAGE_AFTER = statement<PageRow, [postId: string, take: number, afterCreatedAt: string, afterId: string]>(
+  pageSql('AND (c.created_at, c.id) > ($3::timestamptz, $4::uuid)'),
+);
+const INSERT = statement<CommentRow, [postId: string, authorId: string, body: string]>(
+  `WITH post AS (
+     UPDATE posts SET comment_count = comment_count + 1
+      WHERE id = $1 AND deleted_at IS NULL
+      RETURNING id
+   ), c AS (
+     INSERT INTO comments (post_id, author_id, body) SELECT id, $2, $3 FROM post RETURNING *
+   )
+   SELECT ${COMMENT_COLUMNS} FROM c JOIN user_mapping u ON u.id = c.author_id`,
+);
+const UPDATE_OWN = statement<CommentRow, [postId: string, commentId: string, authorId: string, body: string]>(
+  `WITH c AS (
+     UPDATE comments c SET body = $4, updated_at = clock_timestamp()
+       FROM posts p
+      WHERE c.id = $2 AND c.post_id = $1 AND c.author_id = $3 AND c.deleted_at IS NULL
+        AND p.id = c.post_id AND p.deleted_at IS NULL
+      RETURNING c.*
+   )
+   SELECT ${COMMENT_COLUMNS} FROM c JOIN user_mapping u ON u.id = c.author_id`,
+);
+const SOFT_DELETE = statement<never, [postId: string, commentId: string, callerId: string, anyAuthor: boolean]>(
+  `WITH c AS (
+     UPDATE comments c SET deleted_at = clock_timestamp()
+       FROM posts p
+      WHERE c.id = $2 AND c.post_id = $1 AND c.deleted_at IS NULL
+        AND p.id = c.post_id AND p.deleted_at IS NULL
+        AND ($4 OR c.author_id = $3)
+      RETURNING c.post_id
+   )
+   UPDATE posts SET comment_count = comment_count - 1
+    WHERE id IN (SELECT post_id FROM c)`,
+);
+const LIVE_AUTHOR = statement<Pick<RowOf<Comment>, 'author_id'>, [postId: string, commentId: string]>(
+  `SELECT c.author_id
+     FROM comments c
+     JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL
+    WHERE c.id = $2 AND c.post_id = $1 AND c.deleted_at IS NULL`,
+);
 
 /**
  * The queries over `comments`. A comment is live when it and its post are not deleted: the post's
@@ -35,27 +85,10 @@ export class CommentsRepository {
    * deleted. One statement answers both: the post row is left-joined to its page of comments.
    */
   async listForPost(postId: string, page: KeysetWindow): Promise<CommentListRow[] | null> {
-    const params: unknown[] = [postId, page.take];
-    let keyset = '';
-    if (page.after !== null) {
-      params.push(page.after.createdAt, page.after.id);
-      keyset = 'AND (c.created_at, c.id) > ($3::timestamptz, $4::uuid)';
-    }
-    const rows = await this.transactions.query<CommentListRow | { id: null }>(
-      `SELECT page.*
-         FROM posts p
-         LEFT JOIN (
-           SELECT ${COMMENT_COLUMNS}, ${cursorTimestampSql('c.created_at')} AS cursor_ts
-             FROM comments c
-             JOIN user_mapping u ON u.id = c.author_id
-            WHERE c.post_id = $1 AND c.deleted_at IS NULL ${keyset}
-            ORDER BY c.created_at, c.id
-            LIMIT $2
-         ) page ON true
-        WHERE p.id = $1 AND p.deleted_at IS NULL
-        ORDER BY page.created_at, page.id`,
-      params,
-    );
+    const rows =
+      page.after === null
+        ? await this.transactions.rows(FIRST_PAGE, [postId, page.take])
+        : await this.transactions.rows(PAGE_AFTER, [postId, page.take, page.after.createdAt, page.after.id]);
     if (rows.length === 0) {
       return null;
     }
@@ -69,34 +102,14 @@ export class CommentsRepository {
    * with the comment).
    */
   async insert(postId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const rows = await this.transactions.query<CommentRow>(
-      `WITH post AS (
-         UPDATE posts SET comment_count = comment_count + 1
-          WHERE id = $1 AND deleted_at IS NULL
-          RETURNING id
-       ), c AS (
-         INSERT INTO comments (post_id, author_id, body) SELECT id, $2, $3 FROM post RETURNING *
-       )
-       SELECT ${COMMENT_COLUMNS} FROM c JOIN user_mapping u ON u.id = c.author_id`,
-      [postId, authorId, body],
-    );
-    return rows[0] ?? null;
+    const [row] = await this.transactions.rows(INSERT, [postId, authorId, body]);
+    return row ?? null;
   }
 
   /** Edits the caller's own live comment of a live post; null when there is none. */
   async updateOwn(postId: string, commentId: string, authorId: string, body: string): Promise<CommentRow | null> {
-    const { rows }: { rows: CommentRow[] } = await this.transactions.execute(
-      `WITH c AS (
-         UPDATE comments c SET body = $4, updated_at = clock_timestamp()
-           FROM posts p
-          WHERE c.id = $2 AND c.post_id = $1 AND c.author_id = $3 AND c.deleted_at IS NULL
-            AND p.id = c.post_id AND p.deleted_at IS NULL
-          RETURNING c.*
-       )
-       SELECT ${COMMENT_COLUMNS} FROM c JOIN user_mapping u ON u.id = c.author_id`,
-      [postId, commentId, authorId, body],
-    );
-    return rows[0] ?? null;
+    const [row] = await this.transactions.rows(UPDATE_OWN, [postId, commentId, authorId, body]);
+    return row ?? null;
   }
 
   /**
@@ -105,32 +118,12 @@ export class CommentsRepository {
    * match nothing, so the counter is decremented once.
    */
   async softDelete(postId: string, commentId: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
-    // TypeORM answers an UPDATE with [rows, affected].
-    const { rowCount: affected } = await this.transactions.execute(
-      `WITH c AS (
-         UPDATE comments c SET deleted_at = clock_timestamp()
-           FROM posts p
-          WHERE c.id = $2 AND c.post_id = $1 AND c.deleted_at IS NULL
-            AND p.id = c.post_id AND p.deleted_at IS NULL
-            AND ($4 OR c.author_id = $3)
-          RETURNING c.post_id
-       )
-       UPDATE posts SET comment_count = comment_count - 1
-        WHERE id IN (SELECT post_id FROM c)`,
-      [postId, commentId, callerId, anyAuthor],
-    );
-    return affected > 0;
+    return (await this.transactions.execute(SOFT_DELETE, [postId, commentId, callerId, anyAuthor])).rowCount > 0;
   }
 
   /** After a write matched nothing: whose live comment this is (403), or null when there is none (404). */
   async liveAuthorOf(postId: string, commentId: string): Promise<string | null> {
-    const { rows }: { rows: Array<{ author_id: string }> } = await this.transactions.execute(
-      `SELECT c.author_id
-         FROM comments c
-         JOIN posts p ON p.id = c.post_id AND p.deleted_at IS NULL
-        WHERE c.id = $2 AND c.post_id = $1 AND c.deleted_at IS NULL`,
-      [postId, commentId],
-    );
-    return rows[0]?.author_id ?? null;
+    const [row] = await this.transactions.rows(LIVE_AUTHOR, [postId, commentId]);
+    return row?.author_id ?? null;
   }
 }

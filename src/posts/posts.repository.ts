@@ -1,23 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
 import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
+import { dynamic, RowOf, statement } from '../database/statement';
 import { Transactions } from '../database/transactions';
-import type { UserStatus } from '../identity/entities/user-mapping.entity';
+import type { UserMappingRow } from '../identity/entities/user-mapping.entity';
 import { IDEMPOTENCY_KEY_TTL, StoredRow } from '../idempotency/idempotency.repository';
 import type { PendingKey } from '../idempotency/pending-key';
+import type { Post } from './entities/post.entity';
 
-/** A live post with its author, as every post query returns it. */
-export interface PostRow {
-  id: string;
-  title: string;
-  body: string;
-  comment_count: number;
-  created_at: Date;
-  updated_at: Date;
-  author_id: string;
-  author_nickname: string | null;
-  author_status: UserStatus;
+/** The author columns every post and comment query joins from `user_mapping` (`u`). */
+export interface AuthorColumns {
+  author_id: UserMappingRow['id'];
+  author_nickname: UserMappingRow['nickname'];
+  author_status: UserMappingRow['status'];
 }
+
+/** A live post with its author, as every post query returns it (POST_COLUMNS). */
+export type PostRow = Pick<RowOf<Post>, 'id' | 'title' | 'body' | 'comment_count' | 'created_at' | 'updated_at'> & AuthorColumns;
 
 export type PostListRow = PostRow & { cursor_ts: string };
 
@@ -38,6 +36,65 @@ const isoSql = (column: string): string => `to_char(${column} AT TIME ZONE 'UTC'
 /** The select list over `p` (posts) and `u` (its author's user_mapping row). */
 const POST_COLUMNS = `p.id, p.title, p.body, p.comment_count, p.created_at, p.updated_at,
        u.id AS author_id, u.nickname AS author_nickname, u.status AS author_status`;
+
+/** Its WHERE holds only the filters given (an author, a keyset position): built per call. */
+const POSTS_PAGE = dynamic<PostListRow>();
+const LIVE = statement<PostRow, [id: string]>(
+  `SELECT ${POST_COLUMNS}
+     FROM posts p
+     JOIN user_mapping u ON u.id = p.author_id
+    WHERE p.id = $1 AND p.deleted_at IS NULL`,
+);
+const INSERT = statement<PostRow, [authorId: string, title: string, body: string]>(
+  `WITH p AS (
+     INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
+   )
+   SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
+);
+const INSERT_KEYED = statement<KeyedInsertRow, [userId: string, key: string, requestHash: Buffer, title: string, body: string]>(
+  `WITH claim AS MATERIALIZED (
+     SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked
+   ), held AS MATERIALIZED (
+     SELECT k.request_hash, k.status_code, k.response_body, k.response_headers,
+            k.created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}' AS live
+       FROM claim JOIN idempotency_keys k ON claim.locked AND k.user_id = $1::uuid AND k.key = $2::text
+   ), p AS (
+     INSERT INTO posts (author_id, title, body)
+     SELECT $1::uuid, $4::text, $5::text FROM claim WHERE claim.locked AND NOT EXISTS (SELECT 1 FROM held)
+     RETURNING *
+   ), answer AS MATERIALIZED (
+     SELECT json_build_object(
+              'id', p.id, 'title', p.title, 'body', p.body,
+              'author', json_build_object('id', u.id, 'nickname', u.nickname, 'status', u.status),
+              'commentCount', p.comment_count, 'attachments', '[]'::json,
+              'createdAt', ${isoSql('p.created_at')}, 'updatedAt', ${isoSql('p.updated_at')}) AS body,
+            jsonb_build_object('location', '/v1/posts/' || p.id) AS headers
+       FROM p JOIN user_mapping u ON u.id = p.author_id
+   ), stored AS (
+     INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body, response_headers)
+     SELECT $1::uuid, $2::text, $3::bytea, 201, answer.body, answer.headers FROM answer
+   )
+   SELECT claim.locked, held.live, held.request_hash, held.status_code, held.response_body, held.response_headers,
+          answer.body AS created
+     FROM claim LEFT JOIN held ON true LEFT JOIN answer ON true`,
+  { name: KEYED_INSERT_STATEMENT },
+);
+const UPDATE_OWN = statement<PostRow, [id: string, authorId: string, title: string | null, body: string | null]>(
+  `WITH p AS (
+     UPDATE posts
+        SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = clock_timestamp()
+      WHERE id = $1 AND author_id = $2 AND deleted_at IS NULL
+      RETURNING *
+   )
+   SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
+);
+const SOFT_DELETE = statement<never, [id: string, callerId: string, anyAuthor: boolean]>(
+  `UPDATE posts SET deleted_at = clock_timestamp()
+    WHERE id = $1 AND deleted_at IS NULL AND ($3 OR author_id = $2)`,
+);
+const LIVE_AUTHOR = statement<Pick<RowOf<Post>, 'author_id'>, [id: string]>(
+  `SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL`,
+);
 
 /**
  * The queries over `posts` (queries live next to the entity they read). Each read
@@ -60,38 +117,24 @@ export class PostsRepository {
       where.push(`(p.created_at, p.id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
     }
     params.push(page.take);
-    return this.transactions.query<PostListRow>(
-      `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts
+    const sql = `SELECT ${POST_COLUMNS}, ${cursorTimestampSql('p.created_at')} AS cursor_ts
          FROM posts p
          JOIN user_mapping u ON u.id = p.author_id
         WHERE ${where.join(' AND ')}
         ORDER BY p.created_at DESC, p.id DESC
-        LIMIT $${params.length}`,
-      params,
-    );
+        LIMIT $${params.length}`;
+    return this.transactions.rows(POSTS_PAGE(sql), params);
   }
 
   async findLive(id: string): Promise<PostRow | null> {
-    const rows = await this.transactions.query<PostRow>(
-      `SELECT ${POST_COLUMNS}
-         FROM posts p
-         JOIN user_mapping u ON u.id = p.author_id
-        WHERE p.id = $1 AND p.deleted_at IS NULL`,
-      [id],
-    );
-    return rows[0] ?? null;
+    const [row] = await this.transactions.rows(LIVE, [id]);
+    return row ?? null;
   }
 
   /** In the request's transaction when there is one (an idempotency key commits with the post). */
   async insert(authorId: string, title: string, body: string): Promise<PostRow> {
-    const rows = await this.transactions.query<PostRow>(
-      `WITH p AS (
-         INSERT INTO posts (author_id, title, body) VALUES ($1, $2, $3) RETURNING *
-       )
-       SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
-      [authorId, title, body],
-    );
-    return rows[0];
+    const [row] = await this.transactions.rows(INSERT, [authorId, title, body]);
+    return row;
   }
 
   /**
@@ -102,73 +145,27 @@ export class PostsRepository {
    * key answered meanwhile by another request fails it on the key's primary key (23505).
    */
   async insertOnce(pending: PendingKey, title: string, body: string): Promise<KeyedInsertRow> {
-    const rows = await this.transactions.query<KeyedInsertRow>(
-      `WITH claim AS MATERIALIZED (
-         SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked
-       ), held AS MATERIALIZED (
-         SELECT k.request_hash, k.status_code, k.response_body, k.response_headers,
-                k.created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}' AS live
-           FROM claim JOIN idempotency_keys k ON claim.locked AND k.user_id = $1::uuid AND k.key = $2::text
-       ), p AS (
-         INSERT INTO posts (author_id, title, body)
-         SELECT $1::uuid, $4::text, $5::text FROM claim WHERE claim.locked AND NOT EXISTS (SELECT 1 FROM held)
-         RETURNING *
-       ), answer AS MATERIALIZED (
-         SELECT json_build_object(
-                  'id', p.id, 'title', p.title, 'body', p.body,
-                  'author', json_build_object('id', u.id, 'nickname', u.nickname, 'status', u.status),
-                  'commentCount', p.comment_count, 'attachments', '[]'::json,
-                  'createdAt', ${isoSql('p.created_at')}, 'updatedAt', ${isoSql('p.updated_at')}) AS body,
-                jsonb_build_object('location', '/v1/posts/' || p.id) AS headers
-           FROM p JOIN user_mapping u ON u.id = p.author_id
-       ), stored AS (
-         INSERT INTO idempotency_keys (user_id, key, request_hash, status_code, response_body, response_headers)
-         SELECT $1::uuid, $2::text, $3::bytea, 201, answer.body, answer.headers FROM answer
-       )
-       SELECT claim.locked, held.live, held.request_hash, held.status_code, held.response_body, held.response_headers,
-              answer.body AS created
-         FROM claim LEFT JOIN held ON true LEFT JOIN answer ON true`,
-      [pending.userId, pending.key, pending.requestHash, title, body],
-      KEYED_INSERT_STATEMENT,
-    );
-    return rows[0];
+    const [row] = await this.transactions.rows(INSERT_KEYED, [pending.userId, pending.key, pending.requestHash, title, body]);
+    return row;
   }
 
   /** Updates the caller's own live post; null when there is none (missing, deleted or not theirs). */
   async updateOwn(id: string, authorId: string, fields: { title?: string; body?: string }): Promise<PostRow | null> {
-    const { rows }: { rows: PostRow[] } = await this.transactions.execute(
-      `WITH p AS (
-         UPDATE posts
-            SET title = COALESCE($3, title), body = COALESCE($4, body), updated_at = clock_timestamp()
-          WHERE id = $1 AND author_id = $2 AND deleted_at IS NULL
-          RETURNING *
-       )
-       SELECT ${POST_COLUMNS} FROM p JOIN user_mapping u ON u.id = p.author_id`,
-      [id, authorId, fields.title ?? null, fields.body ?? null],
-    );
-    return rows[0] ?? null;
+    const [row] = await this.transactions.rows(UPDATE_OWN, [id, authorId, fields.title ?? null, fields.body ?? null]);
+    return row ?? null;
   }
 
   /**
    * Soft-deletes a live post if the caller wrote it, or of anyone's when `anyAuthor` (moderation).
    * Its comments are left as they are: every comment read joins the live post.
    */
-  async softDelete(id: string, callerId: string, anyAuthor: boolean, manager: EntityManager = this.transactions.manager): Promise<boolean> {
-    // TypeORM answers an UPDATE with [rows, affected].
-    const [, affected]: [unknown[], number] = await manager.query(
-      `UPDATE posts SET deleted_at = clock_timestamp()
-        WHERE id = $1 AND deleted_at IS NULL AND ($3 OR author_id = $2)`,
-      [id, callerId, anyAuthor],
-    );
-    return affected > 0;
+  async softDelete(id: string, callerId: string, anyAuthor: boolean): Promise<boolean> {
+    return (await this.transactions.execute(SOFT_DELETE, [id, callerId, anyAuthor])).rowCount > 0;
   }
 
   /** After a write matched nothing: whose live post this is (403), or null when there is none (404). */
   async liveAuthorOf(id: string): Promise<string | null> {
-    const { rows }: { rows: Array<{ author_id: string }> } = await this.transactions.execute(
-      `SELECT author_id FROM posts WHERE id = $1 AND deleted_at IS NULL`,
-      [id],
-    );
-    return rows[0]?.author_id ?? null;
+    const [row] = await this.transactions.rows(LIVE_AUTHOR, [id]);
+    return row?.author_id ?? null;
   }
 }

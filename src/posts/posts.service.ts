@@ -56,9 +56,9 @@ export class PostsService {
       }
       return PostResponse.from(await this.posts.insert(caller.id, dto.title, dto.body), []);
     }
-    return this.transactions.run(async (manager) => {
+    return this.transactions.run(async () => {
       const row = await this.posts.insert(caller.id, dto.title, dto.body);
-      return PostResponse.from(row, await this.uploads.attach(row.id, caller.id, checked, manager));
+      return PostResponse.from(row, await this.uploads.attach(row.id, caller.id, checked));
     });
   }
 
@@ -105,11 +105,11 @@ export class PostsService {
 
   /** The post and its images go together: the sweep deletes the objects once this commits. */
   async remove(caller: AuthUser, id: string): Promise<void> {
-    const deleted = await this.transactions.run(async (manager) => {
-      if (!(await this.posts.softDelete(id, caller.id, canModerate(caller), manager))) {
+    const deleted = await this.transactions.run(async () => {
+      if (!(await this.posts.softDelete(id, caller.id, canModerate(caller)))) {
         return false;
       }
-      await this.uploads.orphanPost(id, manager);
+      await this.uploads.orphanPost(id);
       return true;
     });
     if (!deleted) {

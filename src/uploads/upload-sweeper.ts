@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { EntityManager } from 'typeorm';
 import { ObjectStorage } from './object-storage';
 import { OBJECT_STORAGE } from './uploads.service';
 import { UploadsRepository } from './uploads.repository';
@@ -54,29 +53,26 @@ export class UploadSweeper extends PeriodicTask {
     if (storage === null) {
       return result;
     }
-    await this.inBatches(result, async (manager) => {
-      const due = await this.uploads.lockDue(SWEEP_BATCH, manager);
+    await this.inBatches(result, async () => {
+      const due = await this.uploads.lockDue(SWEEP_BATCH);
       const keys = due.flatMap((row) => (row.attachment_key === row.object_key ? [row.object_key] : [row.object_key, row.attachment_key]));
       const refused = await storage.deleteMany(keys);
       const done = due.filter((row) => !refused.has(row.object_key) && !refused.has(row.attachment_key)).map((row) => row.id);
-      await this.uploads.deleteRows(done, manager);
+      await this.uploads.deleteRows(done);
       return { took: due.length, done: done.length, refused: refused.size };
     });
-    await this.inBatches(result, async (manager) => {
-      const due = await this.uploads.lockUploadKeysDue(SWEEP_BATCH, manager);
+    await this.inBatches(result, async () => {
+      const due = await this.uploads.lockUploadKeysDue(SWEEP_BATCH);
       const refused = await storage.deleteMany(due.map((row) => row.object_key));
       const done = due.filter((row) => !refused.has(row.object_key)).map((row) => row.id);
-      await this.uploads.markUploadKeysDeleted(done, manager);
+      await this.uploads.markUploadKeysDeleted(done);
       return { took: due.length, done: done.length, refused: refused.size };
     });
     return result;
   }
 
   /** Runs `batch` in a transaction of its own until a short batch, a refusal, or the bound. */
-  private async inBatches(
-    result: SweepResult,
-    batch: (manager: EntityManager) => Promise<{ took: number; done: number; refused: number }>,
-  ): Promise<void> {
+  private async inBatches(result: SweepResult, batch: () => Promise<{ took: number; done: number; refused: number }>): Promise<void> {
     for (let i = 0; i < SWEEP_MAX_BATCHES; i += 1) {
       const { took, done, refused } = await this.transactions.run(batch);
       result.deleted += done;

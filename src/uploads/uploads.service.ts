@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
 import { AuthUser } from '../identity/auth-user';
 import { ApiError, FieldError } from '../common/api-error';
 import { AppConfig } from '../config/app-config';
@@ -85,13 +84,13 @@ export class UploadsService {
    * a 400 on `attachmentIds` naming each bad id; S3 down is a 503. A copy left by a rollback or a
    * crash stays under the row's attachment key, which the sweep deletes with the row.
    */
-  async attach(postId: string, callerId: string, checked: CheckedUploads, manager?: EntityManager): Promise<AttachmentResponse[]> {
+  async attach(postId: string, callerId: string, checked: CheckedUploads): Promise<AttachmentResponse[]> {
     if (checked.rows.length === 0) {
       return [];
     }
     const storage = this.enabledStorage();
     const ids = checked.rows.map((row) => row.id);
-    if ((await this.uploads.attach(postId, callerId, ids, manager)) !== ids.length) {
+    if ((await this.uploads.attach(postId, callerId, ids)) !== ids.length) {
       // Taken since the check (another post at the same moment): nothing of this post is kept.
       throw ApiError.validation('Some attachments cannot be attached', [
         { field: FIELD, message: 'an upload was attached to another post meanwhile' },
@@ -124,8 +123,8 @@ export class UploadsService {
   }
 
   /** A deleted post's objects go to the sweep (in the transaction that deletes the post). */
-  orphanPost(postId: string, manager?: EntityManager): Promise<void> {
-    return this.uploads.orphanPost(postId, manager);
+  orphanPost(postId: string): Promise<void> {
+    return this.uploads.orphanPost(postId);
   }
 
   private async sign(rows: AttachmentRow[]): Promise<AttachmentResponse[]> {

@@ -1,13 +1,13 @@
 import { Injectable, Logger, Optional } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EntityManager } from 'typeorm';
 import { ADMIN_GROUP } from '../identity/auth-user';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoProfile } from '../cognito/cognito.types';
 import { ApiError } from '../common/api-error';
 import { AccountChangeAudit, ChangeRecord } from './account-change';
 import { AdvisoryLock } from '../database/advisory-locks';
+import { statement } from '../database/statement';
 import { PendingChange, PendingChangesRepository } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitation } from './invitation';
@@ -16,6 +16,10 @@ import { ensureInvitee, Invitation, invitationOf, inviteInCognito, sameInvitatio
 const ADMIN_MEMBERSHIP_LOCK = AdvisoryLock.ADMIN_MEMBERSHIP;
 /** Serializes group deletion against additions to the same group. */
 const GROUP_LOCK_NAMESPACE = AdvisoryLock.GROUP_NAMESPACE;
+
+/** Held until the transaction ends. */
+const LOCK_ADMIN_MEMBERSHIP = statement<unknown, [key: number]>('SELECT pg_advisory_xact_lock($1)');
+const LOCK_GROUP = statement<unknown, [namespace: number, group: string]>('SELECT pg_advisory_xact_lock($1, hashtext($2))');
 
 export const CHANGE_SWEEP_INTERVAL_MS = 30_000;
 const SWEEP_MAX_PER_RUN = 200;
@@ -48,18 +52,18 @@ export class AccountChangesService {
   ) {}
 
   /** Step 1, in the transaction that checked the change is allowed. */
-  async begin(change: ChangeRecord, manager: EntityManager = this.transactions.manager): Promise<PendingChange> {
-    const pending = await this.pending.insert(change, manager);
+  async begin(change: ChangeRecord): Promise<PendingChange> {
+    const pending = await this.pending.insert(change);
     // Enabling grants nothing a token could carry: only the status follows, at the end.
     if (change.userId !== null && change.action !== 'user.enable') {
-      await this.revoke([change.userId], manager);
+      await this.revoke([change.userId]);
     }
     return pending;
   }
 
   /** Step 1 in a transaction of its own, for a change that needs no other check. */
   start(change: ChangeRecord): Promise<PendingChange> {
-    return this.transactions.run((manager) => this.begin(change, manager));
+    return this.transactions.run(() => this.begin(change));
   }
 
   /**
@@ -83,21 +87,21 @@ export class AccountChangesService {
       }
       throw error;
     }
-    const [cutOff, target] = await this.transactions.run(async (manager) => {
+    const [cutOff, target] = await this.transactions.run(async () => {
       // An invitation names its target once the invitee's row exists, whoever finishes it.
-      const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, invitee, manager) };
-      const stillPending = await this.pending.delete(change.id, manager);
+      const done = invitee === null ? change : { ...change, userId: await ensureInvitee(this.users, invitee) };
+      const stillPending = await this.pending.delete(change.id);
       const targets = done.userId === null ? members : [done.userId];
       // Enabling and inviting grant nothing an existing token could carry.
-      const revoked = change.action === 'user.enable' || change.action === 'user.invite' ? null : await this.revoke(targets, manager);
+      const revoked = change.action === 'user.enable' || change.action === 'user.invite' ? null : await this.revoke(targets);
       if (!stillPending) {
         // Another instance finished it first (and audited it); our cut-off above is harmless.
         return [revoked, done.userId] as const;
       }
       if (change.action === 'user.disable') {
-        await this.users.setStatus(change.userId, 'active', 'disabled', manager);
+        await this.users.setStatus(change.userId, 'active', 'disabled');
       } else if (change.action === 'user.enable') {
-        await this.users.setStatus(change.userId, 'disabled', 'active', manager);
+        await this.users.setStatus(change.userId, 'disabled', 'active');
       }
       await this.audit?.changeCompleted(done, members.length);
       return [revoked, done.userId] as const;
@@ -142,24 +146,24 @@ export class AccountChangesService {
   }
 
   /** Cuts the users' tokens off (see UserMappingRepository.cutOffTokens). */
-  revoke(userIds: string[], manager: EntityManager = this.transactions.manager): Promise<{ waitMs: number } | null> {
-    return this.users.cutOffTokens(userIds, manager);
+  revoke(userIds: string[]): Promise<{ waitMs: number } | null> {
+    return this.users.cutOffTokens(userIds);
   }
 
   /**
    * Takes the group's lock for this transaction and refuses a change to a group whose deletion is
    * in flight (409), so no member can join between the deletion's member list and its end.
    */
-  async lockGroup(group: string, manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [GROUP_LOCK_NAMESPACE, group]);
-    if (await this.pending.pendingFor('group.delete', group, manager)) {
+  async lockGroup(group: string): Promise<void> {
+    await this.transactions.execute(LOCK_GROUP, [GROUP_LOCK_NAMESPACE, group]);
+    if (await this.pending.pendingFor('group.delete', group)) {
       throw ApiError.conflict(`The group ${group} is being deleted`);
     }
   }
 
   /** Whether a change that adds members to the group is in flight (a deletion must wait for it). */
-  additionsPending(group: string, manager: EntityManager = this.transactions.manager): Promise<boolean> {
-    return this.pending.pendingFor('group.add_user', group, manager);
+  additionsPending(group: string): Promise<boolean> {
+    return this.pending.pendingFor('group.add_user', group);
   }
 
   /**
@@ -168,14 +172,14 @@ export class AccountChangesService {
    * active, and not on the way out (withdrawal, disable or removal from admin in flight). Holds
    * the admin lock for the caller's transaction, which must record its own intent before it commits.
    */
-  async assertNotLastAdmin(cognitoSub: string, manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_MEMBERSHIP_LOCK]);
+  async assertNotLastAdmin(cognitoSub: string): Promise<void> {
+    await this.transactions.execute(LOCK_ADMIN_MEMBERSHIP, [ADMIN_MEMBERSHIP_LOCK]);
     const admins = await this.cognito.listUsersInGroup(ADMIN_GROUP);
     if (!admins.some((u) => u.sub === cognitoSub)) {
       return;
     }
     const others = admins.filter((u) => u.sub !== cognitoSub && u.enabled && u.status !== 'FORCE_CHANGE_PASSWORD').map((u) => u.sub);
-    if ((await this.users.countStaying(others, ADMIN_GROUP, manager)) === 0) {
+    if ((await this.users.countStaying(others, ADMIN_GROUP)) === 0) {
       throw ApiError.conflict('This is the last admin: promote another admin first');
     }
   }
@@ -250,10 +254,10 @@ export class AccountChangesService {
     let members = Array.isArray(change.details.members) ? change.details.members : null;
     if (members === null) {
       const subs = (await this.cognito.listUsersInGroup(group)).map((u) => u.sub);
-      members = await this.transactions.run(async (manager) => {
-        const found = (await this.users.findBySubs(subs, manager)).map((user) => user.id);
-        await this.pending.storeMembers(change.id, found, manager);
-        await this.revoke(found, manager);
+      members = await this.transactions.run(async () => {
+        const found = (await this.users.findBySubs(subs)).map((user) => user.id);
+        await this.pending.storeMembers(change.id, found);
+        await this.revoke(found);
         return found;
       });
     }

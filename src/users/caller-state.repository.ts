@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Transactions } from '../database/transactions';
-import { toUserMapping, UserMapping, UserMappingRow } from '../identity/entities/user-mapping.entity';
+import { statement } from '../database/statement';
+import { toUserMapping, UserMapping, UserMappingRow, userMappingColumns } from '../identity/entities/user-mapping.entity';
 import { LAST_SEEN_RESOLUTION_SQL, SessionColumns } from './sessions.repository';
 
 /** What the guard needs to decide about a caller, in one round trip: the row, its revocations, the session. */
@@ -14,31 +15,16 @@ export interface CallerState {
   session: { id: string; ended: boolean; seenLongAgo: boolean } | null;
 }
 
-/**
- * Every column of the row, by name: a prepared statement's result may not change shape while the
- * service runs ("cached plan must not change result type"), so a migration that adds a column
- * during a rolling deploy must not change what this statement returns. A field added to
- * UserMappingRow fails the build here until it is listed.
- */
-const USER_COLUMNS: Record<keyof UserMappingRow, true> = {
-  id: true,
-  cognito_sub: true,
-  cognito_username: true,
-  email: true,
-  phone_number: true,
-  nickname: true,
-  status: true,
-  tokens_valid_after: true,
-  withdrawal_requested_at: true,
-  withdrawn_at: true,
-  created_at: true,
-  updated_at: true,
-};
+type CallerStateRow = UserMappingRow & { jti_revoked: boolean; change_pending: boolean } & SessionColumns;
 
-/** One statement, prepared once per connection: its joins cost more to plan than to run. */
-const CALLER_STATE_SQL = `SELECT ${Object.keys(USER_COLUMNS)
-  .map((column) => `u.${column}`)
-  .join(', ')},
+/**
+ * One statement, prepared once per connection: its joins cost more to plan than to run. Its
+ * columns are listed by name (userMappingColumns): a prepared statement's result may not change
+ * shape while the service runs ("cached plan must not change result type"), so a migration that
+ * adds a column during a rolling deploy must not change what this statement returns.
+ */
+const CALLER_STATE = statement<CallerStateRow, [sub: string, jti: string | null, sessionKey: string | null, authTime: number | null]>(
+  `SELECT ${userMappingColumns('u')},
         ($2::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM revoked_tokens r WHERE r.jti = $2)) AS jti_revoked,
         EXISTS (SELECT 1 FROM pending_changes p WHERE p.user_id = u.id
                    AND NOT (p.action = 'user.sign_out' AND COALESCE(to_timestamp($4::float8) >= u.tokens_valid_after, false))) AS change_pending,
@@ -47,7 +33,9 @@ const CALLER_STATE_SQL = `SELECT ${Object.keys(USER_COLUMNS)
    FROM user_mapping u
    LEFT JOIN session_key k ON k.key = $3
    LEFT JOIN session s ON s.id = k.session_id AND s.user_id = u.id
-  WHERE u.cognito_sub = $1`;
+  WHERE u.cognito_sub = $1`,
+  { name: 'caller_state' },
+);
 
 /**
  * The guard's read on every authenticated request, one statement: the caller's `user_mapping` row,
@@ -61,11 +49,7 @@ export class CallerStateRepository {
 
   async callerState(sub: string, jti: string | null, sessionKey: string | null, authTime: number | null): Promise<CallerState | null> {
     // On every authenticated request: straight on the pool, no QueryRunner, one prepared statement.
-    const rows = await this.transactions.query<UserMappingRow & { jti_revoked: boolean; change_pending: boolean } & SessionColumns>(
-      CALLER_STATE_SQL,
-      [sub, jti, sessionKey, authTime],
-      'caller_state',
-    );
+    const rows = await this.transactions.rows(CALLER_STATE, [sub, jti, sessionKey, authTime]);
     const row = rows[0];
     return row === undefined
       ? null

@@ -1,7 +1,6 @@
 import { ApiError } from '../common/api-error';
 import { CognitoAdminService } from '../cognito/cognito-admin.service';
 import { CognitoProfile } from '../cognito/cognito.types';
-import { EntityManager } from 'typeorm';
 import { PendingChange } from './pending-changes.repository';
 import { UserMappingRepository } from './user-mapping.repository';
 
@@ -79,7 +78,7 @@ export async function inviteInCognito(cognito: CognitoAdminService, change: Pend
 }
 
 /** The invitee's row (made unless it exists, as at a first login), in the transaction that finishes the invitation. */
-export async function ensureInvitee(users: UserMappingRepository, invitee: CognitoProfile, manager: EntityManager): Promise<string> {
+export async function ensureInvitee(users: UserMappingRepository, invitee: CognitoProfile): Promise<string> {
   const fields = { email: invitee.email, phoneNumber: invitee.phoneNumber, nickname: invitee.nickname };
-  return (await users.ensure(invitee.sub, invitee.username, fields, manager)).user.id;
+  return (await users.ensure(invitee.sub, invitee.username, fields)).user.id;
 }

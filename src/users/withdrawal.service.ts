@@ -33,10 +33,10 @@ export class WithdrawalService {
    * cannot leave (409), checked under the same lock as the admin routes.
    */
   async withdraw(userId: string): Promise<void> {
-    await this.transactions.run(async (manager) => {
+    await this.transactions.run(async () => {
       const cognitoSub = await this.withdrawals.lockUntouched(userId);
       if (cognitoSub !== null) {
-        await this.changes.assertNotLastAdmin(cognitoSub, manager);
+        await this.changes.assertNotLastAdmin(cognitoSub);
         await this.recordIntent(userId);
       }
     });

@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { RowOf } from '../../database/statement';
 
 export const USER_STATUSES = ['active', 'disabled', 'withdrawn'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
@@ -49,20 +50,34 @@ export class UserMapping {
   updatedAt: Date;
 }
 
-/** A `user_mapping` row as a raw query returns it. */
-export interface UserMappingRow {
-  id: string;
-  cognito_sub: string;
-  cognito_username: string;
-  email: string | null;
-  phone_number: string | null;
-  nickname: string | null;
-  status: UserStatus;
-  tokens_valid_after: Date | null;
-  withdrawal_requested_at: Date | null;
-  withdrawn_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+/** A `user_mapping` row as a raw query returns it, selected with `userMappingColumns()`. */
+export type UserMappingRow = RowOf<UserMapping>;
+
+/**
+ * Every column of UserMappingRow, by name: a read selects these, not `*` (the table has columns
+ * only the withdrawal's statements read), so what it returns is exactly UserMappingRow. A
+ * property added to the entity fails the build here until it is listed.
+ */
+const USER_MAPPING_COLUMNS: Record<keyof UserMappingRow, true> = {
+  id: true,
+  cognito_sub: true,
+  cognito_username: true,
+  email: true,
+  phone_number: true,
+  nickname: true,
+  status: true,
+  tokens_valid_after: true,
+  withdrawal_requested_at: true,
+  withdrawn_at: true,
+  created_at: true,
+  updated_at: true,
+};
+
+/** The select list of a UserMappingRow, each column qualified by `alias` when given (`u.id, u.cognito_sub, ...`). */
+export function userMappingColumns(alias?: string): string {
+  return Object.keys(USER_MAPPING_COLUMNS)
+    .map((column) => (alias === undefined ? column : `${alias}.${column}`))
+    .join(', ');
 }
 
 export function toUserMapping(row: UserMappingRow): UserMapping {

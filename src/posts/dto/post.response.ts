@@ -2,11 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 import { PageResponse } from '../../common/pagination';
 import { AttachmentResponse } from '../../uploads/dto/upload.response';
 import { PublicProfileResponse } from '../../users/dto/user-profile.response';
-import type { UserStatus } from '../../identity/entities/user-mapping.entity';
-import type { PostRow } from '../posts.repository';
+import type { AuthorColumns, PostRow } from '../posts.repository';
 
 /** The author as a public profile, read from `user_mapping` in the same query as the row. */
-export function authorOf(row: { author_id: string; author_nickname: string | null; author_status: UserStatus }): PublicProfileResponse {
+export function authorOf(row: AuthorColumns): PublicProfileResponse {
   return PublicProfileResponse.from({ id: row.author_id, nickname: row.author_nickname, status: row.author_status });
 }
 
