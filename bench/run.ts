@@ -20,7 +20,7 @@
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION
  * (seconds per measurement, default 5), BENCH_ROUNDS (default 3), BENCH_SKIP_BUILD=1,
  * BENCH_GROWTH_POSTS (default 1000000), BENCH_ONLY (a substring: run only the matching scenarios
- * and variants, and skip the growth part and results.json), BENCH_SKIP_GROWTH=1 (everything but
+ * and variants, and skip the growth part and results.json; `=name` for one by its exact name), BENCH_SKIP_GROWTH=1 (everything but
  * the growth part, results.json still written), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
  * --cpu-prof --cpu-prof-dir=/tmp/prof), BENCH_APP_LOG=1 (count what the servers write to stdout).
  */
@@ -635,7 +635,9 @@ async function main(): Promise<void> {
     const seeded = await seed(stack);
     const scenarios = scenariosFor(seeded);
     const only = process.env.BENCH_ONLY;
-    const picked = <T extends { name: string }>(items: T[]): T[] => items.filter((x) => only === undefined || x.name.includes(only));
+    // `BENCH_ONLY==GET /v1/posts?limit=20` (a leading '=') is that scenario alone, without the variants named after it.
+    const matches = (name: string): boolean => only === undefined || (only.startsWith('=') ? name === only.slice(1) : name.includes(only));
+    const picked = <T extends { name: string }>(items: T[]): T[] => items.filter((x) => matches(x.name));
     const variants = picked(variantsFor(stack, seeded));
     const servers = await startServers(stack, seeded, variants, started);
     await new Promise((r) => setTimeout(r, 2_000));

@@ -3,14 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from '@nestjs/common';
-import { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
+import { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest, LogController } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Logger as Pino } from 'pino';
+import type { Bindings, ChildLoggerOptions, Logger as Pino } from 'pino';
 import { adminConsolePlugin } from './admin-console';
 import { AppModule } from './app.module';
 import { Authenticator } from './auth/authenticator';
 import { ApiError } from './common/api-error';
-import { PinoNestLogger } from './common/logger';
+import { lazyChildLogger, PinoNestLogger } from './common/logger';
 import { sendProblem } from './common/problem-details.filter';
 import { runInRequest } from './common/request-context';
 import { pathOf, requestIdFor } from './common/request-id';
@@ -60,6 +60,8 @@ function fastifyAdapter(config: AppConfig, logger: Pino): FastifyAdapter {
     loggerInstance: logger,
     // One line per request is written by our onResponse hook, with the request id.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions) =>
+      lazyChildLogger(parent as Pino, bindings, options),
     bodyLimit: BODY_LIMIT_BYTES,
     // Behind the ALB: trust exactly one hop, so the client IP is the address the ALB saw (the
     // right-most X-Forwarded-For entry), not whatever a client wrote at the left of the header.

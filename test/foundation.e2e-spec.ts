@@ -146,6 +146,33 @@ describe('foundation: cross-cutting HTTP contract', () => {
     expect((await t.http.get('/docs')).status).toBe(200);
   });
 
+  it('documents the query of the lists read by hand as their DTOs did', async () => {
+    const doc = await t.http.get('/docs/openapi.json');
+    const parameters = (path: string): Array<{ name: string; in: string; required: boolean; schema: Record<string, unknown> }> =>
+      doc.body.paths[path].get.parameters.filter((p: { in: string }) => p.in === 'query');
+    const page = [
+      { name: 'limit', in: 'query', required: false, schema: { minimum: 1, maximum: 100, default: 20, type: 'number' } },
+      {
+        name: 'cursor',
+        in: 'query',
+        required: false,
+        description: 'Opaque: the nextCursor of the previous page',
+        schema: { type: 'string' },
+      },
+    ];
+    expect(parameters('/v1/posts/{postId}/comments')).toEqual(page);
+    expect(parameters('/v1/posts')).toEqual([
+      {
+        name: 'authorId',
+        in: 'query',
+        required: false,
+        description: "Only this author's posts",
+        schema: { format: 'uuid', type: 'string' },
+      },
+      ...page,
+    ]);
+  });
+
   it('requires a token on /v1 routes and says so with WWW-Authenticate', async () => {
     const res = await t.http.get('/v1/users/me');
     expect(res.status).toBe(401);

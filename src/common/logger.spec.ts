@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createRootLogger, lazyChildLogger } from './logger';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -21,5 +22,30 @@ describe('createRootLogger formats', () => {
     expect(out).toContain('[REDACTED]');
     expect(out).not.toContain('secret');
     expect(() => JSON.parse(out.trim())).toThrow();
+  });
+});
+
+describe('lazyChildLogger (Fastify per-request child)', () => {
+  function capture(): { lines: Array<Record<string, unknown>>; root: ReturnType<typeof createRootLogger> } {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) };
+    return { lines, root: createRootLogger('info', destination) };
+  }
+
+  it('makes no pino child until a line is written', () => {
+    const { root } = capture();
+    const child = jest.spyOn(root, 'child');
+    const lazy = lazyChildLogger(root, { requestId: 'r-1' }, {});
+    expect(lazy.level).toBe('info');
+    expect(child).not.toHaveBeenCalled();
+  });
+
+  it('writes lines as the child would: its bindings, its level, secrets censored', () => {
+    const { root, lines } = capture();
+    const lazy = lazyChildLogger(root, { requestId: 'r-2' }, { level: 'warn' });
+    lazy.info('dropped: below the child level');
+    lazy.warn({ body: { password: 'hunter2' } }, 'kept');
+    expect(lines).toEqual([expect.objectContaining({ level: 'warn', msg: 'kept', requestId: 'r-2', body: { password: '[REDACTED]' } })]);
+    expect(lazy.child({ step: 'x' }).bindings()).toEqual({ service: 'api', requestId: 'r-2', step: 'x' });
   });
 });

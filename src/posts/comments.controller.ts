@@ -1,9 +1,9 @@
 import { Authenticated } from '../identity/authenticated.decorator';
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
-import { PageQueryDto } from '../common/pagination';
+import { ListQuery, ListQueryParam } from '../common/page-query';
 import { UuidParam } from '../common/validation';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { CommentsService } from './comments.service';
@@ -18,7 +18,7 @@ export class CommentsController {
 
   @Get()
   @ApiOkResponse({ type: CommentPageResponse, description: 'Live comments of a live post, oldest first' })
-  list(@UuidParam('postId') postId: string, @Query() query: PageQueryDto): Promise<CommentPageResponse> {
+  list(@UuidParam('postId') postId: string, @ListQueryParam() query: ListQuery): Promise<CommentPageResponse> {
     return this.comments.list(postId, query);
   }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AuthUser, canModerate } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
-import { pageRequest, PageQueryDto, toPage } from '../common/pagination';
+import { pageRequest, toPage } from '../common/pagination';
+import type { ListQuery } from '../common/page-query';
 import { CommentsRepository } from './comments.repository';
 import { CommentPageResponse, CommentResponse } from './dto/comment.response';
 
@@ -12,7 +13,7 @@ export const COMMENTS_CURSOR = 'comments';
 export class CommentsService {
   constructor(private readonly comments: CommentsRepository) {}
 
-  async list(postId: string, query: PageQueryDto): Promise<CommentPageResponse> {
+  async list(postId: string, query: ListQuery): Promise<CommentPageResponse> {
     const page = pageRequest(COMMENTS_CURSOR, query);
     const rows = await this.comments.listForPost(postId, page);
     if (rows === null) {

@@ -1,13 +1,14 @@
 import { Authenticated } from '../identity/authenticated.decorator';
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
+import { ListQueryParam } from '../common/page-query';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { PostPageResponse, PostResponse } from './dto/post.response';
-import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
+import { CreatePostDto, ListPostsQuery, UpdatePostDto } from './dto/posts.dto';
 import { PostsService } from './posts.service';
 
 /** A create without attachments is one statement, also with an Idempotency-Key (PostsService.create). */
@@ -15,6 +16,9 @@ function withoutAttachments(body: unknown): boolean {
   const ids = (body as { attachmentIds?: unknown } | null)?.attachmentIds;
   return ids === undefined || (Array.isArray(ids) && ids.length === 0);
 }
+
+/** `?authorId=`: the one filter of the posts list. */
+const AUTHOR_FILTER = { name: 'authorId', description: "Only this author's posts" };
 
 @ApiTags('posts')
 @Authenticated()
@@ -24,7 +28,7 @@ export class PostsController {
 
   @Get()
   @ApiOkResponse({ type: PostPageResponse, description: 'Live posts, newest first' })
-  list(@Query() query: ListPostsQueryDto): Promise<PostPageResponse> {
+  list(@ListQueryParam(AUTHOR_FILTER) query: ListPostsQuery): Promise<PostPageResponse> {
     return this.posts.list(query);
   }
 

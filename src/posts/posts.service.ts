@@ -3,7 +3,7 @@ import { AuthUser, canModerate } from '../identity/auth-user';
 import { ApiError } from '../common/api-error';
 import { pageRequest, pageRows, toPage } from '../common/pagination';
 import { PostPageResponse, PostResponse } from './dto/post.response';
-import { CreatePostDto, ListPostsQueryDto, UpdatePostDto } from './dto/posts.dto';
+import { CreatePostDto, ListPostsQuery, UpdatePostDto } from './dto/posts.dto';
 import { Transactions } from '../database/transactions';
 import { UploadsService } from '../uploads/uploads.service';
 import { IdempotencyRepository, toStored } from '../idempotency/idempotency.repository';
@@ -23,7 +23,7 @@ export class PostsService {
     private readonly keys: IdempotencyRepository,
   ) {}
 
-  async list(query: ListPostsQueryDto): Promise<PostPageResponse> {
+  async list(query: ListPostsQuery): Promise<PostPageResponse> {
     const page = pageRequest(POSTS_CURSOR, query);
     const rows = await this.posts.list(page, query.authorId ?? null);
     // The whole page's attachments in one statement, whatever the page size.

@@ -2,6 +2,7 @@ import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, ArrayUnique, IsArray, IsOptional, IsUUID, ValidateIf } from 'class-validator';
 import { MAX_ATTACHMENTS } from '../../uploads/entities/upload.entity';
 import { PageQueryDto } from '../../common/pagination';
+import type { ListQuery } from '../../common/page-query';
 import { POST_BODY_MAX, TITLE_MAX } from '../entities/post.entity';
 import { TrimmedText } from '../../common/fields';
 
@@ -27,6 +28,15 @@ export class CreatePostDto {
 /** Both optional, but `null` is refused (not treated as absent): JSON types are strict. Attachments are fixed at creation. */
 export class UpdatePostDto extends PartialType(OmitType(CreatePostDto, ['attachmentIds'] as const), { skipNullProperties: false }) {}
 
+/** The posts list's query as the route reads it (`parseListQuery`, which answers as this DTO's rules do). */
+export interface ListPostsQuery extends ListQuery {
+  authorId?: string;
+}
+
+/**
+ * The rules of the posts list's query. The route reads it by hand (`ListQueryParam`), with the
+ * same answers: src/common/page-query.spec.ts checks the parser against this class.
+ */
 export class ListPostsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "Only this author's posts" })
   @IsOptional()
