@@ -35,7 +35,7 @@ export interface ListPostsQuery extends ListQuery {
 
 /**
  * The rules of the posts list's query. The route reads it by hand (`ListQueryParam`), with the
- * same answers: src/common/page-query.spec.ts checks the parser against this class.
+ * same answers: src/posts/list-query.spec.ts checks the parser against this class.
  */
 export class ListPostsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: "Only this author's posts" })

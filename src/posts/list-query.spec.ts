@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { ApiError } from './api-error';
-import { parseListQuery } from './page-query';
-import { PageQueryDto } from './pagination';
-import { createValidationPipe } from './validation';
-import { ListPostsQueryDto } from '../posts/dto/posts.dto';
+import { ApiError } from '../common/api-error';
+import { parseListQuery } from '../common/page-query';
+import { PageQueryDto } from '../common/pagination';
+import { createValidationPipe } from '../common/validation';
+import { ListPostsQueryDto } from './dto/posts.dto';
 
 const UUID_V4 = '6a1f0d2c-4b8e-4f7a-9c3d-2e1b0a9f8e7d';
 const VALUES: unknown[] = [
