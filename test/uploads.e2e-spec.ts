@@ -4,7 +4,7 @@ import { FailFastClient } from '../src/database/database-options';
 import { ObjectStorage } from '../src/uploads/object-storage';
 import { UploadSweeper } from '../src/uploads/upload-sweeper';
 import { OBJECT_STORAGE } from '../src/uploads/uploads.service';
-import type { CreatePostRequest } from './support/api';
+import type { CreatePostRequest } from './support/api/posts';
 import { TcpProxy } from './support/tcp-proxy';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 import { decodePolicy, postToS3, PresignedUpload, s3Env, TestBucket } from './support/uploads';
