@@ -1,18 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { generateSync } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console';
 import { GuardedPage, guardedPage, HAS_CHROMIUM, launchChromium, unnamedControls } from './support/browser';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
+import { totp } from './support/totp';
 
 const SCREENSHOT = join(__dirname, '..', 'docs', 'images', 'admin-console.png');
-
-/** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
-}
 
 /** Waits until the page's table shows `count` rows, each mentioning `text`. */
 async function rowsShown(page: Page, count: number, text: string): Promise<void> {

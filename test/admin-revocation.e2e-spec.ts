@@ -1,10 +1,10 @@
-import { AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { AccountChangesService } from '../src/users/account-changes.service';
-import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { CognitoFaultProxy } from './support/cognito-fault-proxy';
+import { cognitoGroupsOf } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 import { nextSecond } from './support/time';
+import { claimsOf } from './support/tokens';
 
 /**
  * Revocation under races and partial failures, through a delaying proxy in front of cognito-local
@@ -28,20 +28,6 @@ describe('revocation holds under races and partial failures', () => {
   afterEach(() => idp.reset());
 
   const adminCall = (method: 'put' | 'delete' | 'post', path: string) => t.http[method](path).set(bearer(admin.accessToken));
-
-  async function cognitoGroupsOf(user: TestUser): Promise<string[]> {
-    const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
-    try {
-      const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
-      return (out.Groups ?? []).map((g) => g.GroupName ?? '');
-    } finally {
-      client.destroy();
-    }
-  }
-
-  function claimsOf(token: string): { iat: number; 'cognito:groups'?: string[] } {
-    return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as { iat: number; 'cognito:groups'?: string[] };
-  }
 
   it('refuses a token refreshed in a later second while a moderator is being demoted (it still lists the old group)', async () => {
     const moderator = await t.given.user({ groups: ['moderator'] });
@@ -85,7 +71,7 @@ describe('revocation holds under races and partial failures', () => {
     idp.reset();
     const again = await t.http.put(`/v1/admin/users/${other.id}/groups/admin`).set(bearer(refreshed.body.accessToken as string));
     expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
-    expect(await cognitoGroupsOf(other)).toEqual([]);
+    expect(await cognitoGroupsOf(t, other)).toEqual([]);
   });
 
   it('answers 503 (not 500) when the database is cut while Cognito applies a demotion, and the retry finishes the revocation', async () => {
@@ -98,7 +84,7 @@ describe('revocation holds under races and partial failures', () => {
     expect({ status: cut.status, code: cut.body.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
     await t.dbProxy!.resume();
     idp.reset();
-    expect(await cognitoGroupsOf(moderator)).toEqual([]);
+    expect(await cognitoGroupsOf(t, moderator)).toEqual([]);
 
     // Cognito changed, the database write was lost: the old token must not work meanwhile.
     await waitUntil('the database is back', async () => (await t.http.get('/health/ready')).status === 200, 15_000);
@@ -204,7 +190,7 @@ describe('revocation holds under races and partial failures', () => {
     const add = await adminCall('put', `/v1/admin/users/${newcomer.id}/groups/editors`);
     expect({ status: add.status, code: add.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
     expectStatus(await deletion, 204);
-    expect(await cognitoGroupsOf(newcomer)).toEqual([]);
+    expect(await cognitoGroupsOf(t, newcomer)).toEqual([]);
     const old = await t.http.get('/v1/users/me').set(bearer(member.accessToken));
     expect({ status: old.status, code: old.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
     const [entry] = await t.db.query(

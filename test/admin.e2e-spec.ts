@@ -1,7 +1,8 @@
-import { AdminGetUserCommand, AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { AccountChangesService } from '../src/users/account-changes.service';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { CognitoFaultProxy } from './support/cognito-fault-proxy';
+import { cognitoGroupsOf } from './support/cognito-sdk';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 
 describe('admin: users, groups and the audit log', () => {
@@ -27,16 +28,6 @@ describe('admin: users, groups and the audit log', () => {
     put: (path: string) => t.http.put(path).set(bearer(user.accessToken)),
     delete: (path: string) => t.http.delete(path).set(bearer(user.accessToken)),
   });
-
-  async function cognitoGroupsOf(user: TestUser): Promise<string[]> {
-    const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
-    try {
-      const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
-      return (out.Groups ?? []).map((g) => g.GroupName ?? '').sort();
-    } finally {
-      client.destroy();
-    }
-  }
 
   async function auditActions(): Promise<Array<{ action: string; outcome: string; target_user_id: string | null }>> {
     return t.db.query(`SELECT action, outcome, target_user_id FROM audit_log ORDER BY created_at`);
@@ -74,7 +65,7 @@ describe('admin: users, groups and the audit log', () => {
         }
       }
       expect(await auditActions()).toEqual(before);
-      expect(await cognitoGroupsOf(plain)).toEqual([]);
+      expect(await cognitoGroupsOf(t, plain)).toEqual([]);
       expect((await as(admin).get('/v1/admin/groups')).body.map((g: { name: string }) => g.name).sort()).toEqual(['admin', 'moderator']);
       const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [plain.id]);
       expect(row.status).toBe('active');
@@ -101,7 +92,7 @@ describe('admin: users, groups and the audit log', () => {
       expect((await t.http.delete(`/v1/posts/${post.body.id}`).set(bearer(user.accessToken))).status).toBe(403);
 
       expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
+      expect(await cognitoGroupsOf(t, user)).toEqual(['moderator']);
       const stale = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
       expect({ status: stale.status, code: stale.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
 
@@ -118,10 +109,10 @@ describe('admin: users, groups and the audit log', () => {
       const user = await t.given.user();
       expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
       expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
+      expect(await cognitoGroupsOf(t, user)).toEqual(['moderator']);
       expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
       expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual([]);
+      expect(await cognitoGroupsOf(t, user)).toEqual([]);
     });
 
     it('answers 404 for an unknown user or group and 400 for a malformed one', async () => {
@@ -186,13 +177,7 @@ describe('admin: users, groups and the audit log', () => {
         }
         const [row] = await solo.db.query(`SELECT status, withdrawal_requested_at FROM user_mapping WHERE id = $1`, [only.id]);
         expect(row).toEqual({ status: 'active', withdrawal_requested_at: null });
-        const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
-        try {
-          const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: solo.pool.userPoolId, Username: only.sub }));
-          expect((out.Groups ?? []).map((g) => g.GroupName)).toContain('admin');
-        } finally {
-          client.destroy();
-        }
+        expect(await cognitoGroupsOf(solo, only)).toContain('admin');
       } finally {
         await solo.close();
       }

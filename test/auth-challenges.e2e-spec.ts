@@ -1,30 +1,13 @@
 import {
   AssociateSoftwareTokenCommand,
-  CognitoIdentityProviderClient,
   RespondToAuthChallengeCommand,
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
-import { generateSync } from 'otplib';
-import { CognitoApi } from '../src/cognito/cognito-api';
 import { storedUser } from '../tools/local-stack/cognito-local';
+import { sdkClientOf } from './support/cognito-sdk';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
-
-/** cognito-local's SDK client inside the running app, for command-boundary mocks. */
-function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
-  return (t.app.get<CognitoApi>(CognitoApi) as unknown as { client: CognitoIdentityProviderClient }).client;
-}
-
-/** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
-}
-
-/** A 6-digit code that is not the current one (nor its neighbours). */
-function wrongTotp(secret: string): string {
-  const right = totp(secret);
-  return right === '000000' ? '111111' : '000000';
-}
+import { totp, wrongTotp } from './support/totp';
 
 describe('Login second steps: TOTP, invitations and token scopes', () => {
   let t: TestApp;

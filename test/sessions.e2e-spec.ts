@@ -1,7 +1,6 @@
 import { AdminGetUserCommand, InitiateAuthCommand, RevokeTokenCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { generateSync } from 'otplib';
 import request from 'supertest';
 import { createApp } from '../src/app.setup';
 import { createRootLogger } from '../src/common/logger';
@@ -10,6 +9,8 @@ import { cognitoEnv, emulatorClient } from '../tools/local-stack/cognito-local';
 import { interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
+import { claimsOf } from './support/tokens';
+import { totp } from './support/totp';
 
 const SELF_SERVICE = 'aws.cognito.signin.user.admin';
 const REAUTH_CHALLENGE = 'Bearer error="insufficient_user_authentication", max_age=300';
@@ -17,14 +18,6 @@ const REAUTH_CHALLENGE = 'Bearer error="insufficient_user_authentication", max_a
 interface Tokens {
   accessToken: string;
   refreshToken: string;
-}
-
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
 }
 
 /**
