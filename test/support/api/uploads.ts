@@ -1,14 +1,6 @@
 import type request from 'supertest';
+import type { PresignedUpload } from '../uploads';
 import { expectBody, Sender } from './sender';
-
-/** The presigned POST the API answers: the form fields go to S3 before the file. */
-export interface UploadBody {
-  id: string;
-  method: 'POST';
-  url: string;
-  fields: Record<string, string>;
-  expiresAt: string;
-}
 
 /** /v1/uploads */
 export class UploadsApi {
@@ -19,8 +11,8 @@ export class UploadsApi {
     return this.send.post('/v1/uploads').send(body);
   }
 
-  /** An upload that must be granted (201). */
-  created(body: { contentType: string; size: number }): Promise<UploadBody> {
-    return expectBody<UploadBody>(this.create(body), 201);
+  /** An upload that must be granted (201): the presigned POST to send the file with (`postToS3`). */
+  created(body: { contentType: string; size: number }): Promise<PresignedUpload> {
+    return expectBody<PresignedUpload>(this.create(body), 201);
   }
 }
