@@ -26,6 +26,21 @@ export type AuthRequest = Record<string, unknown>;
 export class PublicAuthApi {
   constructor(private readonly send: Sender) {}
 
+  /** POST /v1/auth/signup */
+  signup(body: AuthRequest): request.Test {
+    return this.send.post('/v1/auth/signup').send(body);
+  }
+
+  /** POST /v1/auth/confirm: the sign-up code. */
+  confirm(body: AuthRequest): request.Test {
+    return this.send.post('/v1/auth/confirm').send(body);
+  }
+
+  /** POST /v1/auth/resend-code */
+  resendCode(body: AuthRequest): request.Test {
+    return this.send.post('/v1/auth/resend-code').send(body);
+  }
+
   /** POST /v1/auth/login */
   login(body: AuthRequest): request.Test {
     return this.send.post('/v1/auth/login').send(body);
@@ -39,6 +54,11 @@ export class PublicAuthApi {
   /** POST /v1/auth/challenge */
   challenge(body: AuthRequest): request.Test {
     return this.send.post('/v1/auth/challenge').send(body);
+  }
+
+  /** POST /v1/auth/oauth/token: the Hosted UI's authorization code, exchanged with its PKCE verifier. */
+  oauthToken(body: AuthRequest): request.Test {
+    return this.send.post('/v1/auth/oauth/token').send(body);
   }
 
   /** POST /v1/auth/refresh */

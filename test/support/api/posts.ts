@@ -89,9 +89,10 @@ export class PostsApi {
 export class CommentsApi {
   constructor(private readonly send: Sender) {}
 
-  /** POST /v1/posts/:postId/comments */
-  create(postId: string, body: Record<string, unknown>): request.Test {
-    return this.send.post(comments(postId)).send(body);
+  /** POST /v1/posts/:postId/comments, with an Idempotency-Key when given. */
+  create(postId: string, body: Record<string, unknown>, options: { idempotencyKey?: string } = {}): request.Test {
+    const req = this.send.post(comments(postId));
+    return (options.idempotencyKey === undefined ? req : req.set('Idempotency-Key', options.idempotencyKey)).send(body);
   }
 
   /** A comment that must be created (201). */

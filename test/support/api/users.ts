@@ -40,6 +40,11 @@ export class UsersApi {
     return this.send.get('/v1/users/me');
   }
 
+  /** GET /v1/users/:id: another user's public profile. */
+  profile(id: string): request.Test {
+    return this.send.get(`/v1/users/${segment(id)}`);
+  }
+
   /** PATCH /v1/users/me */
   update(body: Record<string, unknown>): request.Test {
     return this.send.patch('/v1/users/me').send(body);
