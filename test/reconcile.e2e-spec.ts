@@ -135,7 +135,7 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     const [created] = await t.db.query(`SELECT email, status FROM user_mapping WHERE cognito_sub = $1`, [withoutRow.sub]);
     expect(created).toEqual({ email: withoutRow.email, status: 'active' });
     // The withdrawn user's token is refused like after any withdrawal.
-    expect((await t.http.get('/v1/users/me').set('Authorization', `Bearer ${deleted.accessToken}`)).status).toBe(401);
+    expect((await t.api.as(deleted).users.me()).status).toBe(401);
   });
 
   it('left the withdrawal under way (not counted above) to the sweeper, which completes it', async () => {
