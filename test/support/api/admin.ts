@@ -74,6 +74,11 @@ export class AdminApi {
   auditLog(query?: Query): request.Test {
     return withQuery(this.send.get('/v1/admin/audit-log'), query);
   }
+
+  /** GET /v1/admin/audit-log/export, e.g. `'format=csv&actorId=...'`: a stream of CSV or JSON lines. */
+  auditLogExport(query?: Query): request.Test {
+    return withQuery(this.send.get('/v1/admin/audit-log/export'), query);
+  }
 }
 
 const user = (id: string): string => `/v1/admin/users/${segment(id)}`;
