@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console';
+import { freePort } from '../tools/local-stack/ports';
 import { GuardedPage, guardedPage, HAS_CHROMIUM, launchChromium, unnamedControls } from './support/browser';
 import { expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 import { totp } from './support/totp';
@@ -21,17 +21,6 @@ async function rowsShown(page: Page, count: number, text: string): Promise<void>
     },
     [count, text] as const,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 const suite = HAS_CHROMIUM ? describe : describe.skip;
