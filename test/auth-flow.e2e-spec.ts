@@ -2,7 +2,7 @@ import { AdminDeleteUserCommand, InitiateAuthCommand, ResendConfirmationCodeComm
 import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoAdminService } from '../src/cognito/cognito-admin.service';
 import { WithdrawalService } from '../src/users/withdrawal.service';
-import { interceptCommands, mockGlobalSignOut, sdkClientOf } from './support/cognito-sdk';
+import { cognitoUsernameOf, interceptCommands, mockGlobalSignOut, sdkClientOf } from './support/cognito-sdk';
 import { expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 describe('auth and the user_mapping lifecycle, end to end', () => {
@@ -195,11 +195,6 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       expect([known.status, unknown.status]).toEqual([202, 202]);
       expect(known.text).toBe(unknown.text);
     });
-    async function usernameOf(userId: string): Promise<string> {
-      const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [userId]);
-      return row.cognito_username as string;
-    }
-
     it('resets the password with the emailed code and ends every session (AdminUserGlobalSignOut, old tokens TOKEN_REVOKED)', async () => {
       const user = await t.given.user();
       expectStatus(await t.api.auth.password.forgot({ email: user.email }), 202);
@@ -210,7 +205,7 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       try {
         expectStatus(await t.api.auth.password.reset({ email: user.email, code: t.code(user.email), newPassword }), 204);
         // What makes Cognito refuse every old refresh token (cognito-local lacks the operation).
-        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user.id) }]);
+        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await cognitoUsernameOf(t, user.id) }]);
       } finally {
         signOut.restore();
       }
@@ -232,7 +227,7 @@ describe('auth and the user_mapping lifecycle, end to end', () => {
       const signOut = mockGlobalSignOut(t);
       try {
         expectStatus(await t.api.as(user).auth.password.change({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }), 204);
-        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user.id) }]);
+        expect(signOut.inputs()).toEqual([{ UserPoolId: t.pool.userPoolId, Username: await cognitoUsernameOf(t, user.id) }]);
       } finally {
         signOut.restore();
       }

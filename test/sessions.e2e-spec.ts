@@ -6,7 +6,7 @@ import { createApp } from '../src/app.setup';
 import { createRootLogger } from '../src/common/logger';
 import { loadConfig } from '../src/config/app-config';
 import { cognitoEnv, emulatorClient } from '../tools/local-stack/cognito-local';
-import { interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
+import { cognitoUsernameOf, interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
 import { Api } from './support/api';
 import type { TokensBody } from './support/api/auth';
@@ -47,11 +47,6 @@ describe('sessions and step-up', () => {
 
   const sessionsOf = (token: string): Promise<SessionBody[]> => t.api.as(token).users.sessions.listed();
 
-  async function usernameOf(user: TestUser): Promise<string> {
-    const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [user.id]);
-    return row.cognito_username as string;
-  }
-
   /**
    * A token as real Cognito refreshes it: signed with the pool's key, the sign-in's auth_time kept
    * (`signedInAgo` seconds ago) and a new iat; an origin_jti when given.
@@ -60,7 +55,7 @@ describe('sessions and step-up', () => {
     const now = Math.floor(Date.now() / 1000);
     return t.forge({
       sub: user.sub,
-      username: await usernameOf(user),
+      username: await cognitoUsernameOf(t, user.id),
       scope: SELF_SERVICE,
       auth_time: now - signedInAgo,
       iat: now,
@@ -231,7 +226,9 @@ describe('sessions and step-up', () => {
     async function cognitoEmail(user: TestUser): Promise<string | undefined> {
       const client = emulatorClient(t.cognitoEndpoint);
       try {
-        const out = await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user) }));
+        const out = await client.send(
+          new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: await cognitoUsernameOf(t, user.id) }),
+        );
         return out.UserAttributes?.find((a) => a.Name === 'email')?.Value;
       } finally {
         client.destroy();
@@ -329,7 +326,10 @@ describe('sessions and step-up', () => {
     it('a token without auth_time is never recent', async () => {
       const user = await t.given.user();
       const now = Math.floor(Date.now() / 1000);
-      const token = t.forge({ sub: user.sub, username: await usernameOf(user), scope: SELF_SERVICE, iat: now }, { omit: ['auth_time'] });
+      const token = t.forge(
+        { sub: user.sub, username: await cognitoUsernameOf(t, user.id), scope: SELF_SERVICE, iat: now },
+        { omit: ['auth_time'] },
+      );
       expectReauth(await t.api.as(token).users.sessions.endOthers());
     });
   });

@@ -61,3 +61,9 @@ export async function cognitoGroupsOf(t: TestApp, user: { sub: string }): Promis
     client.destroy();
   }
 }
+
+/** The Cognito username the app recorded for one of its users (`user_mapping.cognito_username`). */
+export async function cognitoUsernameOf(t: TestApp, userId: string): Promise<string> {
+  const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [userId]);
+  return row.cognito_username as string;
+}
