@@ -1,18 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { generateSync } from 'otplib';
 import type { Browser, Page } from 'playwright-core';
 import { buildConsole } from '../scripts/build-console';
+import { freePort } from '../tools/local-stack/ports';
 import { GuardedPage, guardedPage, HAS_CHROMIUM, launchChromium, unnamedControls } from './support/browser';
-import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
+import { expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
+import { totp } from './support/totp';
 
 const SCREENSHOT = join(__dirname, '..', 'docs', 'images', 'admin-console.png');
-
-/** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
-}
 
 /** Waits until the page's table shows `count` rows, each mentioning `text`. */
 async function rowsShown(page: Page, count: number, text: string): Promise<void> {
@@ -26,17 +21,6 @@ async function rowsShown(page: Page, count: number, text: string): Promise<void>
     },
     [count, text] as const,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 const suite = HAS_CHROMIUM ? describe : describe.skip;
@@ -87,24 +71,12 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
   }
 
-  async function detail(id: string): Promise<{ status: string; enabled: boolean; groups: string[] }> {
-    const res = await t.http.get(`/v1/admin/users/${id}`).set(bearer(admin.accessToken));
-    expectStatus(res, 200);
-    return res.body;
-  }
-
   it('signs in with email, password and a TOTP code from the keyboard alone; tokens stay in memory', async () => {
     const user = await t.given.user({ groups: ['admin'] });
-    const start = await t.http.post('/v1/users/me/mfa/totp').set(bearer(user.accessToken));
+    const start = await t.api.as(user).users.mfa.startTotp();
     expectStatus(start, 200);
     const secret = start.body.secretCode as string;
-    expectStatus(
-      await t.http
-        .post('/v1/users/me/mfa/totp/verify')
-        .set(bearer(user.accessToken))
-        .send({ code: totp(secret) }),
-      204,
-    );
+    expectStatus(await t.api.as(user).users.mfa.verifyTotp({ code: totp(secret) }), 204);
 
     const page = await newPage();
     await page.goto(`${t.baseUrl}/admin/`);
@@ -138,7 +110,7 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByLabel('Email').fill(admin.email);
     await page.getByLabel('Password').fill('Wr0ng!Password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    const login = await t.http.post('/v1/auth/login').send({ email: admin.email, password: 'Wr0ng!Password' });
+    const login = await t.api.auth.login({ email: admin.email, password: 'Wr0ng!Password' });
     await page
       .getByRole('alert')
       .filter({ hasText: login.body.detail as string })
@@ -154,9 +126,9 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     const other = await t.given.user({ groups: ['admin'] });
     await signIn(page, other);
     await page.getByRole('table').waitFor(); // the users page has loaded: no call in flight
-    expectStatus(await t.http.post(`/v1/admin/users/${other.id}/disable`).set(bearer(admin.accessToken)), 204);
+    expectStatus(await t.api.as(admin).admin.users.disable(other.id), 204);
     await page.getByRole('link', { name: 'Groups' }).click();
-    const disabled = await t.http.get('/v1/admin/groups').set(bearer(other.accessToken));
+    const disabled = await t.api.as(other).admin.groups.list();
     expect(disabled.status).toBe(403);
     await page
       .getByRole('alert')
@@ -168,9 +140,9 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     const third = await t.given.user({ groups: ['admin'] });
     await signIn(page, third);
     await page.getByRole('table').waitFor(); // the users page has loaded: no call in flight
-    expectStatus(await t.http.delete(`/v1/admin/users/${third.id}/groups/admin`).set(bearer(admin.accessToken)), 204);
+    expectStatus(await t.api.as(admin).admin.users.removeFromGroup(third.id, 'admin'), 204);
     await page.getByRole('link', { name: 'Audit log' }).click();
-    const revoked = await t.http.get('/v1/admin/groups').set(bearer(third.accessToken));
+    const revoked = await t.api.as(third).admin.groups.list();
     expect(revoked.status).toBe(401);
     await page
       .getByRole('alert')
@@ -220,12 +192,12 @@ suite('Admin console in a real browser (headless Chromium)', () => {
       [invited],
     );
     expect(rows).toEqual([{ id: expect.any(String), nickname: 'invitee', status: 'active' }]);
-    expect((await detail(rows[0].id)).groups).toEqual(['moderator']);
+    expect((await t.api.as(admin).admin.users.found(rows[0].id)).groups).toEqual(['moderator']);
     // The same address again: the API's detail is shown.
     await page.getByLabel('Email', { exact: true }).fill(invited);
     await page.getByLabel('Nickname', { exact: true }).fill('invitee');
     await page.getByRole('button', { name: 'Invite' }).click();
-    const again = await t.http.post('/v1/admin/users').set(bearer(admin.accessToken)).send({ email: invited, nickname: 'x' });
+    const again = await t.api.as(admin).admin.users.invite({ email: invited, nickname: 'x' });
     expect(again.status).toBe(409);
     await page
       .getByRole('alert')
@@ -259,17 +231,17 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await page.getByRole('combobox', { name: 'Group to add' }).selectOption('moderator');
     await page.getByRole('button', { name: 'Add to group' }).click();
     await page.getByRole('button', { name: 'Remove from group moderator' }).waitFor();
-    expect((await detail(target.id)).groups).toEqual(['moderator']);
+    expect((await t.api.as(admin).admin.users.found(target.id)).groups).toEqual(['moderator']);
     await page.getByRole('button', { name: 'Remove from group moderator' }).click();
     await page.getByText('In no group.').waitFor();
-    expect((await detail(target.id)).groups).toEqual([]);
+    expect((await t.api.as(admin).admin.users.found(target.id)).groups).toEqual([]);
 
     await page.getByRole('button', { name: 'Disable user' }).click();
     await page.getByRole('button', { name: 'Enable user' }).waitFor();
-    expect(await detail(target.id)).toMatchObject({ status: 'disabled', enabled: false });
+    expect(await t.api.as(admin).admin.users.found(target.id)).toMatchObject({ status: 'disabled', enabled: false });
     await page.getByRole('button', { name: 'Enable user' }).click();
     await page.getByRole('button', { name: 'Disable user' }).waitFor();
-    expect(await detail(target.id)).toMatchObject({ status: 'active', enabled: true });
+    expect(await t.api.as(admin).admin.users.found(target.id)).toMatchObject({ status: 'active', enabled: true });
 
     const remove = page.getByRole('button', { name: 'Delete user' });
     const confirm = page.getByLabel(`Type ${target.email} to confirm`);
@@ -292,11 +264,11 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     await end.click();
     await page.getByRole('status').filter({ hasText: 'Session ended.' }).waitFor();
     await page.getByText('No open sessions.').waitFor();
-    const sessions = await t.http.get(`/v1/admin/users/${target.id}/sessions`).set(bearer(admin.accessToken));
+    const sessions = await t.api.as(admin).admin.users.sessions(target.id);
     expectStatus(sessions, 200);
     expect(sessions.body.items).toEqual([]);
     // The ended session's token is refused.
-    const me = await t.http.get('/v1/users/me').set(bearer(target.accessToken));
+    const me = await t.api.as(target).users.me();
     expect({ status: me.status, code: me.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
   });
 
@@ -315,7 +287,7 @@ suite('Admin console in a real browser (headless Chromium)', () => {
       .getByRole('status')
       .filter({ hasText: `Created the group ${name}.` })
       .waitFor();
-    const groups = await t.http.get('/v1/admin/groups').set(bearer(admin.accessToken));
+    const groups = await t.api.as(admin).admin.groups.list();
     expect(groups.body).toContainEqual({ name, description: 'Console test group', precedence: 7 });
 
     await page.getByLabel('Name').fill(name);
@@ -336,7 +308,7 @@ suite('Admin console in a real browser (headless Chromium)', () => {
       .getByRole('status')
       .filter({ hasText: `Deleted the group ${name}.` })
       .waitFor();
-    const after = await t.http.get('/v1/admin/groups').set(bearer(admin.accessToken));
+    const after = await t.api.as(admin).admin.groups.list();
     expect((after.body as Array<{ name: string }>).map((g) => g.name)).not.toContain(name);
   });
 
@@ -346,17 +318,11 @@ suite('Admin console in a real browser (headless Chromium)', () => {
     const target = await t.given.user();
     const tag = `audit${Date.now().toString(36)}`;
     for (let i = 0; i < 23; i += 1) {
-      expectStatus(
-        await t.http
-          .post('/v1/admin/groups')
-          .set(bearer(actor.accessToken))
-          .send({ name: `${tag}${i}` }),
-        201,
-      );
+      expectStatus(await t.api.as(actor).admin.groups.create({ name: `${tag}${i}` }), 201);
     }
-    expectStatus(await t.http.post(`/v1/admin/users/${target.id}/disable`).set(bearer(admin.accessToken)), 204);
-    expectStatus(await t.http.post(`/v1/admin/users/${target.id}/enable`).set(bearer(admin.accessToken)), 204);
-    const listed = await t.http.get(`/v1/admin/audit-log?action=group.create&actorId=${actor.id}&limit=100`).set(bearer(admin.accessToken));
+    expectStatus(await t.api.as(admin).admin.users.disable(target.id), 204);
+    expectStatus(await t.api.as(admin).admin.users.enable(target.id), 204);
+    const listed = await t.api.as(admin).admin.auditLog({ action: 'group.create', actorId: actor.id, limit: 100 });
     expectStatus(listed, 200);
     const ids = (listed.body.items as Array<{ id: string }>).map((entry) => entry.id);
     expect(ids).toHaveLength(23);
@@ -420,7 +386,7 @@ suite('Admin console in a real browser (headless Chromium)', () => {
       new Date('2099-01-01T00:00:00').toISOString(),
       new Date('2098-01-01T00:00:00').toISOString(),
     ]);
-    const refused = await t.http.get(`/v1/admin/audit-log?targetUserId=${target.id}&from=${from}&to=${to}`).set(bearer(admin.accessToken));
+    const refused = await t.api.as(admin).admin.auditLog({ targetUserId: target.id, from, to });
     expect(refused.status).toBe(400);
     await page
       .getByRole('alert')

@@ -1,7 +1,8 @@
-import { AdminGetUserCommand, AdminListGroupsForUserCommand } from '@aws-sdk/client-cognito-identity-provider';
+import { AdminGetUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { AccountChangesService } from '../src/users/account-changes.service';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { CognitoFaultProxy } from './support/cognito-fault-proxy';
+import { cognitoGroupsOf } from './support/cognito-sdk';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 
 describe('admin: users, groups and the audit log', () => {
@@ -20,23 +21,6 @@ describe('admin: users, groups and the audit log', () => {
     await proxy.stop();
   });
   afterEach(() => proxy.reset());
-
-  const as = (user: TestUser) => ({
-    get: (path: string) => t.http.get(path).set(bearer(user.accessToken)),
-    post: (path: string, body?: object) => t.http.post(path).set(bearer(user.accessToken)).send(body),
-    put: (path: string) => t.http.put(path).set(bearer(user.accessToken)),
-    delete: (path: string) => t.http.delete(path).set(bearer(user.accessToken)),
-  });
-
-  async function cognitoGroupsOf(user: TestUser): Promise<string[]> {
-    const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
-    try {
-      const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
-      return (out.Groups ?? []).map((g) => g.GroupName ?? '').sort();
-    } finally {
-      client.destroy();
-    }
-  }
 
   async function auditActions(): Promise<Array<{ action: string; outcome: string; target_user_id: string | null }>> {
     return t.db.query(`SELECT action, outcome, target_user_id FROM audit_log ORDER BY created_at`);
@@ -74,17 +58,17 @@ describe('admin: users, groups and the audit log', () => {
         }
       }
       expect(await auditActions()).toEqual(before);
-      expect(await cognitoGroupsOf(plain)).toEqual([]);
-      expect((await as(admin).get('/v1/admin/groups')).body.map((g: { name: string }) => g.name).sort()).toEqual(['admin', 'moderator']);
+      expect(await cognitoGroupsOf(t, plain)).toEqual([]);
+      expect((await t.api.as(admin).admin.groups.list()).body.map((g: { name: string }) => g.name).sort()).toEqual(['admin', 'moderator']);
       const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [plain.id]);
       expect(row.status).toBe('active');
     });
 
     it('matches group names exactly: ["Admin"] is not admin', async () => {
       const token = t.forge({ sub: admin.sub, username: admin.sub, 'cognito:groups': ['Admin'] });
-      expect((await t.http.get('/v1/admin/users').set(bearer(token))).status).toBe(403);
+      expect((await t.api.as(token).admin.users.list()).status).toBe(403);
       const real = t.forge({ sub: admin.sub, username: admin.sub, 'cognito:groups': ['admin'] });
-      expect((await t.http.get('/v1/admin/users').set(bearer(real))).status).toBe(200);
+      expect((await t.api.as(real).admin.users.list()).status).toBe(200);
     });
 
     it('refuses an unauthenticated caller with 401', async () => {
@@ -96,46 +80,46 @@ describe('admin: users, groups and the audit log', () => {
     it('promotes a user: the old token is refused at once and the refreshed one can moderate', async () => {
       const user = await t.given.user();
       const author = await t.given.user();
-      const post = await t.http.post('/v1/posts').set(bearer(author.accessToken)).send({ title: 'Spam?', body: 'Maybe.' });
+      const post = await t.api.as(author).posts.create({ title: 'Spam?', body: 'Maybe.' });
       expectStatus(post, 201);
-      expect((await t.http.delete(`/v1/posts/${post.body.id}`).set(bearer(user.accessToken))).status).toBe(403);
+      expect((await t.api.as(user).posts.delete(post.body.id)).status).toBe(403);
 
-      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
-      const stale = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expectStatus(await t.api.as(admin).admin.users.addToGroup(user.id, 'moderator'), 204);
+      expect(await cognitoGroupsOf(t, user)).toEqual(['moderator']);
+      const stale = await t.api.as(user).users.me();
       expect({ status: stale.status, code: stale.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
 
-      const refreshed = await t.http.post('/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+      const refreshed = await t.api.auth.refresh({ refreshToken: user.refreshToken });
       expectStatus(refreshed, 200);
-      const me = await t.http.get('/v1/users/me').set(bearer(refreshed.body.accessToken));
+      const me = await t.api.as(refreshed.body.accessToken).users.me();
       expectStatus(me, 200);
       expect(me.body.groups).toEqual(['moderator']);
-      expectStatus(await t.http.delete(`/v1/posts/${post.body.id}`).set(bearer(refreshed.body.accessToken)), 204);
-      expect((await t.http.get(`/v1/posts/${post.body.id}`).set(bearer(author.accessToken))).status).toBe(404);
+      expectStatus(await t.api.as(refreshed.body.accessToken).posts.delete(post.body.id), 204);
+      expect((await t.api.as(author).posts.get(post.body.id)).status).toBe(404);
     });
 
     it('adds and removes idempotently', async () => {
       const user = await t.given.user();
-      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual(['moderator']);
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expect(await cognitoGroupsOf(user)).toEqual([]);
+      expectStatus(await t.api.as(admin).admin.users.addToGroup(user.id, 'moderator'), 204);
+      expectStatus(await t.api.as(admin).admin.users.addToGroup(user.id, 'moderator'), 204);
+      expect(await cognitoGroupsOf(t, user)).toEqual(['moderator']);
+      expectStatus(await t.api.as(admin).admin.users.removeFromGroup(user.id, 'moderator'), 204);
+      expectStatus(await t.api.as(admin).admin.users.removeFromGroup(user.id, 'moderator'), 204);
+      expect(await cognitoGroupsOf(t, user)).toEqual([]);
     });
 
     it('answers 404 for an unknown user or group and 400 for a malformed one', async () => {
       const user = await t.given.user();
-      expect((await as(admin).put(`/v1/admin/users/${user.id}/groups/nope`)).status).toBe(404);
-      expect((await as(admin).put(`/v1/admin/users/00000000-0000-4000-8000-000000000000/groups/moderator`)).status).toBe(404);
-      expect((await as(admin).put(`/v1/admin/users/${user.id}/groups/${encodeURIComponent('bad name!')}`)).status).toBe(400);
+      expect((await t.api.as(admin).admin.users.addToGroup(user.id, 'nope')).status).toBe(404);
+      expect((await t.api.as(admin).admin.users.addToGroup('00000000-0000-4000-8000-000000000000', 'moderator')).status).toBe(404);
+      expect((await t.api.as(admin).admin.users.addToGroup(user.id, 'bad name!')).status).toBe(400);
     });
 
     it('lists the members of a group by our user ids', async () => {
-      const res = await as(admin).get('/v1/admin/groups/admin/users');
+      const res = await t.api.as(admin).admin.groups.members('admin');
       expectStatus(res, 200);
       expect(res.body).toEqual(expect.arrayContaining([{ id: admin.id, email: admin.email, nickname: 'Root' }]));
-      expect((await as(admin).get('/v1/admin/groups/nope/users')).status).toBe(404);
+      expect((await t.api.as(admin).admin.groups.members('nope')).status).toBe(404);
     });
   });
 
@@ -186,20 +170,14 @@ describe('admin: users, groups and the audit log', () => {
         }
         const [row] = await solo.db.query(`SELECT status, withdrawal_requested_at FROM user_mapping WHERE id = $1`, [only.id]);
         expect(row).toEqual({ status: 'active', withdrawal_requested_at: null });
-        const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
-        try {
-          const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: solo.pool.userPoolId, Username: only.sub }));
-          expect((out.Groups ?? []).map((g) => g.GroupName)).toContain('admin');
-        } finally {
-          client.destroy();
-        }
+        expect(await cognitoGroupsOf(solo, only)).toContain('admin');
       } finally {
         await solo.close();
       }
     });
 
     it('refuses to delete the admin group itself', async () => {
-      const res = await as(admin).delete('/v1/admin/groups/admin');
+      const res = await t.api.as(admin).admin.groups.delete('admin');
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
     });
   });
@@ -207,49 +185,49 @@ describe('admin: users, groups and the audit log', () => {
   describe('users', () => {
     it('disables and enables a user in Cognito and in status', async () => {
       const user = await t.given.user();
-      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
-      const refused = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      expectStatus(await t.api.as(admin).admin.users.disable(user.id), 204);
+      const refused = await t.api.as(user).users.me();
       expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'ACCOUNT_DISABLED' });
       const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
       try {
         expect((await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }))).Enabled).toBe(false);
-        const detail = await as(admin).get(`/v1/admin/users/${user.id}`);
+        const detail = await t.api.as(admin).admin.users.get(user.id);
         expect(detail.body).toMatchObject({ id: user.id, status: 'disabled', enabled: false, groups: [] });
 
-        expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/enable`), 204);
+        expectStatus(await t.api.as(admin).admin.users.enable(user.id), 204);
         expect((await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }))).Enabled).toBe(true);
       } finally {
         client.destroy();
       }
       // The token from before the disable stays refused; a new login works at once.
-      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('TOKEN_REVOKED');
-      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password });
-      expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
+      expect((await t.api.as(user).users.me()).body.code).toBe('TOKEN_REVOKED');
+      const login = await t.api.auth.login({ email: user.email, password: user.password });
+      expectStatus(await t.api.as(login.body.accessToken).users.me(), 200);
     });
 
     it('deletes a user through the withdrawal event', async () => {
       const user = await t.given.user();
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      expectStatus(await t.api.as(admin).admin.users.delete(user.id), 204);
       const [row] = await t.db.query(`SELECT status, email FROM user_mapping WHERE id = $1`, [user.id]);
       expect(row).toEqual({ status: 'withdrawn', email: null });
-      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('ACCOUNT_WITHDRAWN');
-      expect((await as(admin).get(`/v1/admin/users/${user.id}`)).body).toMatchObject({ status: 'withdrawn', enabled: false });
+      expect((await t.api.as(user).users.me()).body.code).toBe('ACCOUNT_WITHDRAWN');
+      expect((await t.api.as(admin).admin.users.get(user.id)).body).toMatchObject({ status: 'withdrawn', enabled: false });
     });
 
     it('answers a second DELETE of a withdrawn user with 204 again and writes no second audit entry', async () => {
       const user = await t.given.user();
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      expectStatus(await t.api.as(admin).admin.users.delete(user.id), 204);
       const before = await t.db.query(`SELECT action, outcome FROM audit_log WHERE target_user_id = $1`, [user.id]);
       expect(before).toEqual([{ action: 'user.delete', outcome: 'succeeded' }]);
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
+      expectStatus(await t.api.as(admin).admin.users.delete(user.id), 204);
       expect(await t.db.query(`SELECT action, outcome FROM audit_log WHERE target_user_id = $1`, [user.id])).toEqual(before);
-      expect((await as(admin).delete('/v1/admin/users/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+      expect((await t.api.as(admin).admin.users.delete('00000000-0000-4000-8000-000000000000')).status).toBe(404);
     });
 
     it('searches email and nickname case-insensitively with % and _ taken literally, and pages', async () => {
       const odd = await t.given.user({ nickname: 'Percent%Under_score' });
       await t.given.user({ nickname: 'PercentXUnderYscore' });
-      const found = await as(admin).get(`/v1/admin/users?q=${encodeURIComponent('percent%under_')}`);
+      const found = await t.api.as(admin).admin.users.list({ q: 'percent%under_' });
       expectStatus(found, 200);
       expect(found.body.items.map((u: { id: string }) => u.id)).toEqual([odd.id]);
       expect(found.body.items[0]).toEqual({
@@ -264,7 +242,7 @@ describe('admin: users, groups and the audit log', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const page = await as(admin).get(`/v1/admin/users?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const page = await t.api.as(admin).admin.users.list({ limit: 2, cursor: cursor ?? undefined });
         expectStatus(page, 200);
         for (const item of page.body.items as Array<{ id: string }>) {
           expect(ids.has(item.id)).toBe(false);
@@ -278,11 +256,11 @@ describe('admin: users, groups and the audit log', () => {
     });
 
     it('filters by status and validates the query', async () => {
-      const res = await as(admin).get('/v1/admin/users?status=active&limit=100');
+      const res = await t.api.as(admin).admin.users.list({ status: 'active', limit: 100 });
       expectStatus(res, 200);
       expect(res.body.items.every((u: { status: string }) => u.status === 'active')).toBe(true);
       for (const query of ['status=gone', 'limit=0', 'limit=101', 'limit=abc', 'cursor=zzz', 'extra=1']) {
-        const bad = await as(admin).get(`/v1/admin/users?${query}`);
+        const bad = await t.api.as(admin).admin.users.list(query);
         expect({ query, status: bad.status, code: bad.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
       }
     });
@@ -290,21 +268,21 @@ describe('admin: users, groups and the audit log', () => {
 
   describe('groups', () => {
     it('creates, refuses a duplicate with GROUP_EXISTS, and deletes a group', async () => {
-      const created = await as(admin).post('/v1/admin/groups', { name: 'editors', description: 'Editors', precedence: 5 });
+      const created = await t.api.as(admin).admin.groups.create({ name: 'editors', description: 'Editors', precedence: 5 });
       expectStatus(created, 201);
       expect(created.body).toEqual({ name: 'editors', description: 'Editors', precedence: 5 });
-      const again = await as(admin).post('/v1/admin/groups', { name: 'editors' });
+      const again = await t.api.as(admin).admin.groups.create({ name: 'editors' });
       expect({ status: again.status, code: again.body.code }).toEqual({ status: 409, code: 'GROUP_EXISTS' });
-      expect((await as(admin).get('/v1/admin/groups')).body).toEqual(
+      expect((await t.api.as(admin).admin.groups.list()).body).toEqual(
         expect.arrayContaining([{ name: 'editors', description: 'Editors', precedence: 5 }]),
       );
-      expectStatus(await as(admin).delete('/v1/admin/groups/editors'), 204);
-      expect((await as(admin).delete('/v1/admin/groups/editors')).status).toBe(404);
+      expectStatus(await t.api.as(admin).admin.groups.delete('editors'), 204);
+      expect((await t.api.as(admin).admin.groups.delete('editors')).status).toBe(404);
     });
 
     it('validates the body', async () => {
       for (const body of [{}, { name: '' }, { name: 'has space' }, { name: 'ok', precedence: '1' }, { name: 'ok', extra: true }]) {
-        expect((await as(admin).post('/v1/admin/groups', body)).status).toBe(400);
+        expect((await t.api.as(admin).admin.groups.create(body)).status).toBe(400);
       }
     });
   });
@@ -313,20 +291,20 @@ describe('admin: users, groups and the audit log', () => {
     it('retries a throttled Cognito call with backoff and succeeds', async () => {
       const user = await t.given.user();
       proxy.throttle('AdminDisableUser', 2);
-      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
+      expectStatus(await t.api.as(admin).admin.users.disable(user.id), 204);
       expect(proxy.calls.get('AdminDisableUser')).toBe(3);
     });
 
     it('answers 429 when Cognito keeps throttling, audits the failure, and the sweep completes the disable later', async () => {
       const user = await t.given.user();
       proxy.throttle('AdminDisableUser');
-      const res = await as(admin).post(`/v1/admin/users/${user.id}/disable`);
+      const res = await t.api.as(admin).admin.users.disable(user.id);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 429, code: 'TOO_MANY_REQUESTS' });
       expect(res.headers['retry-after']).toBeDefined();
       const [row] = await t.db.query(`SELECT status FROM user_mapping WHERE id = $1`, [user.id]);
       expect(row).toEqual({ status: 'active' });
       // The intent stands: the user's tokens are refused until the change is finished.
-      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.code).toBe('TOKEN_REVOKED');
+      expect((await t.api.as(user).users.me()).body.code).toBe('TOKEN_REVOKED');
       const audit = await t.db.query(`SELECT action, outcome, details FROM audit_log WHERE target_user_id = $1`, [user.id]);
       expect(audit).toEqual([{ action: 'user.disable', outcome: 'failed', details: { error: 'TOO_MANY_REQUESTS' } }]);
 
@@ -343,12 +321,12 @@ describe('admin: users, groups and the audit log', () => {
   describe('the audit log', () => {
     it('records each admin write with actor, action, target and details, newest first', async () => {
       const user = await t.given.user();
-      expectStatus(await as(admin).put(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}/groups/moderator`), 204);
-      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/disable`), 204);
-      expectStatus(await as(admin).post(`/v1/admin/users/${user.id}/enable`), 204);
-      expectStatus(await as(admin).delete(`/v1/admin/users/${user.id}`), 204);
-      const page = await as(admin).get('/v1/admin/audit-log?limit=5');
+      expectStatus(await t.api.as(admin).admin.users.addToGroup(user.id, 'moderator'), 204);
+      expectStatus(await t.api.as(admin).admin.users.removeFromGroup(user.id, 'moderator'), 204);
+      expectStatus(await t.api.as(admin).admin.users.disable(user.id), 204);
+      expectStatus(await t.api.as(admin).admin.users.enable(user.id), 204);
+      expectStatus(await t.api.as(admin).admin.users.delete(user.id), 204);
+      const page = await t.api.as(admin).admin.auditLog({ limit: 5 });
       expectStatus(page, 200);
       expect(page.body.items.map((e: { action: string }) => e.action)).toEqual([
         'user.delete',
@@ -362,7 +340,7 @@ describe('admin: users, groups and the audit log', () => {
       }
       expect(page.body.items[4].details).toMatchObject({ group: 'moderator', changed: true, outcome: 'succeeded' });
       expect(typeof page.body.nextCursor).toBe('string');
-      const next = await as(admin).get(`/v1/admin/audit-log?limit=5&cursor=${page.body.nextCursor}`);
+      const next = await t.api.as(admin).admin.auditLog({ limit: 5, cursor: page.body.nextCursor });
       expectStatus(next, 200);
       const seen = new Set(page.body.items.map((e: { id: string }) => e.id));
       expect(next.body.items.some((e: { id: string }) => seen.has(e.id))).toBe(false);

@@ -21,9 +21,9 @@ describe('audit log export', () => {
   afterEach(() => jest.restoreAllMocks());
 
   const exportOf = (query: string, token = admin.accessToken) =>
-    t.http
-      .get(`/v1/admin/audit-log/export?${query}`)
-      .set(bearer(token))
+    t.api
+      .as(token)
+      .admin.auditLogExport(query)
       .buffer(true)
       .parse((res, done) => {
         let text = '';
@@ -37,9 +37,7 @@ describe('audit log export', () => {
     const items: Array<Record<string, unknown>> = [];
     let cursor: string | null = null;
     do {
-      const res: Response = await t.http
-        .get(`/v1/admin/audit-log?${filters}&limit=100${cursor === null ? '' : `&cursor=${cursor}`}`)
-        .set(bearer(admin.accessToken));
+      const res: Response = await t.api.as(admin).admin.auditLog(`${filters}&limit=100${cursor === null ? '' : `&cursor=${cursor}`}`);
       expectStatus(res, 200);
       items.push(...res.body.items);
       cursor = res.body.nextCursor;
@@ -167,7 +165,7 @@ describe('audit log export', () => {
       ['a page parameter', 'format=csv&limit=10', 'limit'],
       ['a cursor', 'format=csv&cursor=abc', 'cursor'],
     ])('refuses %s with 400 problem details naming the field', async (_name, query, field) => {
-      const res = await t.http.get(`/v1/admin/audit-log/export?${query}`).set(bearer(admin.accessToken));
+      const res = await t.api.as(admin).admin.auditLogExport(query);
       expectStatus(res, 400);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.headers['content-disposition']).toBeUndefined();
@@ -176,9 +174,7 @@ describe('audit log export', () => {
     });
 
     it('refuses from after to with 400', async () => {
-      const res = await t.http
-        .get('/v1/admin/audit-log/export?format=jsonl&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z')
-        .set(bearer(admin.accessToken));
+      const res = await t.api.as(admin).admin.auditLogExport('format=jsonl&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z');
       expectStatus(res, 400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: 'from' }] });
     });
@@ -188,7 +184,7 @@ describe('audit log export', () => {
       const plain = await t.given.user();
       const moderator = await t.given.user({ groups: ['moderator'] });
       for (const caller of [plain, moderator]) {
-        const res = await t.http.get('/v1/admin/audit-log/export?format=csv').set(bearer(caller.accessToken));
+        const res = await t.api.as(caller).admin.auditLogExport('format=csv');
         expectStatus(res, 403);
         expect(res.body.code).toBe('FORBIDDEN');
       }
@@ -250,7 +246,7 @@ describe('audit log export', () => {
       expect(afterClose).toBeLessThanOrEqual(whilePaused + 1);
 
       // The app still serves, and the pool was not left short of a connection.
-      expectStatus(await t.http.get(`/v1/admin/audit-log?actorId=${actor}&limit=1`).set(bearer(admin.accessToken)), 200);
+      expectStatus(await t.api.as(admin).admin.auditLog({ actorId: actor, limit: 1 }), 200);
     });
 
     it('aborts the response (never a complete-looking file) when the database fails after the first byte', async () => {
@@ -291,7 +287,7 @@ describe('audit log export', () => {
 
     it('answers problem details when the database fails before the first byte', async () => {
       jest.spyOn(t.app.get(AuditLogRepository), 'list').mockRejectedValueOnce(new Error('Connection terminated unexpectedly'));
-      const res = await t.http.get('/v1/admin/audit-log/export?format=csv').set(bearer(admin.accessToken));
+      const res = await t.api.as(admin).admin.auditLogExport('format=csv');
       expectStatus(res, 503);
       expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
       expect(res.headers['content-disposition']).toBeUndefined();

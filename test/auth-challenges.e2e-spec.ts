@@ -1,30 +1,13 @@
 import {
   AssociateSoftwareTokenCommand,
-  CognitoIdentityProviderClient,
   RespondToAuthChallengeCommand,
   VerifySoftwareTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
-import { generateSync } from 'otplib';
-import { CognitoApi } from '../src/cognito/cognito-api';
 import { storedUser } from '../tools/local-stack/cognito-local';
+import { sdkClientOf } from './support/cognito-sdk';
 import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
-
-/** cognito-local's SDK client inside the running app, for command-boundary mocks. */
-function sdkClientOf(t: TestApp): CognitoIdentityProviderClient {
-  return (t.app.get<CognitoApi>(CognitoApi) as unknown as { client: CognitoIdentityProviderClient }).client;
-}
-
-/** The code an authenticator app shows now for `secret` (Cognito's TOTP: SHA-1, 6 digits, 30 s). */
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
-}
-
-/** A 6-digit code that is not the current one (nor its neighbours). */
-function wrongTotp(secret: string): string {
-  const right = totp(secret);
-  return right === '000000' ? '111111' : '000000';
-}
+import { totp, wrongTotp } from './support/totp';
 
 describe('Login second steps: TOTP, invitations and token scopes', () => {
   let t: TestApp;
@@ -42,24 +25,18 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
   describe('TOTP', () => {
     /** A user who enrolled an authenticator app; returns its secret. */
     async function enrolled(user: TestUser): Promise<string> {
-      const start = await t.http.post('/v1/users/me/mfa/totp').set(bearer(user.accessToken));
+      const start = await t.api.as(user).users.mfa.startTotp();
       expectStatus(start, 200);
       const secret = start.body.secretCode as string;
-      expectStatus(
-        await t.http
-          .post('/v1/users/me/mfa/totp/verify')
-          .set(bearer(user.accessToken))
-          .send({ code: totp(secret) }),
-        204,
-      );
+      expectStatus(await t.api.as(user).users.mfa.verifyTotp({ code: totp(secret) }), 204);
       return secret;
     }
 
     it('enrols an authenticator app: a secret, its otpauth URI, then a verified code makes TOTP the second step', async () => {
       const user = await t.given.user();
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(user.accessToken))).body).toEqual({ totp: false, preferred: null });
+      expect((await t.api.as(user).users.mfa.status()).body).toEqual({ totp: false, preferred: null });
 
-      const start = await t.http.post('/v1/users/me/mfa/totp').set(bearer(user.accessToken));
+      const start = await t.api.as(user).users.mfa.startTotp();
       expectStatus(start, 200);
       const secret = start.body.secretCode as string;
       expect(secret).toMatch(/^[A-Z2-7]+=*$/);
@@ -69,21 +46,12 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       expect(decodeURIComponent(uri.pathname)).toBe(`/cognito-nest-api:${user.email}`);
       expect(Object.fromEntries(uri.searchParams)).toEqual({ secret, issuer: 'cognito-nest-api' });
 
-      const wrong = await t.http
-        .post('/v1/users/me/mfa/totp/verify')
-        .set(bearer(user.accessToken))
-        .send({ code: wrongTotp(secret) });
+      const wrong = await t.api.as(user).users.mfa.verifyTotp({ code: wrongTotp(secret) });
       expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 400, code: 'CODE_MISMATCH' });
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(user.accessToken))).body).toEqual({ totp: false, preferred: null });
+      expect((await t.api.as(user).users.mfa.status()).body).toEqual({ totp: false, preferred: null });
 
-      expectStatus(
-        await t.http
-          .post('/v1/users/me/mfa/totp/verify')
-          .set(bearer(user.accessToken))
-          .send({ code: totp(secret) }),
-        204,
-      );
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(user.accessToken))).body).toEqual({
+      expectStatus(await t.api.as(user).users.mfa.verifyTotp({ code: totp(secret) }), 204);
+      expect((await t.api.as(user).users.mfa.status()).body).toEqual({
         totp: true,
         preferred: 'SOFTWARE_TOKEN_MFA',
       });
@@ -93,20 +61,16 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       const user = await t.given.user();
       const secret = await enrolled(user);
 
-      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      const login = await t.api.auth.login({ email: user.email, password: PASSWORD });
       expectStatus(login, 200);
       // The emulator's app client has no session duration: Cognito's default is 3 minutes.
       expect(login.body).toEqual({ challenge: { name: 'SOFTWARE_TOKEN_MFA', session: expect.any(String), expiresIn: 180 } });
 
       const { session } = login.body.challenge as { session: string };
-      const wrong = await t.http
-        .post('/v1/auth/challenge')
-        .send({ email: user.email, name: 'SOFTWARE_TOKEN_MFA', session, code: wrongTotp(secret) });
+      const wrong = await t.api.auth.challenge({ email: user.email, name: 'SOFTWARE_TOKEN_MFA', session, code: wrongTotp(secret) });
       expect({ status: wrong.status, code: wrong.body.code }).toEqual({ status: 400, code: 'CODE_MISMATCH' });
 
-      const answered = await t.http
-        .post('/v1/auth/challenge')
-        .send({ email: user.email, name: 'SOFTWARE_TOKEN_MFA', session, code: totp(secret) });
+      const answered = await t.api.auth.challenge({ email: user.email, name: 'SOFTWARE_TOKEN_MFA', session, code: totp(secret) });
       expectStatus(answered, 200);
       expect(answered.body).toEqual({
         accessToken: expect.any(String),
@@ -115,7 +79,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
         expiresIn: expect.any(Number),
         tokenType: 'Bearer',
       });
-      const me = await t.http.get('/v1/users/me').set(bearer(answered.body.accessToken as string));
+      const me = await t.api.as(answered.body.accessToken as string).users.me();
       expectStatus(me, 200);
       expect(me.body.id).toBe(user.id);
 
@@ -129,18 +93,18 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
     it('stops asking for TOTP once the caller removes it', async () => {
       const user = await t.given.user();
       await enrolled(user);
-      expectStatus(await t.http.delete('/v1/users/me/mfa/totp').set(bearer(user.accessToken)), 204);
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(user.accessToken))).body).toEqual({ totp: false, preferred: null });
-      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+      expectStatus(await t.api.as(user).users.mfa.disableTotp(), 204);
+      expect((await t.api.as(user).users.mfa.status()).body).toEqual({ totp: false, preferred: null });
+      const login = await t.api.auth.login({ email: user.email, password: PASSWORD });
       expectStatus(login, 200);
       expect(login.body.accessToken).toEqual(expect.any(String));
     });
 
     it('refuses a verification before enrolment with 409 and changes nothing', async () => {
       const user = await t.given.user();
-      const res = await t.http.post('/v1/users/me/mfa/totp/verify').set(bearer(user.accessToken)).send({ code: '123456' });
+      const res = await t.api.as(user).users.mfa.verifyTotp({ code: '123456' });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'CONFLICT' });
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(user.accessToken))).body).toEqual({ totp: false, preferred: null });
+      expect((await t.api.as(user).users.mfa.status()).body).toEqual({ totp: false, preferred: null });
     });
 
     it.each([
@@ -149,7 +113,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       ['an unknown property', { code: '123456', secret: 'x' }],
     ])('refuses %s at verification with 400 VALIDATION_FAILED', async (_what, body) => {
       const user = await t.given.user();
-      const res = await t.http.post('/v1/users/me/mfa/totp/verify').set(bearer(user.accessToken)).send(body);
+      const res = await t.api.as(user).users.mfa.verifyTotp(body);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
   });
@@ -162,14 +126,17 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       ['an empty session', { name: 'SOFTWARE_TOKEN_MFA', session: '', code: '123456' }],
       ['an unknown property', { name: 'SOFTWARE_TOKEN_MFA', session: 's', code: '123456', username: 'x' }],
     ])('refuses %s with 400 VALIDATION_FAILED', async (_what, body) => {
-      const res = await t.http.post('/v1/auth/challenge').send({ email: admin.email, ...body });
+      const res = await t.api.auth.challenge({ email: admin.email, ...body });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
 
     it('answers 401 SESSION_EXPIRED when the session is not for this email (an unknown user in cognito-local, which checks no session)', async () => {
-      const res = await t.http
-        .post('/v1/auth/challenge')
-        .send({ email: 'nobody@example.com', name: 'SOFTWARE_TOKEN_MFA', session: 'AYABeC0ffee', code: '123456' });
+      const res = await t.api.auth.challenge({
+        email: 'nobody@example.com',
+        name: 'SOFTWARE_TOKEN_MFA',
+        session: 'AYABeC0ffee',
+        code: '123456',
+      });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'SESSION_EXPIRED' });
     });
 
@@ -179,9 +146,12 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
         .on(RespondToAuthChallengeCommand)
         .rejects(Object.assign(new Error('Invalid session for the user, session is expired.'), { name: 'NotAuthorizedException' }));
       try {
-        const res = await t.http
-          .post('/v1/auth/challenge')
-          .send({ email: admin.email, name: 'SOFTWARE_TOKEN_MFA', session: 'expired-session', code: '654321' });
+        const res = await t.api.auth.challenge({
+          email: admin.email,
+          name: 'SOFTWARE_TOKEN_MFA',
+          session: 'expired-session',
+          code: '654321',
+        });
         expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'SESSION_EXPIRED' });
         expect(sdk.commandCalls(RespondToAuthChallengeCommand).map((c) => c.args[0].input)).toEqual([
           {
@@ -206,7 +176,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       sdk.on(AssociateSoftwareTokenCommand).resolves({ SecretCode: 'JBSWY3DPEHPK3PXP', Session: 'session-2' });
       sdk.on(VerifySoftwareTokenCommand).resolves({ Status: 'SUCCESS', Session: 'session-3' });
       try {
-        const first = await t.http.post('/v1/auth/challenge').send({ email: admin.email, name: 'MFA_SETUP', session: 'session-1' });
+        const first = await t.api.auth.challenge({ email: admin.email, name: 'MFA_SETUP', session: 'session-1' });
         expectStatus(first, 200);
         expect(first.body).toEqual({
           challenge: { name: 'MFA_SETUP', session: 'session-2', expiresIn: 180 },
@@ -215,9 +185,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
             otpauthUri: `otpauth://totp/cognito-nest-api:${encodeURIComponent(admin.email)}?secret=JBSWY3DPEHPK3PXP&issuer=cognito-nest-api`,
           },
         });
-        const second = await t.http
-          .post('/v1/auth/challenge')
-          .send({ email: admin.email, name: 'MFA_SETUP', session: 'session-2', code: '123456' });
+        const second = await t.api.auth.challenge({ email: admin.email, name: 'MFA_SETUP', session: 'session-2', code: '123456' });
         expectStatus(second, 200);
         expect(second.body).toMatchObject({ accessToken: 'a', idToken: 'i', refreshToken: 'r', tokenType: 'Bearer' });
         expect(sdk.commandCalls(AssociateSoftwareTokenCommand).map((c) => c.args[0].input)).toEqual([{ Session: 'session-1' }]);
@@ -242,10 +210,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
   describe('invitations', () => {
     it('invites a user: the row at once, groups, the audit entry, and a first login that asks for a new password', async () => {
       const email = uniqueEmail('invited');
-      const res = await t.http
-        .post('/v1/admin/users')
-        .set(bearer(admin.accessToken))
-        .send({ email, nickname: 'newbie', groups: ['moderator'] });
+      const res = await t.api.as(admin).admin.users.invite({ email, nickname: 'newbie', groups: ['moderator'] });
       expectStatus(res, 201);
       expect(res.body).toEqual({
         id: expect.any(String),
@@ -261,10 +226,10 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       expect(res.headers.location).toBe(`/v1/admin/users/${res.body.id}`);
       const id = res.body.id as string;
 
-      const detail = await t.http.get(`/v1/admin/users/${id}`).set(bearer(admin.accessToken));
+      const detail = await t.api.as(admin).admin.users.get(id);
       expectStatus(detail, 200);
       expect(detail.body).toMatchObject({ id, email, groups: ['moderator'], enabled: true });
-      const audit = await t.http.get('/v1/admin/audit-log').set(bearer(admin.accessToken));
+      const audit = await t.api.as(admin).admin.auditLog();
       expect(audit.body.items[0]).toMatchObject({
         actorId: admin.id,
         action: 'user.invite',
@@ -274,35 +239,33 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
 
       // cognito-local keeps the temporary password it "emailed" in its JSON database.
       const temporary = storedUser(process.env.TEST_COGNITO_STATE_DIR ?? '', t.pool.userPoolId, email)?.Password as string;
-      const login = await t.http.post('/v1/auth/login').send({ email, password: temporary });
+      const login = await t.api.auth.login({ email, password: temporary });
       expectStatus(login, 200);
       expect(login.body.challenge).toMatchObject({ name: 'NEW_PASSWORD_REQUIRED', expiresIn: 180 });
       const session = login.body.challenge.session as string;
 
-      const weak = await t.http.post('/v1/auth/challenge').send({ email, name: 'NEW_PASSWORD_REQUIRED', session, newPassword: 'weak' });
+      const weak = await t.api.auth.challenge({ email, name: 'NEW_PASSWORD_REQUIRED', session, newPassword: 'weak' });
       expect({ status: weak.status, code: weak.body.code }).toEqual({ status: 400, code: 'INVALID_PASSWORD' });
       // Nothing changed: the temporary password still leads to the same challenge.
-      const again = await t.http.post('/v1/auth/login').send({ email, password: temporary });
+      const again = await t.api.auth.login({ email, password: temporary });
       expect(again.body.challenge?.name).toBe('NEW_PASSWORD_REQUIRED');
 
-      const answered = await t.http
-        .post('/v1/auth/challenge')
-        .send({ email, name: 'NEW_PASSWORD_REQUIRED', session, newPassword: PASSWORD });
+      const answered = await t.api.auth.challenge({ email, name: 'NEW_PASSWORD_REQUIRED', session, newPassword: PASSWORD });
       expectStatus(answered, 200);
-      const me = await t.http.get('/v1/users/me').set(bearer(answered.body.accessToken as string));
+      const me = await t.api.as(answered.body.accessToken as string).users.me();
       expectStatus(me, 200);
       expect(me.body).toMatchObject({ id, email, nickname: 'newbie', groups: ['moderator'] });
-      expectStatus(await t.http.post('/v1/auth/login').send({ email, password: PASSWORD }), 200);
+      expectStatus(await t.api.auth.login({ email, password: PASSWORD }), 200);
     });
 
     it('answers 409 USER_EXISTS for an email that has an account, creates no row and audits the refusal', async () => {
       const rows = async (): Promise<number> =>
         (await t.db.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM user_mapping'))[0].n;
       const before = await rows();
-      const res = await t.http.post('/v1/admin/users').set(bearer(admin.accessToken)).send({ email: admin.email, nickname: 'dup' });
+      const res = await t.api.as(admin).admin.users.invite({ email: admin.email, nickname: 'dup' });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 409, code: 'USER_EXISTS' });
       expect(await rows()).toBe(before);
-      const audit = await t.http.get('/v1/admin/audit-log').set(bearer(admin.accessToken));
+      const audit = await t.api.as(admin).admin.auditLog();
       expect(audit.body.items[0]).toMatchObject({
         actorId: admin.id,
         action: 'user.invite',
@@ -318,17 +281,14 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       ['an unknown property', { temporaryPassword: 'Aa1!aaaa' }],
     ])('refuses %s with 400 VALIDATION_FAILED and creates nobody', async (_what, override) => {
       const email = uniqueEmail('invalid');
-      const res = await t.http
-        .post('/v1/admin/users')
-        .set(bearer(admin.accessToken))
-        .send({ email, nickname: 'x', ...override });
+      const res = await t.api.as(admin).admin.users.invite({ email, nickname: 'x', ...override });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(storedUser(process.env.TEST_COGNITO_STATE_DIR ?? '', t.pool.userPoolId, email)).toBeUndefined();
     });
 
     it('is for admins only', async () => {
       const user = await t.given.user();
-      const res = await t.http.post('/v1/admin/users').set(bearer(user.accessToken)).send({ email: uniqueEmail(), nickname: 'x' });
+      const res = await t.api.as(user).admin.users.invite({ email: uniqueEmail(), nickname: 'x' });
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 403, code: 'FORBIDDEN' });
     });
   });
@@ -343,7 +303,7 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
     it('fills the just-in-time row with the task role, email and nickname included', async () => {
       const { sub, email } = await cognitoOnlyUser();
       const token = t.forge({ sub, username: sub, scope: 'openid email profile' });
-      const me = await t.http.get('/v1/users/me').set(bearer(token));
+      const me = await t.api.as(token).users.me();
       expectStatus(me, 200);
       expect(me.body).toMatchObject({ email, nickname: 'hosted-ui', status: 'active' });
     });
@@ -364,15 +324,15 @@ describe('Login second steps: TOTP, invitations and token scopes', () => {
       const res = await call.set(bearer(token)).send(body);
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 403, code: 'INSUFFICIENT_SCOPE' });
       expect(res.body.detail).toContain('aws.cognito.signin.user.admin');
-      const me = await t.http.get('/v1/users/me').set(bearer(token));
+      const me = await t.api.as(token).users.me();
       expect(me.body.nickname).toBe('hosted-ui');
     });
 
     it('serves every other route to such a token: the MFA status and posts', async () => {
       const { sub } = await cognitoOnlyUser();
       const token = t.forge({ sub, username: sub, scope: 'openid' });
-      expect((await t.http.get('/v1/users/me/mfa').set(bearer(token))).body).toEqual({ totp: false, preferred: null });
-      expectStatus(await t.http.post('/v1/posts').set(bearer(token)).send({ title: 'hello', body: 'from the Hosted UI' }), 201);
+      expect((await t.api.as(token).users.mfa.status()).body).toEqual({ totp: false, preferred: null });
+      expectStatus(await t.api.as(token).posts.create({ title: 'hello', body: 'from the Hosted UI' }), 201);
     });
   });
 });

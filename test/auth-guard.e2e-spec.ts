@@ -248,7 +248,7 @@ describe('the JWKS', () => {
     expect(flood.every((r) => r.status === 401)).toBe(true);
     expect(fetches).toBeLessThanOrEqual(2);
     // Valid tokens keep working throughout.
-    expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).status).toBe(200);
+    expect((await t.api.as(user).users.me()).status).toBe(200);
   });
 });
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { productionEnv, ROOT, run } from '../tools/local-stack/processes';
-import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
+import { expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 jest.setTimeout(120_000);
 
@@ -72,9 +72,9 @@ describe('changes made in Cognito itself', () => {
       const sub = await cognitoOnlyUser(email);
       const claimed = uniqueEmail('ceo');
       await setUnverifiedEmail(email, claimed);
-      const login = await t.http.post('/v1/auth/login').send({ email: claimed, password: PASSWORD });
+      const login = await t.api.auth.login({ email: claimed, password: PASSWORD });
       expectStatus(login, 200);
-      const me = await t.http.get('/v1/users/me').set(bearer(login.body.accessToken as string));
+      const me = await t.api.as(login.body.accessToken as string).users.me();
       expectStatus(me, 200);
       expect(me.body.email).toBeNull();
       expect(await rowOf(sub)).toMatchObject({ email: null });
@@ -111,19 +111,19 @@ describe('changes made in Cognito itself', () => {
     it('reconcile carries Enabled=false over as a disable, and a re-enable back; --dry-run only counts', async () => {
       const user = await t.given.user();
       const bystander = await t.given.user();
-      expectStatus(await t.http.get('/v1/users/me').set(bearer(user.accessToken)), 200);
+      expectStatus(await t.api.as(user).users.me(), 200);
       await cognito.send(new AdminDisableUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
 
       const before = await t.db.query(`SELECT * FROM user_mapping ORDER BY id`);
       expect(await reconcile('--dry-run')).toMatch(/ disabled=1 enabled=0 dry_run=true /);
       expect(await t.db.query(`SELECT * FROM user_mapping ORDER BY id`)).toEqual(before);
-      expectStatus(await t.http.get('/v1/users/me').set(bearer(user.accessToken)), 200);
+      expectStatus(await t.api.as(user).users.me(), 200);
 
       expect(await reconcile()).toMatch(/ disabled=1 enabled=0 dry_run=false /);
       expect(await rowOf(user.sub)).toMatchObject({ status: 'disabled' });
-      const refused = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      const refused = await t.api.as(user).users.me();
       expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 403, code: 'ACCOUNT_DISABLED' });
-      expectStatus(await t.http.get('/v1/users/me').set(bearer(bystander.accessToken)), 200);
+      expectStatus(await t.api.as(bystander).users.me(), 200);
       // Through the account-change path: nothing left pending.
       expect(await t.db.query(`SELECT action FROM pending_changes WHERE user_id = $1`, [user.id])).toEqual([]);
       expect(await reconcile()).toMatch(/ disabled=0 enabled=0 dry_run=false /);
@@ -134,10 +134,10 @@ describe('changes made in Cognito itself', () => {
       expect(await reconcile()).toMatch(/ disabled=0 enabled=1 dry_run=false /);
       expect(await rowOf(user.sub)).toMatchObject({ status: 'active' });
       // As after an admin disable: the tokens from before are refused, a new login works.
-      const old = await t.http.get('/v1/users/me').set(bearer(user.accessToken));
+      const old = await t.api.as(user).users.me();
       expect({ status: old.status, code: old.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
-      const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
-      expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken as string)), 200);
+      const login = await t.api.auth.login({ email: user.email, password: PASSWORD });
+      expectStatus(await t.api.as(login.body.accessToken as string).users.me(), 200);
     });
 
     it('leaves a user alone whose admin change is in flight (the change finishes it)', async () => {

@@ -5,7 +5,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
-import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
+import { expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -79,7 +79,7 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     const { verifier, challenge } = pkce();
     const code = await authorizationCode(email, challenge);
 
-    const res = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url });
+    const res = await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: callback.url });
     expectStatus(res, 200);
     expect(res.body).toEqual({
       accessToken: expect.any(String),
@@ -92,12 +92,12 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
       email,
     ]);
     expect(rows).toEqual([{ email, nickname: 'hosted' }]);
-    const me = await t.http.get('/v1/users/me').set(bearer(res.body.accessToken as string));
+    const me = await t.api.as(res.body.accessToken as string).users.me();
     expectStatus(me, 200);
     expect(me.body).toMatchObject({ email, nickname: 'hosted' });
 
     // The code is single-use: a second exchange is refused, and nothing secret reached a log line.
-    const reused = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url });
+    const reused = await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: callback.url });
     expect({ status: reused.status, code: reused.body.code }).toEqual({ status: 400, code: 'INVALID_GRANT' });
     const logs = t.logs.join('');
     for (const secret of [code, verifier, res.body.accessToken as string, res.body.refreshToken as string]) {
@@ -129,9 +129,9 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     async function exchange(username: string): Promise<string> {
       const { verifier, challenge } = pkce();
       const code = await authorizationCode(username, challenge);
-      const res = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url });
+      const res = await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: callback.url });
       expectStatus(res, 200);
-      const me = await t.http.get('/v1/users/me').set(bearer(res.body.accessToken as string));
+      const me = await t.api.as(res.body.accessToken as string).users.me();
       expectStatus(me, 200);
       return me.body.id as string;
     }
@@ -154,15 +154,13 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     const email = await hostedUiUser();
     const { challenge } = pkce();
     const code = await authorizationCode(email, challenge);
-    const res = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: pkce().verifier, redirectUri: callback.url });
+    const res = await t.api.auth.oauthToken({ code, codeVerifier: pkce().verifier, redirectUri: callback.url });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'INVALID_GRANT' });
     expect(await t.db.query('SELECT 1 FROM user_mapping WHERE email = $1', [email])).toEqual([]);
   });
 
   it('refuses an unknown code with 400 INVALID_GRANT', async () => {
-    const res = await t.http
-      .post('/v1/auth/oauth/token')
-      .send({ code: 'not-a-code', codeVerifier: pkce().verifier, redirectUri: callback.url });
+    const res = await t.api.auth.oauthToken({ code: 'not-a-code', codeVerifier: pkce().verifier, redirectUri: callback.url });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'INVALID_GRANT' });
   });
 
@@ -170,12 +168,10 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     const email = await hostedUiUser();
     const { verifier, challenge } = pkce();
     const code = await authorizationCode(email, challenge);
-    const res = await t.http
-      .post('/v1/auth/oauth/token')
-      .send({ code, codeVerifier: verifier, redirectUri: 'https://evil.example.com/callback' });
+    const res = await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: 'https://evil.example.com/callback' });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     // The code was not spent: the right redirect URI still exchanges it.
-    expectStatus(await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url }), 200);
+    expectStatus(await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: callback.url }), 200);
   });
 
   it.each([
@@ -184,9 +180,7 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     ['a number for the code', { code: 42 }],
     ['an unknown property', { clientSecret: 'x' }],
   ])('refuses %s with 400 VALIDATION_FAILED', async (_what, override) => {
-    const res = await t.http
-      .post('/v1/auth/oauth/token')
-      .send({ code: 'abc', codeVerifier: pkce().verifier, redirectUri: callback.url, ...override });
+    const res = await t.api.auth.oauthToken({ code: 'abc', codeVerifier: pkce().verifier, redirectUri: callback.url, ...override });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
   });
 
@@ -237,9 +231,9 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
         expect(landed.searchParams.get('state')).toBe('browser-state');
         const code = landed.searchParams.get('code') ?? '';
 
-        const tokens = await t.http.post('/v1/auth/oauth/token').send({ code, codeVerifier: verifier, redirectUri: callback.url });
+        const tokens = await t.api.auth.oauthToken({ code, codeVerifier: verifier, redirectUri: callback.url });
         expectStatus(tokens, 200);
-        const me = await t.http.get('/v1/users/me').set(bearer(tokens.body.accessToken as string));
+        const me = await t.api.as(tokens.body.accessToken as string).users.me();
         expectStatus(me, 200);
         expect(me.body).toMatchObject({ email, nickname: 'hosted', status: 'active' });
       } finally {

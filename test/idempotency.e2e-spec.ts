@@ -76,8 +76,7 @@ describe('safe retries with Idempotency-Key', () => {
       const post = await t.api.as(alice).posts.create({ title: `commented ${randomUUID()}`, body: 'b' });
       expectStatus(post, 201);
       const key = randomUUID();
-      const send = (): Promise<Response> =>
-        t.http.post(`/v1/posts/${post.body.id}/comments`).set(bearer(bob.accessToken)).set('Idempotency-Key', key).send({ body: 'hello' });
+      const send = (): Promise<Response> => t.api.as(bob).comments.create(post.body.id, { body: 'hello' }, { idempotencyKey: key });
       const first = await send();
       expectStatus(first, 201);
       const retry = await send();
@@ -85,7 +84,7 @@ describe('safe retries with Idempotency-Key', () => {
       expect(retry.headers['idempotent-replayed']).toBe('true');
       expect(retry.body).toEqual(first.body);
 
-      const read = await t.http.get(`/v1/posts/${post.body.id}`).set(bearer(bob.accessToken));
+      const read = await t.api.as(bob).posts.get(post.body.id);
       expect(read.body.commentCount).toBe(1);
       const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM comments WHERE post_id = $1`, [post.body.id]);
       expect(n).toBe(1);
@@ -120,11 +119,7 @@ describe('safe retries with Idempotency-Key', () => {
       const key = randomUUID();
       const first = await t.api.as(alice).posts.create({ title: `route ${key}`, body: 'hello' }, { idempotencyKey: key });
       expectStatus(first, 201);
-      const comment = await t.http
-        .post(`/v1/posts/${first.body.id}/comments`)
-        .set(bearer(alice.accessToken))
-        .set('Idempotency-Key', key)
-        .send({ body: 'hello' });
+      const comment = await t.api.as(alice).comments.create(first.body.id, { body: 'hello' }, { idempotencyKey: key });
       expect(comment.status).toBe(422);
       expect(comment.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
       const [{ n }] = await t.db.query(`SELECT count(*)::int AS n FROM comments WHERE post_id = $1`, [first.body.id]);
@@ -285,11 +280,7 @@ describe('safe retries with Idempotency-Key', () => {
 
     it('on a missing post (a comment) stores nothing under its key', async () => {
       const key = randomUUID();
-      const res = await t.http
-        .post(`/v1/posts/${randomUUID()}/comments`)
-        .set(bearer(alice.accessToken))
-        .set('Idempotency-Key', key)
-        .send({ body: 'hello' });
+      const res = await t.api.as(alice).comments.create(randomUUID(), { body: 'hello' }, { idempotencyKey: key });
       expect(res.status).toBe(404);
       expect(await storedKeys(alice, key)).toEqual([]);
     });

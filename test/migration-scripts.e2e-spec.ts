@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { databaseUrl, withClient } from '../tools/local-stack/postgres';
+import { distStamp } from './support/dist';
 
 /**
  * `npm run migration:run` / `migration:revert` / `migration:generate` work from the TypeScript
@@ -13,18 +14,6 @@ import { databaseUrl, withClient } from '../tools/local-stack/postgres';
 
 const ROOT = resolve(__dirname, '..');
 const run = promisify(execFile);
-
-/** When dist/ last changed (a build deletes and rewrites it), or null when there is none. */
-function distStamp(): string | null {
-  const dist = join(ROOT, 'dist');
-  if (!existsSync(dist)) {
-    return null;
-  }
-  return readdirSync(dist, { recursive: true, encoding: 'utf8' })
-    .map((file) => `${file}:${statSync(join(dist, file)).mtimeMs}`)
-    .sort()
-    .join('\n');
-}
 
 describe('migration scripts', () => {
   const adminUrl = process.env.TEST_PG_ADMIN_URL as string;

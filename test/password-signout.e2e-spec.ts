@@ -1,7 +1,7 @@
 import { AccountChangesService } from '../src/users/account-changes.service';
 import { AccountChangesSweeper } from '../src/users/account-changes.sweeper';
 import { mockGlobalSignOut } from './support/cognito-sdk';
-import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
+import { expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
 
 /**
  * Password reset and change against the plain emulator: cognito-local has no
@@ -30,7 +30,7 @@ describe('password reset and change, and logout-all, when Cognito cannot sign th
   }
 
   async function expectRevoked(token: string): Promise<void> {
-    const res = await t.http.get('/v1/users/me').set(bearer(token));
+    const res = await t.api.as(token).users.me();
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
   }
 
@@ -64,40 +64,37 @@ describe('password reset and change, and logout-all, when Cognito cannot sign th
 
   it('reset: 204, old tokens TOKEN_REVOKED, the new password signs in at once, the sweep finishes the sign-out', async () => {
     const user = await t.given.user();
-    expectStatus(await t.http.post('/v1/auth/password/forgot').send({ email: user.email }), 202);
+    expectStatus(await t.api.auth.password.forgot({ email: user.email }), 202);
     const newPassword = 'N3w!Passw0rd';
-    const reset = await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword });
+    const reset = await t.api.auth.password.reset({ email: user.email, code: t.code(user.email), newPassword });
     expectStatus(reset, 204);
     await expectRevoked(user.accessToken);
     expect(await pendingSignOuts(user.id)).toBe(1);
 
-    const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword });
+    const login = await t.api.auth.login({ email: user.email, password: newPassword });
     expectStatus(login, 200);
-    expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
-    const old = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+    expectStatus(await t.api.as(login.body.accessToken).users.me(), 200);
+    const old = await t.api.auth.login({ email: user.email, password: PASSWORD });
     expect(old.body.code).toBe('INVALID_CREDENTIALS');
 
     await finishWhenCognitoAnswers(user, [login.body.accessToken as string]);
-    const after = await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword });
-    expectStatus(await t.http.get('/v1/users/me').set(bearer(after.body.accessToken)), 200);
+    const after = await t.api.auth.login({ email: user.email, password: newPassword });
+    expectStatus(await t.api.as(after.body.accessToken).users.me(), 200);
   });
 
   it('change: 204, every token of the user TOKEN_REVOKED, the new password signs in at once, the sweep finishes', async () => {
     const user = await t.given.user();
-    const other = await t.http.post('/v1/auth/login').send({ email: user.email, password: PASSWORD });
+    const other = await t.api.auth.login({ email: user.email, password: PASSWORD });
     expectStatus(other, 200);
     const newPassword = 'An0ther!Passw0rd';
-    const change = await t.http
-      .post('/v1/auth/password/change')
-      .set(bearer(user.accessToken))
-      .send({ currentPassword: PASSWORD, newPassword });
+    const change = await t.api.as(user).auth.password.change({ currentPassword: PASSWORD, newPassword });
     expectStatus(change, 204);
     await expectRevoked(user.accessToken);
     await expectRevoked(other.body.accessToken as string);
 
-    const login = await t.http.post('/v1/auth/login').send({ email: user.email, password: newPassword });
+    const login = await t.api.auth.login({ email: user.email, password: newPassword });
     expectStatus(login, 200);
-    expectStatus(await t.http.get('/v1/users/me').set(bearer(login.body.accessToken)), 200);
+    expectStatus(await t.api.as(login.body.accessToken).users.me(), 200);
 
     await finishWhenCognitoAnswers(user, [login.body.accessToken as string]);
   });
@@ -108,31 +105,25 @@ describe('password reset and change, and logout-all, when Cognito cannot sign th
     const user = await t.given.user();
     const signedInBefore = Math.floor(Date.now() / 1000) - 60;
     const [{ username }] = await t.db.query(`SELECT cognito_username AS username FROM user_mapping WHERE id = $1`, [user.id]);
-    expectStatus(
-      await t.http
-        .post('/v1/auth/password/change')
-        .set(bearer(user.accessToken))
-        .send({ currentPassword: PASSWORD, newPassword: 'Th1rd!Passw0rd' }),
-      204,
-    );
+    expectStatus(await t.api.as(user).auth.password.change({ currentPassword: PASSWORD, newPassword: 'Th1rd!Passw0rd' }), 204);
     const now = Math.floor(Date.now() / 1000);
     const refreshedOld = t.forge({ sub: user.sub, username, iat: now, auth_time: signedInBefore });
     const noAuthTime = t.forge({ sub: user.sub, username, iat: now }, { omit: ['auth_time'] });
     const signedInAfter = t.forge({ sub: user.sub, username, iat: now, auth_time: now });
     await expectRevoked(refreshedOld);
     await expectRevoked(noAuthTime);
-    expectStatus(await t.http.get('/v1/users/me').set(bearer(signedInAfter)), 200);
+    expectStatus(await t.api.as(signedInAfter).users.me(), 200);
   });
 
   it('logout-all answers 204 too: every session ends at once, and the sweep finishes the sign-out in Cognito', async () => {
     const user = await t.given.user();
-    const second = await t.http.post('/v1/auth/login').send({ email: user.email, password: user.password });
+    const second = await t.api.auth.login({ email: user.email, password: user.password });
     expectStatus(second, 200);
     const other = second.body as { accessToken: string; refreshToken: string };
-    expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
+    expectStatus(await t.api.as(user).auth.logoutAll(), 204);
     await expectRevoked(user.accessToken);
     await expectRevoked(other.accessToken);
-    const refresh = await t.http.post('/v1/auth/refresh').send({ refreshToken: other.refreshToken });
+    const refresh = await t.api.auth.refresh({ refreshToken: other.refreshToken });
     expect(refresh.status).toBe(401);
     await finishWhenCognitoAnswers(user, [user.accessToken, other.accessToken]);
   });

@@ -55,10 +55,7 @@ describe('posts and comments: keyset pages and query count', () => {
       }
       step += 1;
       // Newer than everything: behind a newest-first cursor.
-      const newer = await t.http
-        .post('/v1/posts')
-        .set(bearer(pager.accessToken))
-        .send({ title: `new ${step}`, body: 'b' });
+      const newer = await t.api.as(pager).posts.create({ title: `new ${step}`, body: 'b' });
       expectStatus(newer, 201);
       behind.add(newer.body.id);
       // Older than everything: ahead of the cursor, so the walk reaches it.
@@ -108,7 +105,7 @@ describe('posts and comments: keyset pages and query count', () => {
   });
 
   it('walks 250 comments oldest first with inserts on both sides of the cursor, never repeating or skipping one', async () => {
-    const post = await t.http.post('/v1/posts').set(bearer(pager.accessToken)).send({ title: 'busy', body: 'b' });
+    const post = await t.api.as(pager).posts.create({ title: 'busy', body: 'b' });
     expectStatus(post, 201);
     const postId = post.body.id as string;
     await t.db.query(
@@ -135,13 +132,7 @@ describe('posts and comments: keyset pages and query count', () => {
       }
       step += 1;
       // Newer than everything: ahead of an oldest-first cursor, so the walk reaches it.
-      expectStatus(
-        await t.http
-          .post(`/v1/posts/${postId}/comments`)
-          .set(bearer(pager.accessToken))
-          .send({ body: `new ${step}` }),
-        201,
-      );
+      expectStatus(await t.api.as(pager).comments.create(postId, { body: `new ${step}` }), 201);
       // Older than everything: behind the cursor.
       const [old] = await t.db.query(
         `INSERT INTO comments (post_id, author_id, body, created_at)
@@ -183,11 +174,11 @@ describe('posts and comments: keyset pages and query count', () => {
       );
       const ids = authors.map((a) => a.id);
       await t.db.query(`INSERT INTO posts (author_id, title, body) SELECT a, 'by ' || a, 'b' FROM unnest($1::uuid[]) a`, [ids]);
-      const post = await t.http.post('/v1/posts').set(bearer(pager.accessToken)).send({ title: 'many voices', body: 'b' });
+      const post = await t.api.as(pager).posts.create({ title: 'many voices', body: 'b' });
       expectStatus(post, 201);
       postId = post.body.id;
       for (const id of ids) {
-        expectStatus(await t.http.post(`/v1/posts/${postId}/comments`).set(bearer(pager.accessToken)).send({ body: id }), 201);
+        expectStatus(await t.api.as(pager).comments.create(postId, { body: id }), 201);
       }
       await t.db.query(`UPDATE comments SET author_id = body::uuid WHERE post_id = $1`, [postId]);
     });

@@ -1,28 +1,6 @@
 import type { Response } from 'supertest';
+import type { CommentBody, CreatePostRequest, PostBody } from './support/api/posts';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
-
-interface Author {
-  id: string;
-  nickname: string | null;
-  status: string;
-}
-interface PostBody {
-  id: string;
-  title: string;
-  body: string;
-  author: Author;
-  commentCount: number;
-  createdAt: string;
-  updatedAt: string;
-}
-interface CommentBody {
-  id: string;
-  postId: string;
-  body: string;
-  author: Author;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
@@ -48,22 +26,12 @@ describe('posts and comments', () => {
   });
   afterAll(() => t.close());
 
-  async function createComment(user: TestUser, postId: string, body = 'A comment'): Promise<CommentBody> {
-    const res = await t.http.post(`/v1/posts/${postId}/comments`).set(bearer(user.accessToken)).send({ body });
-    expectStatus(res, 201);
-    return res.body as CommentBody;
-  }
-
-  async function getPost(postId: string, viewer: TestUser = carol): Promise<Response> {
-    return t.http.get(`/v1/posts/${postId}`).set(bearer(viewer.accessToken));
-  }
+  /** A post as a reader (Carol) sees it. */
+  const getPost = (postId: string): Promise<Response> => t.api.as(carol).posts.get(postId);
 
   describe('posts', () => {
     it('creates a post with a Location header and the author read from user_mapping', async () => {
-      const res = await t.http
-        .post('/v1/posts')
-        .set(bearer(alice.accessToken))
-        .send({ title: '  Hello world  ', body: '\n First post \n' });
+      const res = await t.api.as(alice).posts.create({ title: '  Hello world  ', body: '\n First post \n' });
       expectStatus(res, 201);
       expect(res.body).toEqual({
         id: expect.any(String),
@@ -83,53 +51,52 @@ describe('posts and comments', () => {
 
     it('lets the author edit the title alone, leaving the body, and moves updatedAt', async () => {
       const post = await t.api.as(alice).posts.created({ title: 'Before', body: 'Unchanged body' });
-      const res = await t.http.patch(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)).send({ title: ' After ' });
+      const res = await t.api.as(alice).posts.update(post.id, { title: ' After ' });
       expectStatus(res, 200);
       expect(res.body).toMatchObject({ id: post.id, title: 'After', body: 'Unchanged body', createdAt: post.createdAt });
       expect(Date.parse(res.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(post.updatedAt));
-      const body = await t.http.patch(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)).send({ body: 'New body' });
+      const body = await t.api.as(alice).posts.update(post.id, { body: 'New body' });
       expect(body.body).toMatchObject({ title: 'After', body: 'New body' });
     });
 
     it('soft-deletes: the row stays, but reads, edits and a second delete answer 404', async () => {
       const post = await t.api.as(alice).posts.created();
-      expectStatus(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)), 204);
+      expectStatus(await t.api.as(alice).posts.delete(post.id), 204);
       const [row] = await t.db.query(`SELECT deleted_at FROM posts WHERE id = $1`, [post.id]);
       expect(row.deleted_at).toBeInstanceOf(Date);
       expect(problem(await getPost(post.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
-      const list = await t.http.get(`/v1/posts?authorId=${alice.id}&limit=100`).set(bearer(carol.accessToken));
+      const list = await t.api.as(carol).posts.list({ authorId: alice.id, limit: 100 });
       expect(list.body.items.map((p: PostBody) => p.id)).not.toContain(post.id);
-      const edit = await t.http.patch(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)).send({ title: 'x' });
+      const edit = await t.api.as(alice).posts.update(post.id, { title: 'x' });
       expect(problem(edit)).toEqual({ status: 404, code: 'NOT_FOUND' });
-      expect(problem(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)))).toEqual({
+      expect(problem(await t.api.as(alice).posts.delete(post.id))).toEqual({
         status: 404,
         code: 'NOT_FOUND',
       });
     });
 
     it('answers 404 for an unknown post on every route', async () => {
-      const auth = bearer(alice.accessToken);
-      expect(problem(await t.http.get(`/v1/posts/${UNKNOWN_ID}`).set(auth)).status).toBe(404);
-      expect(problem(await t.http.patch(`/v1/posts/${UNKNOWN_ID}`).set(auth).send({ title: 'x' })).status).toBe(404);
-      expect(problem(await t.http.delete(`/v1/posts/${UNKNOWN_ID}`).set(auth)).status).toBe(404);
-      expect(problem(await t.http.get(`/v1/posts/${UNKNOWN_ID}/comments`).set(auth)).status).toBe(404);
-      expect(problem(await t.http.post(`/v1/posts/${UNKNOWN_ID}/comments`).set(auth).send({ body: 'x' })).status).toBe(404);
-      const comment = `/v1/posts/${UNKNOWN_ID}/comments/${UNKNOWN_ID}`;
-      expect(problem(await t.http.patch(comment).set(auth).send({ body: 'x' })).status).toBe(404);
-      expect(problem(await t.http.delete(comment).set(auth)).status).toBe(404);
+      const api = t.api.as(alice);
+      expect(problem(await api.posts.get(UNKNOWN_ID)).status).toBe(404);
+      expect(problem(await api.posts.update(UNKNOWN_ID, { title: 'x' })).status).toBe(404);
+      expect(problem(await api.posts.delete(UNKNOWN_ID)).status).toBe(404);
+      expect(problem(await api.comments.list(UNKNOWN_ID)).status).toBe(404);
+      expect(problem(await api.comments.create(UNKNOWN_ID, { body: 'x' })).status).toBe(404);
+      expect(problem(await api.comments.update(UNKNOWN_ID, UNKNOWN_ID, { body: 'x' })).status).toBe(404);
+      expect(problem(await api.comments.delete(UNKNOWN_ID, UNKNOWN_ID)).status).toBe(404);
     });
 
     it('lists newest first and filters by author', async () => {
       const author = await t.given.user({ nickname: 'Lister' });
       const first = await t.api.as(author).posts.created({ title: 'first' });
       const second = await t.api.as(author).posts.created({ title: 'second' });
-      const res = await t.http.get(`/v1/posts?authorId=${author.id}`).set(bearer(carol.accessToken));
+      const res = await t.api.as(carol).posts.list({ authorId: author.id });
       expectStatus(res, 200);
       expect(res.body).toEqual({ items: [second, first], nextCursor: null });
-      const all = await t.http.get('/v1/posts?limit=2').set(bearer(carol.accessToken));
+      const all = await t.api.as(carol).posts.list({ limit: 2 });
       expect(all.body.items.map((p: PostBody) => p.id)).toEqual([second.id, first.id]);
       expect(typeof all.body.nextCursor).toBe('string');
-      const nobody = await t.http.get(`/v1/posts?authorId=${UNKNOWN_ID}`).set(bearer(carol.accessToken));
+      const nobody = await t.api.as(carol).posts.list({ authorId: UNKNOWN_ID });
       expect(nobody.body).toEqual({ items: [], nextCursor: null });
     });
 
@@ -142,7 +109,7 @@ describe('posts and comments', () => {
   describe('comments', () => {
     it('adds, lists oldest first, edits and deletes comments, keeping commentCount in step', async () => {
       const post = await t.api.as(alice).posts.created();
-      const c1 = await createComment(bob, post.id, '  first  ');
+      const c1 = await t.api.as(bob).comments.created(post.id, '  first  ');
       expect(c1).toEqual({
         id: expect.any(String),
         postId: post.id,
@@ -151,46 +118,44 @@ describe('posts and comments', () => {
         createdAt: expect.stringMatching(ISO_UTC),
         updatedAt: expect.stringMatching(ISO_UTC),
       });
-      const c2 = await createComment(carol, post.id, 'second');
+      const c2 = await t.api.as(carol).comments.created(post.id, 'second');
       expect((await getPost(post.id)).body.commentCount).toBe(2);
 
-      const list = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(alice.accessToken));
+      const list = await t.api.as(alice).comments.list(post.id);
       expectStatus(list, 200);
       expect(list.body).toEqual({ items: [c1, c2], nextCursor: null });
 
-      const edited = await t.http.patch(`/v1/posts/${post.id}/comments/${c1.id}`).set(bearer(bob.accessToken)).send({ body: ' edited ' });
+      const edited = await t.api.as(bob).comments.update(post.id, c1.id, { body: ' edited ' });
       expectStatus(edited, 200);
       expect(edited.body).toMatchObject({ id: c1.id, postId: post.id, body: 'edited', createdAt: c1.createdAt });
 
-      expectStatus(await t.http.delete(`/v1/posts/${post.id}/comments/${c1.id}`).set(bearer(bob.accessToken)), 204);
+      expectStatus(await t.api.as(bob).comments.delete(post.id, c1.id), 204);
       expect((await getPost(post.id)).body.commentCount).toBe(1);
-      const after = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(alice.accessToken));
+      const after = await t.api.as(alice).comments.list(post.id);
       expect(after.body.items.map((c: CommentBody) => c.id)).toEqual([c2.id]);
-      expect(problem(await t.http.delete(`/v1/posts/${post.id}/comments/${c1.id}`).set(bearer(bob.accessToken))).status).toBe(404);
-      expect(
-        problem(await t.http.patch(`/v1/posts/${post.id}/comments/${c1.id}`).set(bearer(bob.accessToken)).send({ body: 'x' })).status,
-      ).toBe(404);
+      expect(problem(await t.api.as(bob).comments.delete(post.id, c1.id)).status).toBe(404);
+      expect(problem(await t.api.as(bob).comments.update(post.id, c1.id, { body: 'x' })).status).toBe(404);
     });
 
     it('answers an empty page for a live post without comments', async () => {
       const post = await t.api.as(alice).posts.created();
-      const res = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(bob.accessToken));
+      const res = await t.api.as(bob).comments.list(post.id);
       expect(res.body).toEqual({ items: [], nextCursor: null });
     });
 
     it('treats a comment addressed through another post as missing, even for its author and a moderator', async () => {
       const post = await t.api.as(alice).posts.created();
       const other = await t.api.as(alice).posts.created();
-      const comment = await createComment(bob, post.id);
-      const wrong = `/v1/posts/${other.id}/comments/${comment.id}`;
-      expect(problem(await t.http.patch(wrong).set(bearer(bob.accessToken)).send({ body: 'x' }))).toEqual({
+      const comment = await t.api.as(bob).comments.created(post.id);
+      // Addressed through the other post.
+      expect(problem(await t.api.as(bob).comments.update(other.id, comment.id, { body: 'x' }))).toEqual({
         status: 404,
         code: 'NOT_FOUND',
       });
-      expect(problem(await t.http.delete(wrong).set(bearer(bob.accessToken)))).toEqual({ status: 404, code: 'NOT_FOUND' });
-      expect(problem(await t.http.delete(wrong).set(bearer(moderator.accessToken)))).toEqual({ status: 404, code: 'NOT_FOUND' });
-      expect(problem(await t.http.delete(wrong).set(bearer(admin.accessToken)))).toEqual({ status: 404, code: 'NOT_FOUND' });
-      const list = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(alice.accessToken));
+      expect(problem(await t.api.as(bob).comments.delete(other.id, comment.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(problem(await t.api.as(moderator).comments.delete(other.id, comment.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(problem(await t.api.as(admin).comments.delete(other.id, comment.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      const list = await t.api.as(alice).comments.list(post.id);
       expect(list.body.items).toEqual([comment]);
       expect((await getPost(post.id)).body.commentCount).toBe(1);
       expect((await getPost(other.id)).body.commentCount).toBe(0);
@@ -198,27 +163,25 @@ describe('posts and comments', () => {
 
     it("hides a deleted post's comments from every read and write", async () => {
       const post = await t.api.as(alice).posts.created();
-      const comment = await createComment(bob, post.id);
-      expectStatus(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(moderator.accessToken)), 204);
-      const path = `/v1/posts/${post.id}/comments`;
-      expect(problem(await t.http.get(path).set(bearer(bob.accessToken)))).toEqual({ status: 404, code: 'NOT_FOUND' });
-      expect(problem(await t.http.post(path).set(bearer(bob.accessToken)).send({ body: 'late' }))).toEqual({
+      const comment = await t.api.as(bob).comments.created(post.id);
+      expectStatus(await t.api.as(moderator).posts.delete(post.id), 204);
+      const comments = t.api.as(bob).comments;
+      expect(problem(await comments.list(post.id))).toEqual({ status: 404, code: 'NOT_FOUND' });
+      expect(problem(await comments.create(post.id, { body: 'late' }))).toEqual({
         status: 404,
         code: 'NOT_FOUND',
       });
-      expect(problem(await t.http.patch(`${path}/${comment.id}`).set(bearer(bob.accessToken)).send({ body: 'x' })).status).toBe(404);
-      expect(problem(await t.http.delete(`${path}/${comment.id}`).set(bearer(bob.accessToken))).status).toBe(404);
-      expect(problem(await t.http.delete(`${path}/${comment.id}`).set(bearer(admin.accessToken))).status).toBe(404);
+      expect(problem(await comments.update(post.id, comment.id, { body: 'x' })).status).toBe(404);
+      expect(problem(await comments.delete(post.id, comment.id)).status).toBe(404);
+      expect(problem(await t.api.as(admin).comments.delete(post.id, comment.id)).status).toBe(404);
     });
 
     it('counts each comment once under concurrent inserts and concurrent deletes of one comment', async () => {
       const post = await t.api.as(alice).posts.created();
-      const created = await Promise.all(Array.from({ length: 20 }, (_, i) => createComment(bob, post.id, `c${i}`)));
+      const created = await Promise.all(Array.from({ length: 20 }, (_, i) => t.api.as(bob).comments.created(post.id, `c${i}`)));
       expect((await getPost(post.id)).body.commentCount).toBe(20);
       const victim = created[0];
-      const deletes = await Promise.all(
-        Array.from({ length: 8 }, () => t.http.delete(`/v1/posts/${post.id}/comments/${victim.id}`).set(bearer(moderator.accessToken))),
-      );
+      const deletes = await Promise.all(Array.from({ length: 8 }, () => t.api.as(moderator).comments.delete(post.id, victim.id)));
       expect(deletes.map((r) => r.status).sort()).toEqual([204, 404, 404, 404, 404, 404, 404, 404]);
       expect((await getPost(post.id)).body.commentCount).toBe(19);
       const [{ live }] = await t.db.query(`SELECT count(*)::int AS live FROM comments WHERE post_id = $1 AND deleted_at IS NULL`, [
@@ -230,8 +193,8 @@ describe('posts and comments', () => {
     it('refuses a comment on a post deleted concurrently, or counts it before the delete', async () => {
       const post = await t.api.as(alice).posts.created();
       const [comment, deletion] = await Promise.all([
-        t.http.post(`/v1/posts/${post.id}/comments`).set(bearer(bob.accessToken)).send({ body: 'racing' }),
-        t.http.delete(`/v1/posts/${post.id}`).set(bearer(alice.accessToken)),
+        t.api.as(bob).comments.create(post.id, { body: 'racing' }),
+        t.api.as(alice).posts.delete(post.id),
       ]);
       expectStatus(deletion, 204);
       expect([201, 404]).toContain(comment.status);
@@ -256,10 +219,7 @@ describe('posts and comments', () => {
       ['admin', 403],
     ])('PATCH a post as %s: %i', async (actor, status) => {
       const post = await t.api.as(alice).posts.created({ title: 'Original' });
-      const res = await t.http
-        .patch(`/v1/posts/${post.id}`)
-        .set(bearer(actorFor(actor, 'post').accessToken))
-        .send({ title: 'Changed' });
+      const res = await t.api.as(actorFor(actor, 'post')).posts.update(post.id, { title: 'Changed' });
       expectStatus(res, status);
       expect((await getPost(post.id)).body.title).toBe(status === 200 ? 'Changed' : 'Original');
       if (status === 403) {
@@ -274,7 +234,7 @@ describe('posts and comments', () => {
       ['admin', 204],
     ])('DELETE a post as %s: %i', async (actor, status) => {
       const post = await t.api.as(alice).posts.created();
-      const res = await t.http.delete(`/v1/posts/${post.id}`).set(bearer(actorFor(actor, 'post').accessToken));
+      const res = await t.api.as(actorFor(actor, 'post')).posts.delete(post.id);
       expectStatus(res, status);
       expect((await getPost(post.id)).status).toBe(status === 204 ? 404 : 200);
     });
@@ -286,13 +246,10 @@ describe('posts and comments', () => {
       ['admin', 403],
     ])('PATCH a comment as %s: %i', async (actor, status) => {
       const post = await t.api.as(alice).posts.created();
-      const comment = await createComment(bob, post.id, 'Original');
-      const res = await t.http
-        .patch(`/v1/posts/${post.id}/comments/${comment.id}`)
-        .set(bearer(actorFor(actor, 'comment').accessToken))
-        .send({ body: 'Changed' });
+      const comment = await t.api.as(bob).comments.created(post.id, 'Original');
+      const res = await t.api.as(actorFor(actor, 'comment')).comments.update(post.id, comment.id, { body: 'Changed' });
       expectStatus(res, status);
-      const list = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(carol.accessToken));
+      const list = await t.api.as(carol).comments.list(post.id);
       expect(list.body.items[0].body).toBe(status === 200 ? 'Changed' : 'Original');
     });
 
@@ -303,21 +260,17 @@ describe('posts and comments', () => {
       ['admin', 204],
     ])('DELETE a comment as %s: %i', async (actor, status) => {
       const post = await t.api.as(alice).posts.created();
-      const comment = await createComment(bob, post.id);
-      const res = await t.http.delete(`/v1/posts/${post.id}/comments/${comment.id}`).set(bearer(actorFor(actor, 'comment').accessToken));
+      const comment = await t.api.as(bob).comments.created(post.id);
+      const res = await t.api.as(actorFor(actor, 'comment')).comments.delete(post.id, comment.id);
       expectStatus(res, status);
-      const list = await t.http.get(`/v1/posts/${post.id}/comments`).set(bearer(carol.accessToken));
+      const list = await t.api.as(carol).comments.list(post.id);
       expect(list.body.items).toHaveLength(status === 204 ? 0 : 1);
       expect((await getPost(post.id)).body.commentCount).toBe(status === 204 ? 0 : 1);
     });
   });
 
   describe('validation', () => {
-    const post = (body: unknown) =>
-      t.http
-        .post('/v1/posts')
-        .set(bearer(alice.accessToken))
-        .send(body as object);
+    const post = (body: unknown) => t.api.as(alice).posts.create(body as CreatePostRequest);
 
     it.each<[string, unknown]>([
       ['an unknown property', { title: 't', body: 'b', authorId: UNKNOWN_ID }],
@@ -349,27 +302,20 @@ describe('posts and comments', () => {
       ['a blank body', { body: '  ' }],
     ])('refuses a post edit with %s', async (_what, body) => {
       const target = await t.api.as(alice).posts.created();
-      const res = await t.http
-        .patch(`/v1/posts/${target.id}`)
-        .set(bearer(alice.accessToken))
-        .send(body as object);
+      const res = await t.api.as(alice).posts.update(target.id, body as Record<string, unknown>);
       expect(problem(res)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
 
     it('refuses comment bodies outside 1..2000 characters after trimming, and unknown properties', async () => {
       const target = await t.api.as(alice).posts.created();
-      const send = (body: unknown) =>
-        t.http
-          .post(`/v1/posts/${target.id}/comments`)
-          .set(bearer(bob.accessToken))
-          .send(body as object);
+      const send = (body: Record<string, unknown>) => t.api.as(bob).comments.create(target.id, body);
       expect(problem(await send({ body: 'c'.repeat(2001) }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(problem(await send({ body: '   ' }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(problem(await send({ body: 'ok', postId: target.id }))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(problem(await send({}))).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expectStatus(await send({ body: ` ${'c'.repeat(2000)} ` }), 201);
-      const comment = await createComment(bob, target.id);
-      const edit = await t.http.patch(`/v1/posts/${target.id}/comments/${comment.id}`).set(bearer(bob.accessToken)).send({ body: '' });
+      const comment = await t.api.as(bob).comments.created(target.id);
+      const edit = await t.api.as(bob).comments.update(target.id, comment.id, { body: '' });
       expect(problem(edit)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
 
@@ -391,7 +337,7 @@ describe('posts and comments', () => {
     it.each([['limit=0'], ['limit=101'], ['limit=abc'], ['limit=1.5'], ['authorId=nope'], ['authorId='], ['cursor=!!!'], ['unknown=1']])(
       'refuses the list query %s',
       async (query) => {
-        expect(problem(await t.http.get(`/v1/posts?${query}`).set(bearer(alice.accessToken)))).toEqual({
+        expect(problem(await t.api.as(alice).posts.list(query))).toEqual({
           status: 400,
           code: 'VALIDATION_FAILED',
         });
@@ -400,12 +346,11 @@ describe('posts and comments', () => {
 
     it('refuses tampered and foreign cursors with 400, never a 500', async () => {
       const target = await t.api.as(alice).posts.created();
-      await Promise.all([createComment(bob, target.id), createComment(bob, target.id)]);
+      await Promise.all([t.api.as(bob).comments.created(target.id), t.api.as(bob).comments.created(target.id)]);
       const [p1, p2] = await Promise.all([t.api.as(alice).posts.created(), t.api.as(alice).posts.created()]);
       expect(p1.id).not.toBe(p2.id);
-      const postsCursor = (await t.http.get('/v1/posts?limit=1').set(bearer(alice.accessToken))).body.nextCursor as string;
-      const commentsCursor = (await t.http.get(`/v1/posts/${target.id}/comments?limit=1`).set(bearer(alice.accessToken))).body
-        .nextCursor as string;
+      const postsCursor = (await t.api.as(alice).posts.list({ limit: 1 })).body.nextCursor as string;
+      const commentsCursor = (await t.api.as(alice).comments.list(target.id, { limit: 1 })).body.nextCursor as string;
       expect(typeof postsCursor).toBe('string');
       expect(typeof commentsCursor).toBe('string');
 
@@ -421,10 +366,10 @@ describe('posts and comments', () => {
         'x'.repeat(600),
       ];
       for (const cursor of bad) {
-        const res = await t.http.get(`/v1/posts?cursor=${encodeURIComponent(cursor)}`).set(bearer(alice.accessToken));
+        const res = await t.api.as(alice).posts.list({ cursor });
         expect({ cursor, ...problem(res) }).toEqual({ cursor, status: 400, code: 'VALIDATION_FAILED' });
       }
-      const foreign = await t.http.get(`/v1/posts/${target.id}/comments?cursor=${postsCursor}`).set(bearer(alice.accessToken));
+      const foreign = await t.api.as(alice).comments.list(target.id, { cursor: postsCursor });
       expect(problem(foreign)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     });
   });
@@ -449,18 +394,18 @@ describe('posts and comments', () => {
       const leaver = await t.given.user({ nickname: 'Leaver' });
       const post = await t.api.as(leaver).posts.created({ title: 'Still here' });
       const host = await t.api.as(alice).posts.created();
-      const comment = await createComment(leaver, host.id, 'Bye');
-      expectStatus(await t.http.delete('/v1/users/me').set(bearer(leaver.accessToken)), 204);
+      const comment = await t.api.as(leaver).comments.created(host.id, 'Bye');
+      expectStatus(await t.api.as(leaver).users.withdraw(), 204);
 
       const withdrawn = { id: leaver.id, nickname: null, status: 'withdrawn' };
-      const list = await t.http.get(`/v1/posts?authorId=${leaver.id}`).set(bearer(carol.accessToken));
+      const list = await t.api.as(carol).posts.list({ authorId: leaver.id });
       expectStatus(list, 200);
       expect(list.body.items).toEqual([{ ...post, author: withdrawn }]);
       expect((await getPost(post.id)).body.author).toEqual(withdrawn);
-      const comments = await t.http.get(`/v1/posts/${host.id}/comments`).set(bearer(carol.accessToken));
+      const comments = await t.api.as(carol).comments.list(host.id);
       expect(comments.body.items).toEqual([{ ...comment, author: withdrawn }]);
       // And they can be moderated like any other.
-      expectStatus(await t.http.delete(`/v1/posts/${post.id}`).set(bearer(moderator.accessToken)), 204);
+      expectStatus(await t.api.as(moderator).posts.delete(post.id), 204);
     });
   });
 });

@@ -6,11 +6,10 @@ import {
   CognitoIdentityProviderClient,
   SignUpCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { ensureBuilt, productionEnv, ROOT, run } from '../tools/local-stack/processes';
+import { distStamp } from './support/dist';
 import { PASSWORD, startTestApp, TestApp, TestUser, uniqueEmail } from './support/test-app';
 import { WithdrawalService } from '../src/users/withdrawal.service';
 import { RECONCILE_LOCK_KEY } from '../src/jobs/reconcile.service';
@@ -21,15 +20,6 @@ jest.setTimeout(120_000);
 async function runJob(t: TestApp, args: string[] = []): Promise<{ stdout: string; stderr: string }> {
   const env = { PATH: process.env.PATH ?? '', ...productionEnv(t.databaseUrl, t.pool, t.cognitoEndpoint) };
   return run(process.execPath, ['dist/jobs/reconcile.js', ...args], { cwd: ROOT, env });
-}
-
-/** Every file of dist/ with its modification time: a build deletes and rewrites them. */
-function distStamp(): string {
-  const dist = join(ROOT, 'dist');
-  return readdirSync(dist, { recursive: true, encoding: 'utf8' })
-    .map((file) => `${file}:${statSync(join(dist, file)).mtimeMs}`)
-    .sort()
-    .join('\n');
 }
 
 async function rows(t: TestApp): Promise<unknown[]> {
@@ -135,7 +125,7 @@ describe('reconcile against cognito-local (the whole run, as its own process)', 
     const [created] = await t.db.query(`SELECT email, status FROM user_mapping WHERE cognito_sub = $1`, [withoutRow.sub]);
     expect(created).toEqual({ email: withoutRow.email, status: 'active' });
     // The withdrawn user's token is refused like after any withdrawal.
-    expect((await t.http.get('/v1/users/me').set('Authorization', `Bearer ${deleted.accessToken}`)).status).toBe(401);
+    expect((await t.api.as(deleted).users.me()).status).toBe(401);
   });
 
   it('left the withdrawal under way (not counted above) to the sweeper, which completes it', async () => {

@@ -7,7 +7,9 @@ import { databaseUrl, withClient } from '../tools/local-stack/postgres';
 import { freePort } from '../tools/local-stack/ports';
 import { createGiven, Given } from '../tools/local-stack/factory';
 import { ensureBuilt, productionEnv, ROOT, startNode, StartedProcess, waitForStatus } from '../tools/local-stack/processes';
-import { bearer, expectStatus, PASSWORD } from './support/test-app';
+import { Api } from './support/api';
+import type { TokensBody } from './support/api/auth';
+import { expectStatus, PASSWORD } from './support/test-app';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
@@ -31,7 +33,8 @@ function redisAnswers(): Promise<boolean> {
 interface Instance {
   proc: StartedProcess;
   url: string;
-  http: ReturnType<typeof request>;
+  /** The typed client against this instance. */
+  api: Api;
 }
 
 /**
@@ -54,7 +57,7 @@ describe('scale-out: two instances behind one load balancer', () => {
     const proc = startNode(ROOT, ['dist/main.js'], { ...env, PORT: String(port), ...extra });
     const url = `http://127.0.0.1:${port}`;
     await waitForStatus(`${url}/health/ready`, 200, 20_000);
-    return { proc, url, http: request(url) };
+    return { proc, url, api: new Api(request(url)) };
   }
 
   async function stopInstance(instance: Instance | undefined): Promise<void> {
@@ -104,14 +107,9 @@ describe('scale-out: two instances behind one load balancer', () => {
     await withClient(process.env.TEST_PG_ADMIN_URL!, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
   });
 
-  async function login(instance: Instance, email: string): Promise<{ accessToken: string; refreshToken: string }> {
-    const res = await instance.http
-      .post('/v1/auth/login')
-      .set('X-Forwarded-For', `203.0.113.${Math.floor(Math.random() * 250)}`)
-      .send({ email, password: PASSWORD });
-    expectStatus(res, 200);
-    return res.body;
-  }
+  /** A sign-in on `instance`, from an address of its own so that the auth rate limit stays out of the way. */
+  const login = (instance: Instance, email: string): Promise<TokensBody> =>
+    instance.api.auth.loggedIn({ email, password: PASSWORD }, { 'X-Forwarded-For': `203.0.113.${Math.floor(Math.random() * 250)}` });
 
   async function seeded(groups: string[] = []): Promise<{ id: string; email: string }> {
     const email = `scale.${randomUUID()}@example.com`;
@@ -163,9 +161,9 @@ describe('scale-out: two instances behind one load balancer', () => {
   it('refuses on B a token logged out on A', async () => {
     const user = await seeded();
     const tokens = await login(a, user.email);
-    expectStatus(await b.http.get('/v1/users/me').set(bearer(tokens.accessToken)), 200);
-    expectStatus(await a.http.post('/v1/auth/logout').set(bearer(tokens.accessToken)).send({ refreshToken: tokens.refreshToken }), 204);
-    const res = await b.http.get('/v1/users/me').set(bearer(tokens.accessToken));
+    expectStatus(await b.api.as(tokens).users.me(), 200);
+    expectStatus(await a.api.as(tokens).auth.logout({ refreshToken: tokens.refreshToken }), 204);
+    const res = await b.api.as(tokens).users.me();
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
   });
 
@@ -174,15 +172,15 @@ describe('scale-out: two instances behind one load balancer', () => {
     const moderator = await seeded(['moderator']);
     const adminTokens = await login(a, admin.email);
     const modTokens = await login(b, moderator.email);
-    expectStatus(await b.http.get('/v1/users/me').set(bearer(modTokens.accessToken)), 200);
-    expectStatus(await a.http.delete(`/v1/admin/users/${moderator.id}/groups/moderator`).set(bearer(adminTokens.accessToken)), 204);
-    const stale = await b.http.get('/v1/users/me').set(bearer(modTokens.accessToken));
+    expectStatus(await b.api.as(modTokens).users.me(), 200);
+    expectStatus(await a.api.as(adminTokens).admin.users.removeFromGroup(moderator.id, 'moderator'), 204);
+    const stale = await b.api.as(modTokens).users.me();
     expect({ status: stale.status, code: stale.body.code }).toEqual({ status: 401, code: 'TOKEN_REVOKED' });
 
     const plain = await seeded();
     const plainTokens = await login(b, plain.email);
-    expectStatus(await a.http.post(`/v1/admin/users/${plain.id}/disable`).set(bearer(adminTokens.accessToken)), 204);
-    const disabled = await b.http.get('/v1/users/me').set(bearer(plainTokens.accessToken));
+    expectStatus(await a.api.as(adminTokens).admin.users.disable(plain.id), 204);
+    const disabled = await b.api.as(plainTokens).users.me();
     expect({ status: disabled.status, code: disabled.body.code }).toEqual({ status: 403, code: 'ACCOUNT_DISABLED' });
   });
 
@@ -195,10 +193,7 @@ describe('scale-out: two instances behind one load balancer', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       const instance = i % 2 === 0 ? a : b;
-      const res = await instance.http
-        .post('/v1/auth/password/forgot')
-        .set('X-Forwarded-For', ip)
-        .send({ email: `nobody${i}@example.com` });
+      const res = await instance.api.auth.password.forgot({ email: `nobody${i}@example.com` }).set('X-Forwarded-For', ip);
       statuses.push(res.status);
     }
     // The limit is 4 per minute per IP: per-process counting would have allowed all 6 (3 each).
@@ -211,14 +206,7 @@ describe('scale-out: two instances behind one load balancer', () => {
       const ip = `198.19.${Math.floor(Math.random() * 250)}.1`;
       const statuses: number[] = [];
       for (let i = 0; i < 5; i += 1) {
-        statuses.push(
-          (
-            await c.http
-              .post('/v1/auth/password/forgot')
-              .set('X-Forwarded-For', ip)
-              .send({ email: `n${i}@example.com` })
-          ).status,
-        );
+        statuses.push((await c.api.auth.password.forgot({ email: `n${i}@example.com` }).set('X-Forwarded-For', ip)).status);
       }
       expect(statuses).toEqual([202, 202, 202, 202, 429]);
       expect(c.proc.output()).toContain('rate limits are per process');

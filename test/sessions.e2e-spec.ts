@@ -1,31 +1,22 @@
 import { AdminGetUserCommand, InitiateAuthCommand, RevokeTokenCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { generateSync } from 'otplib';
 import request from 'supertest';
 import { createApp } from '../src/app.setup';
 import { createRootLogger } from '../src/common/logger';
 import { loadConfig } from '../src/config/app-config';
 import { cognitoEnv, emulatorClient } from '../tools/local-stack/cognito-local';
-import { interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
+import { cognitoUsernameOf, interceptCommands, mockGlobalSignOut } from './support/cognito-sdk';
 import { waitUntil } from './support/load';
-import { bearer, expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
+import { Api } from './support/api';
+import type { TokensBody } from './support/api/auth';
+import type { SessionBody } from './support/api/users';
+import { expectStatus, PASSWORD, startTestApp, TestApp, TestUser } from './support/test-app';
+import { claimsOf } from './support/tokens';
+import { totp } from './support/totp';
 
 const SELF_SERVICE = 'aws.cognito.signin.user.admin';
 const REAUTH_CHALLENGE = 'Bearer error="insufficient_user_authentication", max_age=300';
-
-interface Tokens {
-  accessToken: string;
-  refreshToken: string;
-}
-
-function claimsOf(token: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-function totp(secret: string): string {
-  return generateSync({ secret, algorithm: 'sha1', digits: 6, period: 30 });
-}
 
 /**
  * Sessions (one sign-in and every token refreshed from it) and step-up (a recent sign-in before
@@ -43,37 +34,18 @@ describe('sessions and step-up', () => {
     await t.close();
   });
 
-  async function login(user: { email: string }, userAgent?: string, password = PASSWORD): Promise<Tokens> {
-    const call = t.http.post('/v1/auth/login');
-    if (userAgent !== undefined) {
-      void call.set('User-Agent', userAgent);
-    }
-    const res = await call.send({ email: user.email, password });
-    expectStatus(res, 200);
-    return { accessToken: res.body.accessToken as string, refreshToken: res.body.refreshToken as string };
-  }
+  /** A sign-in from a device named by its User-Agent. */
+  const login = (user: { email: string }, userAgent?: string, password = PASSWORD): Promise<TokensBody> =>
+    t.api.auth.loggedIn({ email: user.email, password }, userAgent === undefined ? {} : { 'User-Agent': userAgent });
 
-  async function refresh(refreshToken: string): Promise<string> {
-    const res = await t.http.post('/v1/auth/refresh').send({ refreshToken });
-    expectStatus(res, 200);
-    return res.body.accessToken as string;
-  }
+  const refresh = async (refreshToken: string): Promise<string> => (await t.api.auth.refreshed(refreshToken)).accessToken;
 
   async function status(token: string): Promise<{ status: number; code?: string }> {
-    const res = await t.http.get('/v1/users/me').set(bearer(token));
+    const res = await t.api.as(token).users.me();
     return res.status === 200 ? { status: 200 } : { status: res.status, code: res.body.code as string };
   }
 
-  async function sessionsOf(token: string): Promise<Array<Record<string, unknown>>> {
-    const res = await t.http.get('/v1/users/me/sessions').set(bearer(token));
-    expectStatus(res, 200);
-    return res.body.items as Array<Record<string, unknown>>;
-  }
-
-  async function usernameOf(user: TestUser): Promise<string> {
-    const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [user.id]);
-    return row.cognito_username as string;
-  }
+  const sessionsOf = (token: string): Promise<SessionBody[]> => t.api.as(token).users.sessions.listed();
 
   /**
    * A token as real Cognito refreshes it: signed with the pool's key, the sign-in's auth_time kept
@@ -83,7 +55,7 @@ describe('sessions and step-up', () => {
     const now = Math.floor(Date.now() / 1000);
     return t.forge({
       sub: user.sub,
-      username: await usernameOf(user),
+      username: await cognitoUsernameOf(t, user.id),
       scope: SELF_SERVICE,
       auth_time: now - signedInAgo,
       iat: now,
@@ -100,7 +72,7 @@ describe('sessions and step-up', () => {
       const sibling = await refresh(signIn.refreshToken);
       expect(await status(sibling)).toEqual({ status: 200 });
 
-      expectStatus(await t.http.post('/v1/auth/logout').set(bearer(signIn.accessToken)).send({ refreshToken: signIn.refreshToken }), 204);
+      expectStatus(await t.api.as(signIn).auth.logout({ refreshToken: signIn.refreshToken }), 204);
 
       expect(await status(signIn.accessToken)).toEqual(revoked);
       expect(await status(sibling)).toEqual(revoked);
@@ -118,7 +90,7 @@ describe('sessions and step-up', () => {
       expect(items[0].userAgent).toHaveLength(256);
       expect(items[1]).toMatchObject({ userAgent: 'first-device/1.0', ipAddress: '127.0.0.1', current: false });
       expect(Object.keys(items[1]).sort()).toEqual(['createdAt', 'current', 'id', 'ipAddress', 'lastSeenAt', 'userAgent']);
-      expect(Date.parse(items[0].createdAt as string)).toBeGreaterThanOrEqual(Date.parse(items[1].createdAt as string));
+      expect(Date.parse(items[0].createdAt)).toBeGreaterThanOrEqual(Date.parse(items[1].createdAt));
       // A refreshed token belongs to the session of its sign-in.
       const refreshed = await refresh(first.refreshToken);
       expect((await sessionsOf(refreshed)).find((s) => s.current)?.id).toBe(items[1].id);
@@ -126,7 +98,7 @@ describe('sessions and step-up', () => {
 
     it('records a null userAgent when the sign-in request has none', async () => {
       const user = await t.given.user();
-      const res = await t.http.post('/v1/auth/login').unset('User-Agent').send({ email: user.email, password: PASSWORD });
+      const res = await t.api.auth.login({ email: user.email, password: PASSWORD }).unset('User-Agent');
       expectStatus(res, 200);
       const current = (await sessionsOf(res.body.accessToken as string)).find((s) => s.current);
       expect(current?.userAgent).toBeNull();
@@ -139,13 +111,13 @@ describe('sessions and step-up', () => {
       const laptop = await login(user, 'laptop');
       const target = (await sessionsOf(laptop.accessToken)).find((s) => s.userAgent === 'lost-phone');
 
-      expectStatus(await t.http.delete(`/v1/users/me/sessions/${target?.id as string}`).set(bearer(laptop.accessToken)), 204);
+      expectStatus(await t.api.as(laptop).users.sessions.end(target?.id as string), 204);
 
       expect(await status(phone.accessToken)).toEqual(revoked);
       expect(await status(phoneRefreshed)).toEqual(revoked);
       const calls = interceptCommands(t, () => undefined);
       try {
-        const again = await t.http.post('/v1/auth/refresh').send({ refreshToken: phone.refreshToken });
+        const again = await t.api.auth.refresh({ refreshToken: phone.refreshToken });
         expect({ status: again.status, code: again.body.code }).toEqual({ status: 401, code: 'UNAUTHENTICATED' });
         // Presented to the API, it is revoked in Cognito too, and never refreshed.
         expect(calls.inputs(RevokeTokenCommand)).toEqual([{ ClientId: t.pool.clientId, Token: phone.refreshToken }]);
@@ -163,27 +135,27 @@ describe('sessions and step-up', () => {
       const [otherSession] = await sessionsOf(other.accessToken);
       const spare = await login(user, 'spare');
       const spareId = (await sessionsOf(spare.accessToken)).find((s) => s.current)?.id as string;
-      expectStatus(await t.http.delete(`/v1/users/me/sessions/${spareId}`).set(bearer(user.accessToken)), 204);
-      for (const id of [randomUUID(), otherSession.id as string, spareId]) {
-        const res = await t.http.delete(`/v1/users/me/sessions/${id}`).set(bearer(user.accessToken));
+      expectStatus(await t.api.as(user).users.sessions.end(spareId), 204);
+      for (const id of [randomUUID(), otherSession.id, spareId]) {
+        const res = await t.api.as(user).users.sessions.end(id);
         expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: 'NOT_FOUND' });
       }
       expect(await status(other.accessToken)).toEqual({ status: 200 });
-      const bad = await t.http.delete('/v1/users/me/sessions/not-a-uuid').set(bearer(user.accessToken));
+      const bad = await t.api.as(user).users.sessions.end('not-a-uuid');
       expect(bad.status).toBe(400);
     });
 
     it('moves lastSeenAt at most once per 5 minutes, not on every request', async () => {
       const user = await t.given.user();
       const [session] = await sessionsOf(user.accessToken);
-      const before = session.lastSeenAt as string;
+      const before = session.lastSeenAt;
       await status(user.accessToken);
       expect((await sessionsOf(user.accessToken))[0].lastSeenAt).toBe(before);
       await t.db.query(`UPDATE session SET last_seen_at = now() - interval '6 minutes' WHERE id = $1`, [session.id]);
       await status(user.accessToken);
       await waitUntil(
         'lastSeenAt moved',
-        async () => Date.now() - Date.parse((await sessionsOf(user.accessToken))[0].lastSeenAt as string) < 60_000,
+        async () => Date.now() - Date.parse((await sessionsOf(user.accessToken))[0].lastSeenAt) < 60_000,
         5_000,
       );
     });
@@ -194,7 +166,7 @@ describe('sessions and step-up', () => {
       const user = await t.given.user();
       const origin = randomUUID();
       const tokens = await Promise.all([0, 1, 2, 3, 4].map(() => forged(user, 10, { origin_jti: origin })));
-      const answers = await Promise.all(tokens.map((token) => t.http.get('/v1/users/me').set(bearer(token)).set('User-Agent', 'amplify')));
+      const answers = await Promise.all(tokens.map((token) => t.api.as(token).users.me().set('User-Agent', 'amplify')));
       expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
       const amplify = (await sessionsOf(tokens[0])).filter((s) => s.userAgent === 'amplify');
       expect(amplify).toHaveLength(1);
@@ -208,7 +180,7 @@ describe('sessions and step-up', () => {
       const origin = randomUUID();
       const first = await forged(user, 10, { origin_jti: origin });
       const [session] = (await sessionsOf(first)).filter((s) => s.current);
-      expectStatus(await t.http.delete(`/v1/users/me/sessions/${session.id as string}`).set(bearer(user.accessToken)), 204);
+      expectStatus(await t.api.as(user).users.sessions.end(session.id), 204);
       expect(await status(first)).toEqual(revoked);
       expect(await status(await forged(user, 10, { origin_jti: origin }))).toEqual(revoked);
       expect(await status(await forged(user, 10, { origin_jti: randomUUID() }))).toEqual({ status: 200 });
@@ -226,7 +198,7 @@ describe('sessions and step-up', () => {
           : undefined,
       );
       try {
-        const login = await t.http.post('/v1/auth/login').set('User-Agent', 'real-cognito').send({ email: user.email, password: PASSWORD });
+        const login = await t.api.auth.login({ email: user.email, password: PASSWORD }).set('User-Agent', 'real-cognito');
         expectStatus(login, 200);
       } finally {
         cognito.restore();
@@ -254,7 +226,9 @@ describe('sessions and step-up', () => {
     async function cognitoEmail(user: TestUser): Promise<string | undefined> {
       const client = emulatorClient(t.cognitoEndpoint);
       try {
-        const out = await client.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: await usernameOf(user) }));
+        const out = await client.send(
+          new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: await cognitoUsernameOf(t, user.id) }),
+        );
         return out.UserAttributes?.find((a) => a.Name === 'email')?.Value;
       } finally {
         client.destroy();
@@ -262,41 +236,26 @@ describe('sessions and step-up', () => {
     }
 
     async function enrolTotp(token: string): Promise<string> {
-      const start = await t.http.post('/v1/users/me/mfa/totp').set(bearer(token));
+      const start = await t.api.as(token).users.mfa.startTotp();
       expectStatus(start, 200);
       const secret = start.body.secretCode as string;
-      expectStatus(
-        await t.http
-          .post('/v1/users/me/mfa/totp/verify')
-          .set(bearer(token))
-          .send({ code: totp(secret) }),
-        204,
-      );
+      expectStatus(await t.api.as(token).users.mfa.verifyTotp({ code: totp(secret) }), 204);
       return secret;
     }
 
     async function totpOn(token: string): Promise<boolean> {
-      return (await t.http.get('/v1/users/me/mfa').set(bearer(token))).body.totp as boolean;
+      return (await t.api.as(token).users.mfa.status()).body.totp as boolean;
     }
 
     it('A: a stolen, refreshed token (old auth_time, new iat) cannot change the email; a fresh sign-in can', async () => {
       const user = await t.given.user();
       const stolen = await forged(user, 3600);
-      const res = await t.http
-        .post('/v1/users/me/email')
-        .set(bearer(stolen))
-        .send({ email: `thief.${randomUUID()}@example.com` });
+      const res = await t.api.as(stolen).users.changeEmail({ email: `thief.${randomUUID()}@example.com` });
       expectReauth(res);
       expect(await cognitoEmail(user)).toBe(user.email);
-      expect((await t.http.get('/v1/users/me').set(bearer(user.accessToken))).body.email).toBe(user.email);
+      expect((await t.api.as(user).users.me()).body.email).toBe(user.email);
       // Not the cut-off of the emulator's auth_time reset: a token just inside the window passes.
-      expectStatus(
-        await t.http
-          .post('/v1/users/me/email')
-          .set(bearer(await forged(user, 200)))
-          .send({ email: `owner.${randomUUID()}@example.com` }),
-        202,
-      );
+      expectStatus(await t.api.as(await forged(user, 200)).users.changeEmail({ email: `owner.${randomUUID()}@example.com` }), 202);
     });
 
     it('a verified new email ends every other session, not the calling one', async () => {
@@ -304,14 +263,8 @@ describe('sessions and step-up', () => {
       const other = await login(user, 'other');
       const fresh = await login(user, 'here');
       const email = `moved.${randomUUID()}@example.com`;
-      expectStatus(await t.http.post('/v1/users/me/email').set(bearer(fresh.accessToken)).send({ email }), 202);
-      expectStatus(
-        await t.http
-          .post('/v1/users/me/email/verify')
-          .set(bearer(fresh.accessToken))
-          .send({ code: t.code(email, 'attribute') }),
-        200,
-      );
+      expectStatus(await t.api.as(fresh).users.changeEmail({ email }), 202);
+      expectStatus(await t.api.as(fresh).users.verifyEmail({ code: t.code(email, 'attribute') }), 200);
       expect(await status(other.accessToken)).toEqual(revoked);
       expect(await status(user.accessToken)).toEqual(revoked);
       expect(await status(fresh.accessToken)).toEqual({ status: 200 });
@@ -326,8 +279,8 @@ describe('sessions and step-up', () => {
       expect(await status(first.accessToken)).toEqual({ status: 200 });
 
       const stale = await forged(user, 3600);
-      expectReauth(await t.http.delete('/v1/users/me/mfa/totp').set(bearer(stale)));
-      expectReauth(await t.http.post('/v1/users/me/mfa/totp').set(bearer(stale)));
+      expectReauth(await t.api.as(stale).users.mfa.disableTotp());
+      expectReauth(await t.api.as(stale).users.mfa.startTotp());
       expect(await totpOn(user.accessToken)).toBe(true);
       expect(await status(first.accessToken)).toEqual({ status: 200 });
 
@@ -341,7 +294,7 @@ describe('sessions and step-up', () => {
       // Turned off with a recent sign-in: the other sessions end too.
       const sibling = await forged(user, 10, { origin_jti: randomUUID() });
       expect(await status(sibling)).toEqual({ status: 200 });
-      expectStatus(await t.http.delete('/v1/users/me/mfa/totp').set(bearer(recent)), 204);
+      expectStatus(await t.api.as(recent).users.mfa.disableTotp(), 204);
       expect(await totpOn(recent)).toBe(false);
       expect(await status(sibling)).toEqual(revoked);
       expect(await status(recent)).toEqual({ status: 200 });
@@ -349,21 +302,21 @@ describe('sessions and step-up', () => {
 
     it('DELETE /v1/users/me: refused with a stale sign-in (the account stays), allowed with a fresh one', async () => {
       const user = await t.given.user();
-      expectReauth(await t.http.delete('/v1/users/me').set(bearer(await forged(user, 3600))));
+      expectReauth(await t.api.as(await forged(user, 3600)).users.withdraw());
       expect(await status(user.accessToken)).toEqual({ status: 200 });
-      expectStatus(await t.http.delete('/v1/users/me').set(bearer(await forged(user, 5))), 204);
+      expectStatus(await t.api.as(await forged(user, 5)).users.withdraw(), 204);
     });
 
     it('DELETE /v1/users/me/sessions: refused with a stale sign-in (nothing ends), then ends every session but the calling one', async () => {
       const user = await t.given.user();
       const other = await login(user, 'other');
       const origin = randomUUID();
-      expectReauth(await t.http.delete('/v1/users/me/sessions').set(bearer(await forged(user, 3600, { origin_jti: origin }))));
+      expectReauth(await t.api.as(await forged(user, 3600, { origin_jti: origin })).users.sessions.endOthers());
       expect(await status(other.accessToken)).toEqual({ status: 200 });
       expect(await sessionsOf(other.accessToken)).toHaveLength(3);
 
       const caller = await forged(user, 5, { origin_jti: origin });
-      expectStatus(await t.http.delete('/v1/users/me/sessions').set(bearer(caller)), 204);
+      expectStatus(await t.api.as(caller).users.sessions.endOthers(), 204);
       expect(await status(other.accessToken)).toEqual(revoked);
       expect(await status(user.accessToken)).toEqual(revoked);
       expect(await status(caller)).toEqual({ status: 200 });
@@ -373,8 +326,11 @@ describe('sessions and step-up', () => {
     it('a token without auth_time is never recent', async () => {
       const user = await t.given.user();
       const now = Math.floor(Date.now() / 1000);
-      const token = t.forge({ sub: user.sub, username: await usernameOf(user), scope: SELF_SERVICE, iat: now }, { omit: ['auth_time'] });
-      expectReauth(await t.http.delete('/v1/users/me/sessions').set(bearer(token)));
+      const token = t.forge(
+        { sub: user.sub, username: await cognitoUsernameOf(t, user.id), scope: SELF_SERVICE, iat: now },
+        { omit: ['auth_time'] },
+      );
+      expectReauth(await t.api.as(token).users.sessions.endOthers());
     });
   });
 
@@ -384,25 +340,19 @@ describe('sessions and step-up', () => {
       const other = await login(user, 'other');
       const signOut = mockGlobalSignOut(t);
       try {
-        expectStatus(await t.http.post('/v1/auth/logout-all').set(bearer(user.accessToken)), 204);
+        expectStatus(await t.api.as(user).auth.logoutAll(), 204);
       } finally {
         signOut.restore();
       }
       expect(await status(other.accessToken)).toEqual(revoked);
       const fresh = await login(user, 'fresh');
       expect((await sessionsOf(fresh.accessToken)).map((s) => s.userAgent)).toEqual(['fresh']);
-      const refused = await t.http.post('/v1/auth/refresh').send({ refreshToken: other.refreshToken });
+      const refused = await t.api.auth.refresh({ refreshToken: other.refreshToken });
       expect(refused.status).toBe(401);
 
       const signOutAgain = mockGlobalSignOut(t);
       try {
-        expectStatus(
-          await t.http
-            .post('/v1/auth/password/change')
-            .set(bearer(fresh.accessToken))
-            .send({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }),
-          204,
-        );
+        expectStatus(await t.api.as(fresh).auth.password.change({ currentPassword: PASSWORD, newPassword: 'An0ther!Passw0rd' }), 204);
       } finally {
         signOutAgain.restore();
       }
@@ -413,11 +363,11 @@ describe('sessions and step-up', () => {
     it('a password reset ends every session', async () => {
       const user = await t.given.user();
       const other = await login(user, 'other');
-      expectStatus(await t.http.post('/v1/auth/password/forgot').send({ email: user.email }), 202);
+      expectStatus(await t.api.auth.password.forgot({ email: user.email }), 202);
       const signOut = mockGlobalSignOut(t);
       try {
         const newPassword = 'Res3t!Passw0rd';
-        expectStatus(await t.http.post('/v1/auth/password/reset').send({ email: user.email, code: t.code(user.email), newPassword }), 204);
+        expectStatus(await t.api.auth.password.reset({ email: user.email, code: t.code(user.email), newPassword }), 204);
       } finally {
         signOut.restore();
       }
@@ -431,20 +381,20 @@ describe('sessions and step-up', () => {
     it("lists a user's sessions (current false) and ends one, audited as session.revoke", async () => {
       const admin = await t.given.user({ groups: ['admin'] });
       const user = await t.given.user();
-      const list = await t.http.get(`/v1/admin/users/${user.id}/sessions`).set(bearer(admin.accessToken));
+      const list = await t.api.as(admin).admin.users.sessions(user.id);
       expectStatus(list, 200);
       expect(list.body.items).toHaveLength(1);
       expect(list.body.items[0].current).toBe(false);
       const sessionId = list.body.items[0].id as string;
 
-      expect((await t.http.get(`/v1/admin/users/${user.id}/sessions`).set(bearer(user.accessToken))).status).toBe(403);
-      const foreign = await t.http.delete(`/v1/admin/users/${admin.id}/sessions/${sessionId}`).set(bearer(admin.accessToken));
+      expect((await t.api.as(user).admin.users.sessions(user.id)).status).toBe(403);
+      const foreign = await t.api.as(admin).admin.users.endSession(admin.id, sessionId);
       expect(foreign.status).toBe(404);
-      expect((await t.http.get(`/v1/admin/users/${randomUUID()}/sessions`).set(bearer(admin.accessToken))).status).toBe(404);
+      expect((await t.api.as(admin).admin.users.sessions(randomUUID())).status).toBe(404);
 
-      expectStatus(await t.http.delete(`/v1/admin/users/${user.id}/sessions/${sessionId}`).set(bearer(admin.accessToken)), 204);
+      expectStatus(await t.api.as(admin).admin.users.endSession(user.id, sessionId), 204);
       expect(await status(user.accessToken)).toEqual(revoked);
-      const audit = await t.http.get('/v1/admin/audit-log').set(bearer(admin.accessToken));
+      const audit = await t.api.as(admin).admin.auditLog();
       expect(audit.body.items[0]).toMatchObject({ action: 'session.revoke', actorId: admin.id, targetUserId: user.id });
       expect(audit.body.items[0].details).toMatchObject({ sessionId, outcome: 'succeeded' });
     });
@@ -452,7 +402,8 @@ describe('sessions and step-up', () => {
 
   describe('two instances sharing one database', () => {
     let b: NestFastifyApplication;
-    let bHttp: ReturnType<typeof request>;
+    /** The client against instance B. */
+    let onB: Api;
 
     beforeAll(async () => {
       // B also says a sign-in is recent for a minute only: REAUTH_MAX_AGE is per deployment.
@@ -467,7 +418,7 @@ describe('sessions and step-up', () => {
       const address = b.getHttpServer().address();
       const url = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
       await waitUntil('B ready', async () => (await fetch(`${url}/health/ready`)).status === 200, 10_000);
-      bHttp = request(url);
+      onB = new Api(request(url));
     });
     afterAll(async () => {
       await b.close();
@@ -476,21 +427,21 @@ describe('sessions and step-up', () => {
     it('a session ended on A is refused on B at once, though B verified its token before', async () => {
       const user = await t.given.user();
       const phone = await login(user, 'phone');
-      expectStatus(await bHttp.get('/v1/users/me').set(bearer(phone.accessToken)), 200);
+      expectStatus(await onB.as(phone).users.me(), 200);
       const target = (await sessionsOf(user.accessToken)).find((s) => s.userAgent === 'phone');
-      expectStatus(await t.http.delete(`/v1/users/me/sessions/${target?.id as string}`).set(bearer(user.accessToken)), 204);
-      const onB = await bHttp.get('/v1/users/me').set(bearer(phone.accessToken));
-      expect({ status: onB.status, code: onB.body.code }).toEqual(revoked);
+      expectStatus(await t.api.as(user).users.sessions.end(target?.id as string), 204);
+      const refused = await onB.as(phone).users.me();
+      expect({ status: refused.status, code: refused.body.code }).toEqual(revoked);
       expect(claimsOf(phone.accessToken).jti).toBeDefined();
     });
 
     it('asks for a sign-in within REAUTH_MAX_AGE: 100 s ago is recent on A (300) and not on B (60)', async () => {
       const user = await t.given.user();
       const token = await forged(user, 100, { origin_jti: randomUUID() });
-      const onB = await bHttp.delete('/v1/users/me/sessions').set(bearer(token));
-      expect({ status: onB.status, code: onB.body.code }).toEqual({ status: 401, code: 'REAUTHENTICATION_REQUIRED' });
-      expect(onB.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age=60');
-      expectStatus(await t.http.delete('/v1/users/me/sessions').set(bearer(token)), 204);
+      const refused = await onB.as(token).users.sessions.endOthers();
+      expect({ status: refused.status, code: refused.body.code }).toEqual({ status: 401, code: 'REAUTHENTICATION_REQUIRED' });
+      expect(refused.headers['www-authenticate']).toBe('Bearer error="insufficient_user_authentication", max_age=60');
+      expectStatus(await t.api.as(token).users.sessions.endOthers(), 204);
     });
   });
 

@@ -4,21 +4,10 @@ import { FailFastClient } from '../src/database/database-options';
 import { ObjectStorage } from '../src/uploads/object-storage';
 import { UploadSweeper } from '../src/uploads/upload-sweeper';
 import { OBJECT_STORAGE } from '../src/uploads/uploads.service';
-import type { CreatePostRequest } from './support/api';
+import type { CreatePostRequest, PostBody } from './support/api/posts';
 import { TcpProxy } from './support/tcp-proxy';
-import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
+import { expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 import { decodePolicy, postToS3, PresignedUpload, s3Env, TestBucket } from './support/uploads';
-
-interface Attachment {
-  id: string;
-  contentType: string;
-  size: number;
-  url: string;
-}
-interface PostBody {
-  id: string;
-  attachments: Attachment[];
-}
 
 const MAX_BYTES = 4096;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(200, 7)]);
@@ -49,11 +38,8 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     await s3.stop();
   });
 
-  async function requestUpload(user: TestUser, contentType = 'image/png', size = PNG.length): Promise<PresignedUpload> {
-    const res = await t.http.post('/v1/uploads').set(bearer(user.accessToken)).send({ contentType, size });
-    expectStatus(res, 201);
-    return res.body as PresignedUpload;
-  }
+  const requestUpload = (user: TestUser, contentType = 'image/png', size = PNG.length): Promise<PresignedUpload> =>
+    t.api.as(user).uploads.created({ contentType, size });
 
   /** An upload the user requested and then really uploaded to S3 through its presigned POST. */
   async function uploaded(user: TestUser, file = PNG, contentType = 'image/png'): Promise<PresignedUpload> {
@@ -133,7 +119,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       [{ contentType: 'image/png', size: 10, key: 'uploads/x' }, 'key'],
     ])('refuses %o with 400 on %s and records nothing', async (body, field) => {
       const [{ n: before }] = await t.db.query(`SELECT count(*)::int AS n FROM uploads`);
-      const res = await t.http.post('/v1/uploads').set(bearer(alice.accessToken)).send(body);
+      const res = await t.api.as(alice).uploads.create(body);
       expect(problem(res)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
       expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field })]));
       const [{ n: after }] = await t.db.query(`SELECT count(*)::int AS n FROM uploads`);
@@ -179,9 +165,9 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect(Buffer.from(await image.arrayBuffer())).toEqual(JPEG);
 
       // Every representation carries them: the post, and the list.
-      const read = await t.http.get(`/v1/posts/${post.id}`).set(bearer(bob.accessToken));
+      const read = await t.api.as(bob).posts.get(post.id);
       expect((read.body as PostBody).attachments.map((a) => a.id)).toEqual(ids);
-      const list = await t.http.get(`/v1/posts?authorId=${alice.id}`).set(bearer(bob.accessToken));
+      const list = await t.api.as(bob).posts.list({ authorId: alice.id });
       expect((list.body.items as PostBody[]).find((p) => p.id === post.id)?.attachments.map((a) => a.id)).toEqual(ids);
       const rows = await t.db.query(`SELECT state, post_id, position FROM uploads WHERE id = ANY($1) ORDER BY position`, [ids]);
       expect(rows).toEqual(ids.map((_, i) => ({ state: 'attached', post_id: post.id, position: i })));
@@ -197,7 +183,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect((await postToS3(upload, swapped)).status).toBe(204);
       const served = async (url: string): Promise<Buffer> => Buffer.from(await (await fetch(url)).arrayBuffer());
       expect(await served((res.body as PostBody).attachments[0].url)).toEqual(PNG);
-      const read = await t.http.get(`/v1/posts/${(res.body as PostBody).id}`).set(bearer(bob.accessToken));
+      const read = await t.api.as(bob).posts.get((res.body as PostBody).id);
       expect(await served((read.body as PostBody).attachments[0].url)).toEqual(PNG);
     });
 
@@ -214,7 +200,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const statements = async (limit: number): Promise<number> => {
         const spy = jest.spyOn(FailFastClient.prototype, 'query');
         try {
-          const res = await t.http.get(`/v1/posts?authorId=${author.id}&limit=${limit}`).set(bearer(bob.accessToken));
+          const res = await t.api.as(bob).posts.list({ authorId: author.id, limit });
           expectStatus(res, 200);
           expect(res.body.items).toHaveLength(limit);
           expect((res.body.items as PostBody[]).every((p) => p.attachments.length === 4)).toBe(true);
@@ -348,7 +334,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       const keptPost = (await t.api.as(bob).posts.create(withImages([kept.id]))).body as PostBody;
       const gonePost = (await t.api.as(bob).posts.create(withImages([gone.id]))).body as PostBody;
       // A moderator's deletion counts like the author's.
-      expect((await t.http.delete(`/v1/posts/${gonePost.id}`).set(bearer(moderator.accessToken))).status).toBe(204);
+      expect((await t.api.as(moderator).posts.delete(gonePost.id)).status).toBe(204);
       // Past the time its presigned POST could be replayed.
       await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [gone.id]);
 
@@ -362,7 +348,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect(await bucket.exists(kept.fields.key)).toBe(true);
       const left = await t.db.query(`SELECT id FROM uploads WHERE id = ANY($1) ORDER BY id`, [[stale.id, fresh.id, kept.id, gone.id]]);
       expect(left.map((r: { id: string }) => r.id).sort()).toEqual([fresh.id, kept.id].sort());
-      expect((await t.http.get(`/v1/posts/${keptPost.id}`).set(bearer(alice.accessToken))).body.attachments).toHaveLength(1);
+      expect((await t.api.as(alice).posts.get(keptPost.id)).body.attachments).toHaveLength(1);
       expect(await sweeper().sweep()).toEqual({ deleted: 0, failed: 0 });
     });
 
@@ -379,12 +365,12 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
       expect((await sweeper().sweep()).failed).toBe(0);
       expect(await bucket.exists(upload.fields.key)).toBe(false);
       expect(await bucket.exists(attachment)).toBe(true);
-      const read = await t.http.get(`/v1/posts/${post.id}`).set(bearer(alice.accessToken));
+      const read = await t.api.as(alice).posts.get(post.id);
       const image = await fetch((read.body as PostBody).attachments[0].url);
       expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
       expect(await sweeper().sweep()).toEqual({ deleted: 0, failed: 0 });
 
-      expect((await t.http.delete(`/v1/posts/${post.id}`).set(bearer(bob.accessToken))).status).toBe(204);
+      expect((await t.api.as(bob).posts.delete(post.id)).status).toBe(204);
       expect((await sweeper().sweep()).failed).toBe(0);
       expect(await bucket.exists(attachment)).toBe(false);
       expect(await t.db.query(`SELECT 1 FROM uploads WHERE id = $1`, [upload.id])).toEqual([]);
@@ -433,7 +419,7 @@ describe('uploads: presigned S3 POSTs, attached to posts, swept', () => {
     it('survives S3 being down: nothing is lost, and the next sweep deletes it', async () => {
       const upload = await uploaded(bob);
       const post = (await t.api.as(bob).posts.create(withImages([upload.id]))).body as PostBody;
-      expect((await t.http.delete(`/v1/posts/${post.id}`).set(bearer(bob.accessToken))).status).toBe(204);
+      expect((await t.api.as(bob).posts.delete(post.id)).status).toBe(204);
       await t.db.query(`UPDATE uploads SET created_at = now() - interval '11 minutes' WHERE id = $1`, [upload.id]);
       await s3.stop();
       try {
@@ -462,19 +448,16 @@ describe('uploads without S3_BUCKET', () => {
   afterAll(() => t.close());
 
   it('has no upload route (404)', async () => {
-    const res = await t.http.post('/v1/uploads').set(bearer(alice.accessToken)).send({ contentType: 'image/png', size: 10 });
+    const res = await t.api.as(alice).uploads.create({ contentType: 'image/png', size: 10 });
     expect(problem(res)).toEqual({ status: 404, code: 'NOT_FOUND' });
     expect(Object.keys((await t.http.get('/docs/openapi.json')).body.paths)).not.toContain('/v1/uploads');
   });
 
   it('takes no attachments on posts (400 on attachmentIds), and shows none', async () => {
-    const res = await t.http
-      .post('/v1/posts')
-      .set(bearer(alice.accessToken))
-      .send({ title: 't', body: 'b', attachmentIds: [randomUUID()] });
+    const res = await t.api.as(alice).posts.create({ title: 't', body: 'b', attachmentIds: [randomUUID()] });
     expect(problem(res)).toEqual({ status: 400, code: 'VALIDATION_FAILED' });
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'attachmentIds' })]);
-    const plain = await t.http.post('/v1/posts').set(bearer(alice.accessToken)).send({ title: 't', body: 'b' });
+    const plain = await t.api.as(alice).posts.create({ title: 't', body: 'b' });
     expectStatus(plain, 201);
     expect(plain.body.attachments).toEqual([]);
   });

@@ -3,8 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { diffSnapshots, snapshot } from '../support/db-snapshot';
 import { call, report } from '../support/load';
-import { claimsOf, ProductionApp, ProductionUser, startProductionApp } from '../support/production-app';
+import { ProductionApp, ProductionUser, startProductionApp } from '../support/production-app';
 import { PASSWORD } from '../support/test-app';
+import { claimsOf } from '../support/tokens';
 import { s3Env } from '../support/uploads';
 
 /**

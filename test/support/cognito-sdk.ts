@@ -1,6 +1,11 @@
-import { AdminUserGlobalSignOutCommand, CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import {
+  AdminListGroupsForUserCommand,
+  AdminUserGlobalSignOutCommand,
+  CognitoIdentityProviderClient,
+} from '@aws-sdk/client-cognito-identity-provider';
 import { mockClient } from 'aws-sdk-client-mock';
 import { CognitoApi } from '../../src/cognito/cognito-api';
+import { emulatorClient } from '../../tools/local-stack/cognito-local';
 import type { TestApp } from './test-app';
 
 /** The SDK client inside the running app, for command-boundary mocks. */
@@ -41,4 +46,24 @@ export function mockGlobalSignOut(t: TestApp): { inputs(): unknown[]; restore():
     command instanceof AdminUserGlobalSignOutCommand ? Promise.resolve({}) : undefined,
   );
   return { inputs: () => intercepted.inputs(AdminUserGlobalSignOutCommand), restore: () => intercepted.restore() };
+}
+
+/**
+ * The groups cognito-local holds for a user, sorted, asked of the emulator itself (not through a
+ * fault proxy the app may be behind).
+ */
+export async function cognitoGroupsOf(t: TestApp, user: { sub: string }): Promise<string[]> {
+  const client = emulatorClient(process.env.TEST_COGNITO_ENDPOINT!);
+  try {
+    const out = await client.send(new AdminListGroupsForUserCommand({ UserPoolId: t.pool.userPoolId, Username: user.sub }));
+    return (out.Groups ?? []).map((g) => g.GroupName ?? '').sort();
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The Cognito username the app recorded for one of its users (`user_mapping.cognito_username`). */
+export async function cognitoUsernameOf(t: TestApp, userId: string): Promise<string> {
+  const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [userId]);
+  return row.cognito_username as string;
 }

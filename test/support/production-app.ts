@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import jwt from 'jsonwebtoken';
 import { createUserPool, UserPool } from '../../tools/local-stack/cognito-local';
 import { databaseUrl, withClient } from '../../tools/local-stack/postgres';
 import { freePort } from '../../tools/local-stack/ports';
@@ -107,9 +106,4 @@ export async function startProductionApp(options: { env?: Record<string, string>
       await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).catch(() => undefined);
     },
   };
-}
-
-/** The claims of a real access token, to re-sign them with a fresh `jti` (and any change). */
-export function claimsOf(accessToken: string): Record<string, unknown> {
-  return jwt.decode(accessToken) as Record<string, unknown>;
 }

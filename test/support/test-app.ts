@@ -138,22 +138,22 @@ export async function startTestApp(
     return value;
   };
 
+  const api = new Api(http);
   const factory = createGiven({ cognitoEndpoint: endpoint, pool, databaseUrl: dbUrl });
   const given: TestApp['given'] = {
     async user(opts = {}) {
       const user = await factory.user(opts);
       // Tokens from the API's own login, as a client gets them (it records the session).
-      const login = await http.post('/v1/auth/login').send({ email: user.email, password: user.password });
-      expectStatus(login, 200);
+      const tokens = await api.auth.loggedIn({ email: user.email, password: user.password });
       return {
         id: user.id,
         sub: user.sub,
         email: user.email,
         password: user.password,
         groups: user.groups,
-        accessToken: login.body.accessToken,
-        idToken: login.body.idToken,
-        refreshToken: login.body.refreshToken,
+        accessToken: tokens.accessToken,
+        idToken: tokens.idToken,
+        refreshToken: tokens.refreshToken,
       };
     },
     cognitoUser: (opts) => factory.cognitoUser(opts),
@@ -165,7 +165,7 @@ export async function startTestApp(
   return {
     app,
     http,
-    api: new Api(http),
+    api,
     baseUrl,
     db: app.get(DataSource),
     databaseUrl: dbUrl,
