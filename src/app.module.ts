@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
@@ -27,7 +26,6 @@ export class AppModule {
         AppConfigModule.forRoot(config),
         TypeOrmModule.forRoot({ ...databaseOptions(config.database, []), retryAttempts: 3, retryDelay: 1_000 }),
         DatabaseModule,
-        EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
         CognitoModule,
         AuthModule,
         IdempotencyModule,

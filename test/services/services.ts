@@ -4,7 +4,6 @@ import {
   ListUsersInGroupCommand,
   UserNotFoundException,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../../src/auth/auth.module';
@@ -59,7 +58,6 @@ export async function startServices(label: string): Promise<ServiceHarness> {
       AppConfigModule.forRoot(config),
       TypeOrmModule.forRoot(databaseOptions(config.database, [])),
       DatabaseModule,
-      EventEmitterModule.forRoot({ wildcard: false, ignoreErrors: false }),
       CognitoModule,
       AuthModule,
     ],
