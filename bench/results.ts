@@ -36,6 +36,14 @@ export interface Results {
     page1: { p50: number };
     cursor500k: { p50: number };
   } | null;
-  footprint: { startToReadyMs: number; rssIdleMb: number; rssAfterLoadMb: number; rssGrowth: number };
+  footprint: {
+    startToReadyMs: number;
+    rssIdleMb: number;
+    rssAfterLoadMb: number;
+    rssGrowth: number;
+    /** The cached baseline's, at the same moments (absent from runs before 2026-12-07). */
+    baselineRssIdleMb?: number;
+    baselineRssAfterLoadMb?: number;
+  };
   targets: Record<string, boolean | null>;
 }
