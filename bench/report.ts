@@ -1,11 +1,12 @@
 /**
  * Prints the tables of docs/performance-results.md from one `npm run bench` run, so the figures
- * are pasted, never copied by hand: `npx tsx bench/report.ts [path/to/results.json]`
- * (default bench/results.json).
+ * are pasted, never copied by hand: `npx tsx bench/report.ts [path/to/results.json [more.json ...]]`
+ * (default bench/results.json). With more than one file, the tables are the latest run's, followed
+ * by the run-to-run spread of every ratio over all of them (runs of the same commit).
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Results } from './results';
+import type { Results, ScenarioResult } from './results';
 
 const n = (value: number): string => Math.round(value).toLocaleString('en-US');
 const x = (value: number): string => value.toFixed(2);
@@ -91,5 +92,32 @@ function report(r: Results): string {
   return `${out.join('\n')}\n`;
 }
 
-const file = resolve(process.argv[2] ?? join(__dirname, 'results.json'));
-process.stdout.write(report(JSON.parse(readFileSync(file, 'utf8')) as Results));
+/** Each ratio of every run, side by side, with its range: what one run's figure is worth. */
+function spread(unordered: Results[]): string {
+  const runs = [...unordered].sort((a, b) => a.date.localeCompare(b.date));
+  const commits = [...new Set(runs.map((r) => r.commit.slice(0, 7)))].join(', ');
+  const out = [
+    '',
+    `Run to run (${runs.length} runs of commit ${commits} on ${runs[0].date.slice(0, 10)}, by the time each ended, UTC):`,
+    '',
+    row(['ratio', ...runs.map((r) => r.date.slice(11, 16)), 'range']),
+    row(Array<string>(runs.length + 2).fill('---')),
+  ];
+  for (const s of runs[0].scenarios) {
+    const of = (r: Results): ScenarioResult | undefined => r.scenarios.find((t) => t.scenario === s.scenario);
+    const ratios = runs.map((r) => of(r)?.ratio ?? NaN);
+    const p99 = runs.map((r) => of(r)?.p99Ratio ?? NaN);
+    out.push(row([`${s.scenario}, app / cached`, ...ratios.map(x), range(ratios)]));
+    out.push(row([`${s.scenario}, p99 app / baseline`, ...p99.map(x), range(p99)]));
+  }
+  for (const v of runs[0].variants.filter((t) => t.target !== null)) {
+    const ratios = runs.map((r) => r.variants.find((t) => t.variant === v.variant)?.ratio ?? NaN);
+    out.push(row([`${v.variant} / ${v.scenario}`, ...ratios.map(x), range(ratios)]));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => resolve(f)) : [join(__dirname, 'results.json')];
+const runs = files.map((file) => JSON.parse(readFileSync(file, 'utf8')) as Results);
+const latest = runs.reduce((a, b) => (b.date > a.date ? b : a));
+process.stdout.write(report(latest) + (runs.length > 1 ? spread(runs) : ''));
