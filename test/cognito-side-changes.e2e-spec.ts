@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { emulatorClient } from '../tools/local-stack/cognito-local';
 import { productionEnv, ROOT, run } from '../tools/local-stack/processes';
+import { setUnverifiedEmail as setUnverifiedEmailInCognito } from './support/cognito-sdk';
 import { expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 jest.setTimeout(120_000);
@@ -45,18 +46,9 @@ describe('changes made in Cognito itself', () => {
     return (await t.given.cognitoUser({ email })).sub;
   }
 
-  /** Sets another email in Cognito, not verified (cognito-local marks a changed email unverified, as Cognito does). */
+  /** Sets another email in Cognito, not verified, and checks the emulator reports it so. */
   async function setUnverifiedEmail(username: string, email: string): Promise<void> {
-    await cognito.send(
-      new AdminUpdateUserAttributesCommand({
-        UserPoolId: t.pool.userPoolId,
-        Username: username,
-        UserAttributes: [
-          { Name: 'email', Value: email },
-          { Name: 'email_verified', Value: 'false' },
-        ],
-      }),
-    );
+    await setUnverifiedEmailInCognito(t, username, email);
     const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: t.pool.userPoolId, Username: email }));
     expect(user.UserAttributes?.find((a) => a.Name === 'email_verified')?.Value).toBe('false');
   }

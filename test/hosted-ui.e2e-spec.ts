@@ -1,10 +1,9 @@
-import { AdminUpdateUserAttributesCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { chromium } from 'playwright-core';
-import { emulatorClient } from '../tools/local-stack/cognito-local';
+import { setUnverifiedEmail } from './support/cognito-sdk';
 import { expectStatus, PASSWORD, startTestApp, TestApp, uniqueEmail } from './support/test-app';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -109,21 +108,7 @@ describe('Hosted UI (managed login) redirect: POST /v1/auth/oauth/token', () => 
     /** Another email set in Cognito, not verified (as a requested and never confirmed change leaves it). */
     async function claimUnverified(username: string): Promise<string> {
       const claimed = uniqueEmail('ceo');
-      const client = emulatorClient(t.cognitoEndpoint);
-      try {
-        await client.send(
-          new AdminUpdateUserAttributesCommand({
-            UserPoolId: t.pool.userPoolId,
-            Username: username,
-            UserAttributes: [
-              { Name: 'email', Value: claimed },
-              { Name: 'email_verified', Value: 'false' },
-            ],
-          }),
-        );
-      } finally {
-        client.destroy();
-      }
+      await setUnverifiedEmail(t, username, claimed);
       return claimed;
     }
     async function exchange(username: string): Promise<string> {

@@ -1,14 +1,6 @@
 import { ConfigError, DEFAULT_TOKENS, loadConfig } from '../lib/config';
+import { PROD_CONTEXT } from './support/synth';
 
-/** prod's required settings (placeholders under the reserved .invalid domain). */
-const PROD = {
-  stage: 'prod',
-  callbackUrls: 'https://app.ci.invalid/auth/callback',
-  logoutUrls: 'https://app.ci.invalid/',
-  corsOrigins: 'https://app.ci.invalid',
-  alarmEmail: 'alarms@ci.invalid',
-  emailFrom: 'no-reply@ci.invalid',
-};
 const load = (context: Record<string, unknown> = {}) => loadConfig((key) => context[key]);
 const refused = (context: Record<string, unknown>) => {
   try {
@@ -30,7 +22,7 @@ describe('stages', () => {
   });
 
   it('prod spans three zones with a Multi-AZ, protected, backed-up database and several tasks', () => {
-    const c = load(PROD);
+    const c = load(PROD_CONTEXT);
     expect(c.availabilityZones).toHaveLength(3);
     expect(c.natGateways).toBe(3);
     expect(c.db).toMatchObject({ multiAz: true, deletionProtection: true, backupRetentionDays: 14 });
@@ -58,22 +50,24 @@ describe('prod settings', () => {
     keys.forEach((key, i) => {
       const context: Record<string, unknown> = { stage: 'prod' };
       for (const k of keys.slice(0, i)) {
-        context[k] = PROD[k as keyof typeof PROD];
+        context[k] = PROD_CONTEXT[k];
       }
       expect(refused(context)).toBe(`stage prod needs context "${key}" (${keys.join(', ')} have no prod default)`);
     });
-    expect(load(PROD).emailFrom).toBe('no-reply@ci.invalid');
+    expect(load(PROD_CONTEXT).emailFrom).toBe('no-reply@ci.invalid');
   });
 
   it('refuses documentation placeholders (example.com and friends) in prod', () => {
-    expect(refused({ ...PROD, callbackUrls: 'https://app.example.com/auth/callback' })).toMatch(
+    expect(refused({ ...PROD_CONTEXT, callbackUrls: 'https://app.example.com/auth/callback' })).toMatch(
       /"callbackUrls": "https:\/\/app.example.com\/auth\/callback" is a documentation placeholder/,
     );
-    expect(refused({ ...PROD, logoutUrls: 'https://example.com/' })).toMatch(/"logoutUrls"/);
-    expect(refused({ ...PROD, corsOrigins: 'https://www.example.org' })).toMatch(/"corsOrigins"/);
-    expect(refused({ ...PROD, alarmEmail: 'ops@example.com' })).toMatch(/"alarmEmail": "ops@example.com"/);
-    expect(refused({ ...PROD, emailFrom: 'no-reply@mail.example.net' })).toMatch(/"emailFrom"/);
-    expect(load({ ...PROD, callbackUrls: 'https://app.notexample.com/cb' }).callbackUrls).toEqual(['https://app.notexample.com/cb']);
+    expect(refused({ ...PROD_CONTEXT, logoutUrls: 'https://example.com/' })).toMatch(/"logoutUrls"/);
+    expect(refused({ ...PROD_CONTEXT, corsOrigins: 'https://www.example.org' })).toMatch(/"corsOrigins"/);
+    expect(refused({ ...PROD_CONTEXT, alarmEmail: 'ops@example.com' })).toMatch(/"alarmEmail": "ops@example.com"/);
+    expect(refused({ ...PROD_CONTEXT, emailFrom: 'no-reply@mail.example.net' })).toMatch(/"emailFrom"/);
+    expect(load({ ...PROD_CONTEXT, callbackUrls: 'https://app.notexample.com/cb' }).callbackUrls).toEqual([
+      'https://app.notexample.com/cb',
+    ]);
   });
 
   it("keeps dev's defaults: localhost URLs, no alarm address, Cognito's own sender", () => {
@@ -219,7 +213,7 @@ describe('other settings', () => {
   });
 
   it('names the TOTP issuer per stage, so an authenticator app tells dev from prod, and refuses a colon', () => {
-    expect(load(PROD).totpIssuer).toBe('cognito-nest-api');
+    expect(load(PROD_CONTEXT).totpIssuer).toBe('cognito-nest-api');
     expect(load({ stage: 'dev' }).totpIssuer).toBe('cognito-nest-api (dev)');
     expect(load({ totpIssuer: 'Example' }).totpIssuer).toBe('Example');
     expect(refused({ totpIssuer: 'Example:Inc' })).toMatch(/"totpIssuer" "Example:Inc": at most 64 characters, without ":"/);

@@ -1,5 +1,6 @@
 import {
   AdminListGroupsForUserCommand,
+  AdminUpdateUserAttributesCommand,
   AdminUserGlobalSignOutCommand,
   CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
@@ -66,4 +67,26 @@ export async function cognitoGroupsOf(t: TestApp, user: { sub: string }): Promis
 export async function cognitoUsernameOf(t: TestApp, userId: string): Promise<string> {
   const [row] = await t.db.query(`SELECT cognito_username FROM user_mapping WHERE id = $1`, [userId]);
   return row.cognito_username as string;
+}
+
+/**
+ * Sets another email on a Cognito user, not verified, as a requested and never confirmed change
+ * leaves it (cognito-local marks a changed email unverified, as Cognito does).
+ */
+export async function setUnverifiedEmail(t: TestApp, username: string, email: string): Promise<void> {
+  const client = emulatorClient(t.cognitoEndpoint);
+  try {
+    await client.send(
+      new AdminUpdateUserAttributesCommand({
+        UserPoolId: t.pool.userPoolId,
+        Username: username,
+        UserAttributes: [
+          { Name: 'email', Value: email },
+          { Name: 'email_verified', Value: 'false' },
+        ],
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
 }
