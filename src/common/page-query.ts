@@ -2,7 +2,7 @@ import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { ApiQuery } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, FieldError } from './api-error';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './pagination';
+import { DEFAULT_PAGE_SIZE, LIMIT_INTEGER_MESSAGE, limitOf, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE } from './pagination';
 import { inspectInput } from './validation';
 
 /** A list's query: the page, and the UUID filters the list declares. */
@@ -16,15 +16,14 @@ export interface ListQuery {
 const UUID =
   /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/i;
 const LIMIT_MESSAGES = {
-  integer: 'limit must be an integer from 1 to 100',
+  integer: LIMIT_INTEGER_MESSAGE,
   min: 'limit must not be less than 1',
   max: `limit must not be greater than ${MAX_PAGE_SIZE}`,
 };
 
 /** `limit`'s errors, in the order class-validator lists them for PageQueryDto. */
 function limitErrors(value: unknown): string[] {
-  // As PageQueryDto's transform: only 1 to 4 plain digits become a number.
-  const limit = typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value;
+  const limit = limitOf(value);
   const isNumber = typeof limit === 'number';
   return [
     ...(isNumber && limit <= MAX_PAGE_SIZE ? [] : [LIMIT_MESSAGES.max]),
@@ -33,13 +32,10 @@ function limitErrors(value: unknown): string[] {
   ];
 }
 
-/** `cursor`'s errors: a string of at most 512 characters (its content is checked where it is decoded). */
+/** `cursor`'s errors: a string of at most MAX_CURSOR_LENGTH characters (its content is checked where it is decoded). */
 function cursorErrors(value: unknown): string[] {
-  return typeof value === 'string'
-    ? value.length <= 512
-      ? []
-      : ['cursor must be shorter than or equal to 512 characters']
-    : ['cursor must be shorter than or equal to 512 characters', 'cursor must be a string'];
+  const tooLong = `cursor must be shorter than or equal to ${MAX_CURSOR_LENGTH} characters`;
+  return typeof value === 'string' ? (value.length <= MAX_CURSOR_LENGTH ? [] : [tooLong]) : [tooLong, 'cursor must be a string'];
 }
 
 /**

@@ -6,17 +6,22 @@ import { ApiError } from './api-error';
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** `?limit=` arrives as a string: only plain digits become a number; anything else fails @IsInt. */
-const toInt = Transform(({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value,
-);
+export const MAX_CURSOR_LENGTH = 512;
+export const LIMIT_INTEGER_MESSAGE = `limit must be an integer from 1 to ${MAX_PAGE_SIZE}`;
+
+/** `?limit=` arrives as a string: only 1 to 4 plain digits become a number; anything else fails @IsInt. */
+export function limitOf(value: unknown): unknown {
+  return typeof value === 'string' && /^[0-9]{1,4}$/.test(value) ? Number(value) : value;
+}
+
+const toInt = Transform(({ value }: { value: unknown }) => limitOf(value));
 
 /** `?limit&cursor` of every list (docs/api.md, pagination). Extend it for route-specific filters. */
 export class PageQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
   @IsOptional()
   @toInt
-  @IsInt({ message: 'limit must be an integer from 1 to 100' })
+  @IsInt({ message: LIMIT_INTEGER_MESSAGE })
   @Min(1)
   @Max(MAX_PAGE_SIZE)
   limit?: number;
@@ -24,7 +29,7 @@ export class PageQueryDto {
   @ApiPropertyOptional({ description: 'Opaque: the nextCursor of the previous page' })
   @IsOptional()
   @IsString()
-  @MaxLength(512)
+  @MaxLength(MAX_CURSOR_LENGTH)
   cursor?: string;
 }
 
