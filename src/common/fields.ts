@@ -22,11 +22,48 @@ function CodePointLength(min: number, max: number): PropertyDecorator {
     name: 'codePointLength',
     constraints: [min, max],
     validator: {
-      validate: (value: unknown) => typeof value === 'string' && [...value].length >= min && [...value].length <= max,
+      validate: (value: unknown) => typeof value === 'string' && hasCodePoints(value, min, max),
       defaultMessage: () => `$property must be ${min} to ${max} characters long`,
     },
   });
 }
+
+/** `min..max` code points, counted without spreading the string into an array. */
+function hasCodePoints(value: string, min: number, max: number): boolean {
+  if (value.length < min || value.length > 2 * max) {
+    return false;
+  }
+  let count = 0;
+  for (let i = 0; i < value.length; i += 1) {
+    const unit = value.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < value.length) {
+      const next = value.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i += 1;
+      }
+    }
+    count += 1;
+  }
+  return count >= min && count <= max;
+}
+
+/**
+ * What `TrimmedText(min, max)` makes of a value it accepts (the trimmed string), or undefined
+ * where it would refuse it: for bodies read by hand (`CheckedBody`), which leave every refusal
+ * to the validation pipe.
+ */
+export function trimmedTextOf(value: unknown, min: number, max: number): string | undefined {
+  if (typeof value !== 'string') {
+    return undefined;
+  }
+  const text = value.trim();
+  return hasCodePoints(text, min, max) && NO_CONTROL_CHARS_TEXT.test(text) ? text : undefined;
+}
+
+/** class-validator's `@IsUUID('all')`: versions 1 to 8 with the RFC variant, or the nil and max UUIDs. */
+export const ANY_UUID =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/i;
 
 /** A string, trimmed, with its length counted after trimming, as the database counts it. */
 export function TrimmedText(min: number, max: number, description?: string): PropertyDecorator {

@@ -3,6 +3,7 @@ import { ApiQuery } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiError, FieldError } from './api-error';
 import { DEFAULT_PAGE_SIZE, LIMIT_INTEGER_MESSAGE, limitOf, MAX_CURSOR_LENGTH, MAX_PAGE_SIZE } from './pagination';
+import { ANY_UUID } from './fields';
 import { inspectInput } from './validation';
 
 /** A list's query: the page, and the UUID filters the list declares. */
@@ -12,9 +13,6 @@ export interface ListQuery {
   [uuidFilter: string]: string | number | undefined;
 }
 
-/** class-validator's `@IsUUID('all')`: versions 1 to 8 with the RFC variant, or the nil and max UUIDs. */
-const UUID =
-  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/i;
 const LIMIT_MESSAGES = {
   integer: LIMIT_INTEGER_MESSAGE,
   min: 'limit must not be less than 1',
@@ -66,7 +64,7 @@ export function parseListQuery(query: unknown, uuidFilters: readonly string[] = 
     if (value === undefined) {
       continue;
     }
-    if (typeof value === 'string' && UUID.test(value)) {
+    if (typeof value === 'string' && ANY_UUID.test(value)) {
       parsed[name] = value;
     } else {
       errors.push({ field: name, message: `${name} must be a UUID` });

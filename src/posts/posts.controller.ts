@@ -6,9 +6,10 @@ import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
 import { ListQueryParam } from '../common/page-query';
+import { CheckedBody } from '../common/checked-body';
 import { Idempotent } from '../idempotency/idempotent.decorator';
 import { PostPageResponse, PostResponse } from './dto/post.response';
-import { CreatePostDto, ListPostsQuery, UpdatePostDto } from './dto/posts.dto';
+import { CreatePostDto, ListPostsQuery, plainCreatePost, UpdatePostDto } from './dto/posts.dto';
 import { PostsService } from './posts.service';
 
 /** A create without attachments is one statement, also with an Idempotency-Key (PostsService.create). */
@@ -38,7 +39,7 @@ export class PostsController {
   @ApiCreatedResponse({ type: PostResponse, description: 'Location: /v1/posts/{id}' })
   async create(
     @CurrentUser() caller: AuthUser,
-    @Body() dto: CreatePostDto,
+    @CheckedBody(CreatePostDto, plainCreatePost) dto: CreatePostDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponse> {
     const post = await this.posts.create(caller, dto);

@@ -4,7 +4,7 @@ import { MAX_ATTACHMENTS } from '../../uploads/entities/upload.entity';
 import { PageQueryDto } from '../../common/pagination';
 import type { ListQuery } from '../../common/page-query';
 import { POST_BODY_MAX, TITLE_MAX } from '../entities/post.entity';
-import { TrimmedText } from '../../common/fields';
+import { ANY_UUID, TrimmedText, trimmedTextOf } from '../../common/fields';
 
 export class CreatePostDto {
   @TrimmedText(1, TITLE_MAX) title: string;
@@ -23,6 +23,38 @@ export class CreatePostDto {
   @ArrayUnique({ message: 'attachmentIds must not repeat an id' })
   @IsUUID('all', { each: true, message: 'attachmentIds must contain upload ids (UUIDs)' })
   attachmentIds?: string[];
+}
+
+/**
+ * CreatePostDto as the validation pipe makes it from a body that satisfies every rule above, or
+ * undefined for anything else (the pipe answers those: `CheckedBody`). src/posts/create-body.spec.ts
+ * checks the two against each other over a corpus of bodies.
+ */
+export function plainCreatePost(input: unknown): CreatePostDto | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return undefined;
+  }
+  const body = input as Record<string, unknown>;
+  for (const key of Object.keys(body)) {
+    if (key !== 'title' && key !== 'body' && key !== 'attachmentIds') {
+      return undefined;
+    }
+  }
+  const title = trimmedTextOf(body.title, 1, TITLE_MAX);
+  const text = trimmedTextOf(body.body, 1, POST_BODY_MAX);
+  if (title === undefined || text === undefined) {
+    return undefined;
+  }
+  const ids = body.attachmentIds;
+  if (ids === undefined) {
+    return { title, body: text };
+  }
+  const valid =
+    Array.isArray(ids) &&
+    ids.length <= MAX_ATTACHMENTS &&
+    ids.every((id) => typeof id === 'string' && ANY_UUID.test(id)) &&
+    new Set(ids).size === ids.length;
+  return valid ? { title, body: text, attachmentIds: ids as string[] } : undefined;
 }
 
 /** Both optional, but `null` is refused (not treated as absent): JSON types are strict. Attachments are fixed at creation. */
