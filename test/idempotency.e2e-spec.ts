@@ -278,6 +278,33 @@ describe('safe retries with Idempotency-Key', () => {
       }
     });
 
+    it('on a route that processes in a transaction (a comment) checks the key first too: 422, or 409 in flight', async () => {
+      const post = await t.api.as(alice).posts.create({ title: `commented ${randomUUID()}`, body: 'b' });
+      expectStatus(post, 201);
+      const answered = randomUUID();
+      expectStatus(await t.api.as(alice).comments.create(post.body.id, { body: 'first' }, { idempotencyKey: answered }), 201);
+      const reused = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: answered });
+      expect(reused.status).toBe(422);
+      expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+
+      const held = randomUUID();
+      const first = new Client({ connectionString: t.databaseUrl });
+      await first.connect();
+      try {
+        await first.query('BEGIN');
+        await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, held]);
+        const during = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: held });
+        expect(during.status).toBe(409);
+        expect(during.headers['retry-after']).toBe('1');
+      } finally {
+        await first.query('ROLLBACK');
+        await first.end();
+      }
+      const refused = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: held });
+      expect(refused.status).toBe(400);
+      expect(await storedKeys(alice, held)).toEqual([]);
+    });
+
     it('on a missing post (a comment) stores nothing under its key', async () => {
       const key = randomUUID();
       const res = await t.api.as(alice).comments.create(randomUUID(), { body: 'hello' }, { idempotencyKey: key });

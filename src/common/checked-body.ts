@@ -12,6 +12,11 @@ export function readCheckedBody<T>(body: unknown, dto: Type<T>, accept: (body: u
   return accepted ?? (pipe.transform(body, { type: 'body', metatype: dto, data: undefined }) as Promise<T>);
 }
 
+/** Whether `CheckedBody(dto, accept)` reads this body by hand (so no pipe will refuse it). */
+export function acceptedPlainly(body: unknown, accept: (body: unknown) => unknown): boolean {
+  return inspectInput(body) === null && accept(body) !== undefined;
+}
+
 /**
  * A request body read by `accept` where it plainly satisfies `dto`'s rules, and by the validation
  * pipe everywhere else: `accept` returns what the pipe would have made of the body (the same

@@ -17,7 +17,7 @@ interface Scope {
  * declares each statement once (`statement<Row, Params>(sql)`, src/database/statement.ts) and runs
  * it with `rows()` or `execute()`; a service whose writes must commit together wraps them in
  * `run()`. Neither passes a connection around: the current transaction (or session) is carried by
- * AsyncLocalStorage, so a caller (the idempotency interceptor) and the repositories below it write
+ * AsyncLocalStorage, so a caller (Idempotency.once) and the repositories below it write
  * in one transaction. Outside both, a statement goes straight to the pool, since a single
  * statement is atomic by itself (no BEGIN and COMMIT round trips, no QueryRunner).
  */

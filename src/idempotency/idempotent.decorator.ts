@@ -1,27 +1,30 @@
-import { applyDecorators, SetMetadata, UseInterceptors } from '@nestjs/common';
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
 import { ApiConflictResponse, ApiHeader, ApiResponse } from '@nestjs/swagger';
-import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { IdempotencyGuard, IdempotentRequest } from './idempotency.guard';
+import type { KeyedRequest } from './idempotency.service';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, ONE_STATEMENT_WHEN, REPLAYED_HEADER } from './idempotency-key';
 
 export interface IdempotentOptions {
   /**
    * True for a request body whose create the route makes in one statement that also claims the
    * key and stores the answer (it takes `PendingKeys.take()` and sends that statement): no
-   * transaction is opened for it. Other bodies take the transaction path.
+   * transaction is opened for it. It must hold only for bodies the pipes accept. Other bodies take
+   * the transaction path.
    */
   oneStatementWhen?: (body: unknown) => boolean;
 }
 
 /**
  * Opts a create route into safe retries: a request with an `Idempotency-Key` is processed once
- * per user and key, and a retry gets the stored answer again. The handler's writes must go
- * through `Transactions` (see src/database/transactions.ts) to commit with the key, unless
+ * per user and key, and a retry gets the stored answer again. The handler takes
+ * `@IdempotencyKey()` and returns `Idempotency.once(key, work)`; the work's writes must go through
+ * `Transactions` (see src/database/transactions.ts) to commit with the key, unless
  * `oneStatementWhen` says the route makes this request's effect in one keyed statement.
  */
 export const Idempotent = (options: IdempotentOptions = {}): MethodDecorator =>
   applyDecorators(
     SetMetadata(ONE_STATEMENT_WHEN, options.oneStatementWhen),
-    UseInterceptors(IdempotencyInterceptor),
+    UseGuards(IdempotencyGuard),
     ApiHeader({
       name: IDEMPOTENCY_KEY_HEADER,
       required: false,
@@ -33,3 +36,8 @@ export const Idempotent = (options: IdempotentOptions = {}): MethodDecorator =>
     ApiConflictResponse({ description: 'CONFLICT: a request with this key is still in flight; retry after Retry-After seconds' }),
     ApiResponse({ status: 422, description: 'IDEMPOTENCY_KEY_REUSED: this key was used for a different request' }),
   );
+
+/** The request's valid `Idempotency-Key` on an `@Idempotent()` route, or undefined when it sent none. */
+export const IdempotencyKey = createParamDecorator(
+  (_: unknown, context: ExecutionContext): KeyedRequest | undefined => context.switchToHttp().getRequest<IdempotentRequest>().idempotency,
+);

@@ -19,14 +19,14 @@ export interface PendingKey {
 /** Why a keyed statement made no effect: the key is held by a request in flight, or answered already. */
 export type KeyHeldBy = { kind: 'in-flight' } | { kind: 'completed'; stored: StoredResponse };
 
-/** Thrown through the handler by a keyed statement that found its key held; the interceptor answers it. */
+/** Thrown through the handler by a keyed statement that found its key held; Idempotency.once answers it. */
 export class KeyHeld extends Error {
   constructor(readonly by: KeyHeldBy) {
     super(`Idempotency key held (${by.kind})`);
   }
 }
 
-/** The request's pending key, carried by AsyncLocalStorage from the interceptor to the repository. */
+/** The request's pending key, carried by AsyncLocalStorage from Idempotency.once to the repository. */
 @Injectable()
 export class PendingKeys {
   private readonly current = new AsyncLocalStorage<PendingKey>();

@@ -5,7 +5,8 @@ import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { ListQuery, ListQueryParam } from '../common/page-query';
 import { UuidParam } from '../common/validation';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { IdempotencyKey, Idempotent } from '../idempotency/idempotent.decorator';
+import { Idempotency, KeyedRequest } from '../idempotency/idempotency.service';
 import { CommentsService } from './comments.service';
 import { CommentPageResponse, CommentResponse } from './dto/comment.response';
 import { CommentBodyDto } from './dto/comments.dto';
@@ -14,7 +15,10 @@ import { CommentBodyDto } from './dto/comments.dto';
 @Authenticated()
 @Controller('v1/posts/:postId/comments')
 export class CommentsController {
-  constructor(private readonly comments: CommentsService) {}
+  constructor(
+    private readonly comments: CommentsService,
+    private readonly idempotency: Idempotency,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: CommentPageResponse, description: 'Live comments of a live post, oldest first' })
@@ -26,8 +30,13 @@ export class CommentsController {
   @HttpCode(201)
   @Idempotent()
   @ApiCreatedResponse({ type: CommentResponse })
-  create(@CurrentUser() caller: AuthUser, @UuidParam('postId') postId: string, @Body() dto: CommentBodyDto): Promise<CommentResponse> {
-    return this.comments.create(caller, postId, dto.body);
+  create(
+    @CurrentUser() caller: AuthUser,
+    @UuidParam('postId') postId: string,
+    @Body() dto: CommentBodyDto,
+    @IdempotencyKey() key: KeyedRequest | undefined,
+  ): Promise<CommentResponse> {
+    return this.idempotency.once(key, () => this.comments.create(caller, postId, dto.body));
   }
 
   @Patch(':commentId')

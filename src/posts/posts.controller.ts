@@ -6,16 +6,20 @@ import { AuthUser } from '../identity/auth-user';
 import { CurrentUser } from '../identity/current-user.decorator';
 import { UuidParam } from '../common/validation';
 import { ListQueryParam } from '../common/page-query';
-import { CheckedBody } from '../common/checked-body';
-import { Idempotent } from '../idempotency/idempotent.decorator';
+import { acceptedPlainly, CheckedBody } from '../common/checked-body';
+import { IdempotencyKey, Idempotent } from '../idempotency/idempotent.decorator';
+import { Idempotency, KeyedRequest } from '../idempotency/idempotency.service';
 import { PostPageResponse, PostResponse } from './dto/post.response';
 import { CreatePostDto, ListPostsQuery, plainCreatePost, UpdatePostDto } from './dto/posts.dto';
 import { PostsService } from './posts.service';
 
-/** A create without attachments is one statement, also with an Idempotency-Key (PostsService.create). */
-function withoutAttachments(body: unknown): boolean {
+/**
+ * A valid create without attachments is one statement, also with an Idempotency-Key
+ * (PostsService.create). Only a body read by hand qualifies: the pipes accept it.
+ */
+function oneStatement(body: unknown): boolean {
   const ids = (body as { attachmentIds?: unknown } | null)?.attachmentIds;
-  return ids === undefined || (Array.isArray(ids) && ids.length === 0);
+  return (ids === undefined || (Array.isArray(ids) && ids.length === 0)) && acceptedPlainly(body, plainCreatePost);
 }
 
 /** `?authorId=`: the one filter of the posts list. */
@@ -25,7 +29,10 @@ const AUTHOR_FILTER = { name: 'authorId', description: "Only this author's posts
 @Authenticated()
 @Controller('v1/posts')
 export class PostsController {
-  constructor(private readonly posts: PostsService) {}
+  constructor(
+    private readonly posts: PostsService,
+    private readonly idempotency: Idempotency,
+  ) {}
 
   @Get()
   @ApiOkResponse({ type: PostPageResponse, description: 'Live posts, newest first' })
@@ -35,16 +42,19 @@ export class PostsController {
 
   @Post()
   @HttpCode(201)
-  @Idempotent({ oneStatementWhen: withoutAttachments })
+  @Idempotent({ oneStatementWhen: oneStatement })
   @ApiCreatedResponse({ type: PostResponse, description: 'Location: /v1/posts/{id}' })
-  async create(
+  create(
     @CurrentUser() caller: AuthUser,
     @CheckedBody(CreatePostDto, plainCreatePost) dto: CreatePostDto,
+    @IdempotencyKey() key: KeyedRequest | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PostResponse> {
-    const post = await this.posts.create(caller, dto);
-    void reply.header('Location', `/v1/posts/${post.id}`);
-    return post;
+    return this.idempotency.once(key, async () => {
+      const post = await this.posts.create(caller, dto);
+      void reply.header('Location', `/v1/posts/${post.id}`);
+      return post;
+    });
   }
 
   @Get(':id')

@@ -62,7 +62,7 @@ export class PostsService {
     });
   }
 
-  /** The keyed create in one statement; a key found held is thrown as KeyHeld, for the interceptor. */
+  /** The keyed create in one statement; a key found held is thrown as KeyHeld, for Idempotency.once. */
   private async createOnce(pending: PendingKey, dto: CreatePostDto): Promise<PostResponse> {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       let row;
