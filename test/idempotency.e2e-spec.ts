@@ -26,6 +26,20 @@ describe('safe retries with Idempotency-Key', () => {
     return t.db.query(`SELECT status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2`, [user.id, key]);
   }
 
+  /** Runs `during` while another session holds the user's key: the lock an in-flight request holds. */
+  async function whileKeyHeld(user: TestUser, key: string, during: () => Promise<void>): Promise<void> {
+    const first = new Client({ connectionString: t.databaseUrl });
+    await first.connect();
+    try {
+      await first.query('BEGIN');
+      await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [user.id, key]);
+      await during();
+      await first.query('ROLLBACK');
+    } finally {
+      await first.end();
+    }
+  }
+
   describe('a retry', () => {
     it('of a created post gets the same status, body and Location again, marked as replayed, and stores nothing twice', async () => {
       const key = randomUUID();
@@ -172,21 +186,13 @@ describe('safe retries with Idempotency-Key', () => {
     it('while the first is still in flight is 409 CONFLICT with Retry-After, and processed once the first is gone', async () => {
       const key = randomUUID();
       const title = `in flight ${key}`;
-      // Stands in for a first request that holds the key: the lock an in-flight request holds.
-      const first = new Client({ connectionString: t.databaseUrl });
-      await first.connect();
-      try {
-        await first.query('BEGIN');
-        await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, key]);
+      await whileKeyHeld(alice, key, async () => {
         const during = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
         expect(during.status).toBe(409);
         expect(during.body.code).toBe('CONFLICT');
         expect(during.headers['retry-after']).toBe('1');
         expect(await postsTitled(title)).toEqual([]);
-        await first.query('ROLLBACK');
-      } finally {
-        await first.end();
-      }
+      });
       const after = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
       expectStatus(after, 201);
       expect(after.headers['idempotent-replayed']).toBeUndefined();
@@ -264,18 +270,11 @@ describe('safe retries with Idempotency-Key', () => {
 
     it('on a key in flight is 409 CONFLICT, as the key is checked first', async () => {
       const key = randomUUID();
-      const first = new Client({ connectionString: t.databaseUrl });
-      await first.connect();
-      try {
-        await first.query('BEGIN');
-        await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, key]);
+      await whileKeyHeld(alice, key, async () => {
         const bad = await t.api.as(alice).posts.create({ title: '', body: 'b' }, { idempotencyKey: key });
         expect(bad.status).toBe(409);
         expect(bad.headers['retry-after']).toBe('1');
-      } finally {
-        await first.query('ROLLBACK');
-        await first.end();
-      }
+      });
     });
 
     it('on a route that processes in a transaction (a comment) checks the key first too: 422, or 409 in flight', async () => {
@@ -288,18 +287,11 @@ describe('safe retries with Idempotency-Key', () => {
       expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
       const held = randomUUID();
-      const first = new Client({ connectionString: t.databaseUrl });
-      await first.connect();
-      try {
-        await first.query('BEGIN');
-        await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [alice.id, held]);
+      await whileKeyHeld(alice, held, async () => {
         const during = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: held });
         expect(during.status).toBe(409);
         expect(during.headers['retry-after']).toBe('1');
-      } finally {
-        await first.query('ROLLBACK');
-        await first.end();
-      }
+      });
       const refused = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: held });
       expect(refused.status).toBe(400);
       expect(await storedKeys(alice, held)).toEqual([]);
