@@ -30,7 +30,8 @@ export class IdempotencyGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const request = context.switchToHttp().getRequest<IdempotentRequest>();
+    const http = context.switchToHttp();
+    const request = http.getRequest<IdempotentRequest>();
     const key = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
     // Keys are per user: a route without a caller has nothing to scope them by.
     if (key === undefined || request.user === undefined) {
@@ -47,7 +48,7 @@ export class IdempotencyGuard implements CanActivate {
       key,
       requestHash: fingerprint(request),
       oneStatement: oneStatementWhen?.(request.body) === true,
-      reply: context.switchToHttp().getResponse<FastifyReply>(),
+      reply: http.getResponse<FastifyReply>(),
     };
     request.idempotency = keyed;
     return keyed.oneStatement ? true : this.idempotency.refuseHeld(keyed).then(() => true);

@@ -59,8 +59,8 @@ export class Idempotency {
     if (claim.kind === 'in-flight') {
       throw inFlight();
     }
-    if (claim.kind === 'completed' && !claim.stored.requestHash.equals(keyed.requestHash)) {
-      throw reused();
+    if (claim.kind === 'completed') {
+      refuseOtherRequest(keyed, claim.stored);
     }
   }
 
@@ -69,9 +69,7 @@ export class Idempotency {
     if (outcome.kind === 'processed') {
       return outcome.body;
     }
-    if (!outcome.stored.requestHash.equals(keyed.requestHash)) {
-      throw reused();
-    }
+    refuseOtherRequest(keyed, outcome.stored);
     void keyed.reply.status(outcome.stored.statusCode).headers(outcome.stored.headers).header(REPLAYED_HEADER, 'true');
     return outcome.stored.body;
   }
@@ -148,8 +146,11 @@ function inFlight(): ApiError {
   });
 }
 
-function reused(): ApiError {
-  return new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request; use a new key`);
+/** 422 when the key's stored answer is another request's. */
+function refuseOtherRequest(keyed: KeyedRequest, stored: StoredResponse): void {
+  if (!stored.requestHash.equals(keyed.requestHash)) {
+    throw new ApiError(422, 'IDEMPOTENCY_KEY_REUSED', `This ${IDEMPOTENCY_KEY_HEADER} was used for a different request; use a new key`);
+  }
 }
 
 function pick(reply: FastifyReply): Record<string, string> {
