@@ -22,10 +22,20 @@ function report(r: Results): string {
   const m = r.machine;
   out.push(
     `${r.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${r.commit.slice(0, 7)}\`, ${m.cpus} vCPU ${m.cpuModel ?? ''}, ${m.memoryGb} GB, ` +
-      `Node ${m.node.replace(/^v/, '')}; ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.durationSeconds} s, medians.`,
+      `Node ${m.node.replace(/^v/, '')}; ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.durationSeconds} s` +
+      (r.scenarios[0]?.roundRatios === undefined ? ', medians.' : `; a ratio is the median of the rounds' ratios, the other figures medians.`),
     '',
-    row(['route', 'app req/s', 'baseline req/s (cached / uncached)', 'app / cached', 'app / uncached', 'p99 app / baseline', 'CPU µs per request app / cached / uncached']),
-    row(Array<string>(7).fill('---')),
+    row([
+      'route',
+      'app req/s',
+      'baseline req/s (cached / uncached)',
+      'app / cached',
+      'rounds',
+      'app / uncached',
+      'p99 app / baseline',
+      'CPU µs per request app / cached / uncached',
+    ]),
+    row(Array<string>(8).fill('---')),
   );
   for (const s of r.scenarios) {
     out.push(
@@ -34,6 +44,7 @@ function report(r: Results): string {
         n(s.app.rps),
         `${n(s.baseline.rps)} / ${n(s.baselineUncached.rps)}`,
         x(s.ratio),
+        range(s.roundRatios ?? []),
         x(s.ratioUncached),
         `${n(s.app.p99)} / ${n(s.baseline.p99)} ms (${x(s.p99Ratio)}×)`,
         `${n(s.app.cpuUs)} / ${n(s.baseline.cpuUs)} / ${n(s.baselineUncached.cpuUs)}`,
@@ -44,8 +55,8 @@ function report(r: Results): string {
     '',
     'Variants (the app against itself, same run):',
     '',
-    row(['variant', 'against', 'req/s variant / reference', 'ratio', 'target', 'p99 variant / reference', 'CPU µs variant / reference']),
-    row(Array<string>(7).fill('---')),
+    row(['variant', 'against', 'req/s variant / reference', 'ratio', 'rounds', 'target', 'p99 variant / reference', 'CPU µs variant / reference']),
+    row(Array<string>(8).fill('---')),
   );
   for (const v of r.variants) {
     out.push(
@@ -54,6 +65,7 @@ function report(r: Results): string {
         v.scenario,
         `${n(v.measured.rps)} / ${n(v.reference.rps)}`,
         x(v.ratio),
+        range(v.roundRatios ?? []),
         v.target === null ? '–' : `≥ ${x(v.target)} (${v.ratio >= v.target ? 'met' : 'not met'})`,
         `${n(v.measured.p99)} / ${n(v.reference.p99)} ms`,
         `${n(v.measured.cpuUs)} / ${n(v.reference.cpuUs)}`,

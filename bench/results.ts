@@ -9,6 +9,8 @@ export interface Measurement {
   cpuUs: number;
   non2xx: number;
   errors: number;
+  /** req/s of each round, in order (absent from runs before 2026-12-07's second half). */
+  roundRps?: number[];
 }
 
 /** One scenario: the app against both baselines. */
@@ -17,9 +19,12 @@ export interface ScenarioResult {
   app: Measurement;
   baseline: Measurement;
   baselineUncached: Measurement;
+  /** The median of the rounds' ratios (app ÷ cached baseline, each pair measured back to back). */
   ratio: number;
   ratioUncached: number;
   p99Ratio: number;
+  /** app ÷ cached baseline in each round (absent from earlier runs). */
+  roundRatios?: number[];
 }
 
 export interface Results {
@@ -28,7 +33,16 @@ export interface Results {
   machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string };
   settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number; growthPosts?: number };
   scenarios: ScenarioResult[];
-  variants: Array<{ variant: string; scenario: string; reference: Measurement; measured: Measurement; ratio: number; target: number | null }>;
+  variants: Array<{
+    variant: string;
+    scenario: string;
+    reference: Measurement;
+    measured: Measurement;
+    /** The median of the rounds' ratios (variant ÷ reference). */
+    ratio: number;
+    target: number | null;
+    roundRatios?: number[];
+  }>;
   growth: {
     posts10k: { p50: number };
     posts1M: { p50: number };
