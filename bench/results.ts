@@ -19,7 +19,7 @@ export interface ScenarioResult {
   app: Measurement;
   baseline: Measurement;
   baselineUncached: Measurement;
-  /** The median of the rounds' ratios (app ÷ cached baseline, each pair measured back to back). */
+  /** The median of the rounds' ratios (app ÷ cached baseline, measured back to back in each round). */
   ratio: number;
   ratioUncached: number;
   p99Ratio: number;

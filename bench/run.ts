@@ -5,10 +5,11 @@
  * body; ids and times masked where a write creates them). The baseline runs twice: with the
  * verified-token cache the app has (the reference of every ratio and target) and without it.
  * Every server first serves each request it will be measured on (a warm-up), then measurements
- * alternate between the servers round by round. A ratio is the median of the rounds' ratios, each
- * of two measurements taken back to back, so a slow patch of the machine lowers both sides of a
- * pair rather than one side of the medians; req/s, latencies and the CPU time each server spent
- * per request (from /proc) are medians over the rounds. Prints the tables and writes
+ * alternate between the servers round by round. A ratio is the median of the rounds' ratios: app
+ * and cached baseline, or variant and reference, are measured back to back in each round, so a slow
+ * patch of the machine lowers both sides of a pair rather than one side of the medians; req/s,
+ * latencies and the CPU time each server spent per request (from /proc) are medians over the
+ * rounds, and a p99 ratio is that of the two medians. Prints the tables and writes
  * bench/results.json.
  *
  * Variants compare the app with itself (their own table rows, `variants` in results.json): a
