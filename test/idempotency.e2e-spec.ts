@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { Response } from 'supertest';
 import { IdempotencyJanitor } from '../src/idempotency/idempotency-janitor';
+import { whileKeyHeld } from './support/idempotency-lock';
 import { rawExchange } from './support/raw-http';
 import { bearer, expectStatus, startTestApp, TestApp, TestUser } from './support/test-app';
 
@@ -24,20 +24,6 @@ describe('safe retries with Idempotency-Key', () => {
 
   async function storedKeys(user: TestUser, key: string): Promise<Array<{ status_code: number; response_body: unknown }>> {
     return t.db.query(`SELECT status_code, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2`, [user.id, key]);
-  }
-
-  /** Runs `during` while another session holds the user's key: the lock an in-flight request holds. */
-  async function whileKeyHeld(user: TestUser, key: string, during: () => Promise<void>): Promise<void> {
-    const first = new Client({ connectionString: t.databaseUrl });
-    await first.connect();
-    try {
-      await first.query('BEGIN');
-      await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [user.id, key]);
-      await during();
-      await first.query('ROLLBACK');
-    } finally {
-      await first.end();
-    }
   }
 
   describe('a retry', () => {
@@ -186,7 +172,7 @@ describe('safe retries with Idempotency-Key', () => {
     it('while the first is still in flight is 409 CONFLICT with Retry-After, and processed once the first is gone', async () => {
       const key = randomUUID();
       const title = `in flight ${key}`;
-      await whileKeyHeld(alice, key, async () => {
+      await whileKeyHeld(t.databaseUrl, alice.id, key, async () => {
         const during = await t.api.as(alice).posts.create({ title, body: 'b' }, { idempotencyKey: key });
         expect(during.status).toBe(409);
         expect(during.body.code).toBe('CONFLICT');
@@ -270,7 +256,7 @@ describe('safe retries with Idempotency-Key', () => {
 
     it('on a key in flight is 409 CONFLICT, as the key is checked first', async () => {
       const key = randomUUID();
-      await whileKeyHeld(alice, key, async () => {
+      await whileKeyHeld(t.databaseUrl, alice.id, key, async () => {
         const bad = await t.api.as(alice).posts.create({ title: '', body: 'b' }, { idempotencyKey: key });
         expect(bad.status).toBe(409);
         expect(bad.headers['retry-after']).toBe('1');
@@ -287,7 +273,7 @@ describe('safe retries with Idempotency-Key', () => {
       expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
 
       const held = randomUUID();
-      await whileKeyHeld(alice, held, async () => {
+      await whileKeyHeld(t.databaseUrl, alice.id, held, async () => {
         const during = await t.api.as(alice).comments.create(post.body.id, { body: '' }, { idempotencyKey: held });
         expect(during.status).toBe(409);
         expect(during.headers['retry-after']).toBe('1');

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../../src/common/api-error';
 import { Transactions } from '../../src/database/transactions';
 import { IdempotencyRepository } from '../../src/idempotency/idempotency.repository';
 import { Idempotency, KeyedRequest } from '../../src/idempotency/idempotency.service';
 import { PendingKeys } from '../../src/idempotency/pending-key';
+import { whileKeyHeld } from '../support/idempotency-lock';
 import { GivenUser, ServiceHarness, startServices } from './services';
 
 /** The part of a Fastify reply Idempotency reads and sets, recorded. */
@@ -92,17 +92,11 @@ describe('Idempotency.once: a one-statement request refused before its statement
 
   it('is 409 CONFLICT with Retry-After on a key held by a request in flight', async () => {
     const key = randomUUID();
-    const first = new Client({ connectionString: s.db.url });
-    await first.connect();
-    try {
-      await first.query('BEGIN');
-      await first.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::text || '/' || $2::text, 0))`, [user.id, key]);
+    await whileKeyHeld(s.db.url, user.id, key, async () => {
       await expect(idempotency.once(keyed(key, 'a', true), refusedBeforeItsStatement)).rejects.toMatchObject({
         code: 'CONFLICT',
         headers: { 'Retry-After': '1' },
       });
-    } finally {
-      await first.end();
-    }
+    });
   });
 });
