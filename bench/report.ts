@@ -23,6 +23,7 @@ function report(r: Results): string {
   out.push(
     `${r.date.slice(0, 16).replace('T', ' ')} UTC, commit \`${r.commit.slice(0, 7)}\`, ${m.cpus} vCPU ${m.cpuModel ?? ''}, ${m.memoryGb} GB, ` +
       `Node ${m.node.replace(/^v/, '')}; ${r.settings.connections} connections, ${r.settings.rounds} rounds of ${r.settings.durationSeconds} s` +
+      (r.settings.processes === undefined ? '' : ` over ${r.settings.processes} processes per server`) +
       (r.scenarios[0]?.roundRatios === undefined
         ? ', medians.'
         : `; app / cached, app / uncached and variant ratios are medians of the rounds' ratios, the other figures medians over the rounds.`),

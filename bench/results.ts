@@ -31,7 +31,8 @@ export interface Results {
   date: string;
   commit: string;
   machine: { cpus: number; cpuModel?: string; memoryGb: number; node: string };
-  settings: { connections: number; durationSeconds: number; rounds: number; dbPoolMax: number; growthPosts?: number };
+  /** processes: per server, each round on the next (absent from runs before 2026-12-07's evening: one). */
+  settings: { connections: number; durationSeconds: number; rounds: number; processes?: number; dbPoolMax: number; growthPosts?: number };
   scenarios: ScenarioResult[];
   variants: Array<{
     variant: string;

@@ -4,8 +4,9 @@
  * is sent once to each server and the answers must be the same bytes (status, headers but Date,
  * body; ids and times masked where a write creates them). The baseline runs twice: with the
  * verified-token cache the app has (the reference of every ratio and target) and without it.
- * Every server first serves each request it will be measured on (a warm-up), then measurements
- * alternate between the servers round by round. A ratio is the median of the rounds' ratios: app
+ * Every server runs as several processes (BENCH_PROCESSES); each process first serves each request
+ * it will be measured on (a warm-up), then measurements alternate between the servers round by
+ * round, each round on the next process of each server. A ratio is the median of the rounds' ratios: app
  * and cached baseline, or variant and reference, are measured back to back in each round, so a slow
  * patch of the machine lowers both sides of a pair rather than one side of the medians; req/s,
  * latencies and the CPU time each server spent per request (from /proc) are medians over the
@@ -22,7 +23,8 @@
  * variant must answer the scenario's status and pass its `check` (proof it does what it says).
  *
  * Env: BENCH_DATABASE_URL (a server to use instead of embedded PostgreSQL), BENCH_DURATION
- * (seconds per measurement, default 3), BENCH_ROUNDS (default 5), BENCH_SKIP_BUILD=1,
+ * (seconds per measurement, default 3), BENCH_ROUNDS (default 6), BENCH_PROCESSES (per server,
+ * default 3), BENCH_SKIP_BUILD=1,
  * BENCH_GROWTH_POSTS (default 1000000), BENCH_ONLY (a substring: run only the matching scenarios
  * and variants, and skip the growth part and results.json; `=name` for one by its exact name), BENCH_SKIP_GROWTH=1 (everything but
  * the growth part, results.json still written), BENCH_APP_ARGS / BENCH_BASELINE_ARGS (extra node flags, e.g.
@@ -46,7 +48,15 @@ import type { Measurement, Results, ScenarioResult } from './results';
 
 const ROOT = resolve(__dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 3);
-const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 5));
+const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 6));
+/**
+ * Processes per server: the app, each baseline and each variant's app run as this many processes,
+ * started alike, and round r is measured on process r % PROCESSES of each. One process's code and
+ * heap layout moves its req/s by several per cent for its whole life: in five runs of one process
+ * each (2026-12-07), the list's ratio varied from run to run about three times as much as the
+ * spread of its rounds within a run explains.
+ */
+const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? 3));
 /** Seconds each server serves each of its requests before any is measured. */
 const WARM_UP = 3;
 const CONNECTIONS = 32;
@@ -56,6 +66,7 @@ const PASSWORD = 'Bench!Passw0rd';
 /** Linux reports process CPU time in clock ticks of 10 ms (`getconf CLK_TCK` = 100). */
 const TICK_US = 10_000;
 
+/** One server process. */
 interface Server {
   name: string;
   url: string;
@@ -91,12 +102,17 @@ interface Variant {
   /** The least ratio to the reference this variant should reach. */
   target?: number;
   /** Proves the variant does what it says (e.g. the images are there): the reason it does not, or null. */
-  check?: (body: unknown, headers: Headers) => string | null | Promise<string | null>;
+  check?: (body: unknown, headers: Headers, sent: autocannon.Request) => string | null | Promise<string | null>;
 }
 
 
 const log = (message: string): void => void process.stdout.write(`[bench] ${message}\n`);
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The middle value, or the mean of the two middle values of an even count. */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
 const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /** The app's and the cached baseline's RSS, read at the same moment (no target: reported side by side). */
@@ -108,7 +124,11 @@ interface Rss {
   idle: RssPair;
   loaded: RssPair;
 }
-const rssOf = (servers: Servers): RssPair => ({ app: rssMb(servers.app.child.pid ?? 0), baseline: rssMb(servers.baseline.child.pid ?? 0) });
+/** The median over a server's processes. */
+const rssOf = (servers: Servers): RssPair => ({
+  app: median(servers.app.map((p) => rssMb(p.child.pid ?? 0))),
+  baseline: median(servers.baseline.map((p) => rssMb(p.child.pid ?? 0))),
+});
 
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -184,20 +204,20 @@ async function load(server: Server, request: Request, duration = DURATION): Prom
 
 /**
  * Runs `ROUNDS` rounds over the servers, each server in turn within a round (so a burst of load
- * from another process on the machine hits them alike), and returns the median of each with the
- * req/s of every round.
+ * from another process on the machine hits them alike), round r on each server's process
+ * r % PROCESSES, and returns the median of each with the req/s of every round.
  */
-async function interleaved(targets: Array<{ server: Server; request: Request }>): Promise<Measurement[]> {
+async function interleaved(targets: Array<{ server: Server[]; request: Request }>): Promise<Measurement[]> {
   const runs: Measurement[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
     for (const [i, t] of targets.entries()) {
-      runs[i].push(await load(t.server, t.request));
+      runs[i].push(await load(t.server[round % t.server.length], t.request));
     }
   }
   return runs.map((ms) => ({
     rps: Math.round(median(ms.map((m) => m.rps))),
-    p50: median(ms.map((m) => m.p50)),
-    p99: median(ms.map((m) => m.p99)),
+    p50: round2(median(ms.map((m) => m.p50))),
+    p99: round2(median(ms.map((m) => m.p99))),
     cpuUs: Math.round(median(ms.map((m) => m.cpuUs))),
     non2xx: ms.reduce((n, m) => n + m.non2xx, 0),
     errors: ms.reduce((n, m) => n + m.errors, 0),
@@ -283,7 +303,8 @@ async function startStack(): Promise<Stack> {
   const work = mkdtempSync(join(tmpdir(), 'api-bench-'));
   chmodSync(work, 0o755);
   log('starting PostgreSQL and cognito-local');
-  const pg = await startPostgres({ dataDir: join(work, 'pg'), externalUrl: process.env.BENCH_DATABASE_URL, fresh: true });
+  // Every process of every server may hold a pool of 10 at once.
+  const pg = await startPostgres({ dataDir: join(work, 'pg'), externalUrl: process.env.BENCH_DATABASE_URL, fresh: true, maxConnections: 400 });
   const cognito = await startCognitoLocal({ stateDir: join(work, 'cognito') });
   const s3 = await startS3rver({ directory: join(work, 's3'), bucket: 'bench-media' });
   const otlpSink = await startOtlpReceiver({ keep: false });
@@ -413,8 +434,11 @@ function variantsFor(stack: Stack, seeded: Seeded): Variant[] {
       scenario: 'POST /v1/posts',
       target: 0.85,
       request: { setupRequest: (r) => ({ ...r, headers: { ...r.headers, 'idempotency-key': randomUUID() } }) },
-      check: async (_body, headers) => {
-        const { rows } = await withClient(seeded.url, (c) => c.query<{ n: number }>(`SELECT count(*)::int AS n FROM idempotency_keys`));
+      check: async (_body, headers, sent) => {
+        const key = (sent.headers as Record<string, string>)['idempotency-key'];
+        const { rows } = await withClient(seeded.url, (c) =>
+          c.query<{ n: number }>(`SELECT count(*)::int AS n FROM idempotency_keys WHERE key = $1`, [key]),
+        );
         return headers.has('idempotent-replayed') || rows[0].n !== 1 ? 'the key was not stored once, as a first request' : null;
       },
     },
@@ -441,15 +465,16 @@ function variantsFor(stack: Stack, seeded: Seeded): Variant[] {
   ];
 }
 
+/** Each server as its PROCESSES processes. */
 interface Servers {
-  app: Server;
-  baseline: Server;
-  uncached: Server;
+  app: Server[];
+  baseline: Server[];
+  uncached: Server[];
   /** One app per distinct variant env, by JSON of that env. */
-  variantServers: Map<string, Server>;
+  variantServers: Map<string, Server[]>;
 }
 
-/** The app, both baselines and the variants' apps, all with the image's environment. */
+/** The app, both baselines and the variants' apps, all with the image's environment, PROCESSES times. */
 async function startServers(stack: Stack, seeded: Seeded, variants: Variant[], started: Server[]): Promise<Servers> {
   if (process.env.BENCH_SKIP_BUILD !== '1') {
     log('building (npm run build)');
@@ -465,21 +490,22 @@ async function startServers(stack: Stack, seeded: Seeded, variants: Variant[], s
     started.push(server);
     return server;
   };
-  const app = await start('app', [...appArgs, 'dist/main.js'], env, 'inherit');
-  const baseline = await start('baseline', [...baseArgs, 'bench/baseline.mts'], env, 'inherit');
-  const uncached = await start('baseline-uncached', [...baseArgs, 'bench/baseline.mts'], { ...env, BASELINE_VERIFY_CACHE: 'off' }, 'inherit');
-  const variantServers = new Map<string, Server>();
-  for (const v of variants.filter((x) => x.env !== undefined)) {
-    const key = JSON.stringify(v.env);
-    if (!variantServers.has(key)) {
-      variantServers.set(key, await start(`app ${key}`, [...appArgs, 'dist/main.js'], { ...env, ...v.env }, 'drain'));
+  const servers: Servers = { app: [], baseline: [], uncached: [], variantServers: new Map() };
+  for (let n = 1; n <= PROCESSES; n += 1) {
+    servers.app.push(await start(`app #${n}`, [...appArgs, 'dist/main.js'], env, 'inherit'));
+    servers.baseline.push(await start(`baseline #${n}`, [...baseArgs, 'bench/baseline.mts'], env, 'inherit'));
+    servers.uncached.push(await start(`baseline-uncached #${n}`, [...baseArgs, 'bench/baseline.mts'], { ...env, BASELINE_VERIFY_CACHE: 'off' }, 'inherit'));
+    for (const key of new Set(variants.filter((x) => x.env !== undefined).map((x) => JSON.stringify(x.env)))) {
+      const processes = servers.variantServers.get(key) ?? [];
+      processes.push(await start(`app ${key} #${n}`, [...appArgs, 'dist/main.js'], { ...env, ...(JSON.parse(key) as Record<string, string>) }, 'drain'));
+      servers.variantServers.set(key, processes);
     }
   }
-  return { app, baseline, uncached, variantServers };
+  return servers;
 }
 
-const serverOf = (servers: Servers, v: Variant): Server =>
-  v.env === undefined ? servers.app : (servers.variantServers.get(JSON.stringify(v.env)) as Server);
+const serverOf = (servers: Servers, v: Variant): Server[] =>
+  v.env === undefined ? servers.app : (servers.variantServers.get(JSON.stringify(v.env)) as Server[]);
 
 function scenarioNamed(scenarios: Scenario[], name: string): Scenario {
   const s = scenarios.find((x) => x.name === name);
@@ -489,22 +515,24 @@ function scenarioNamed(scenarios: Scenario[], name: string): Scenario {
   return s;
 }
 
-/** Each variant answers its scenario's status and passes its own check before it is measured. */
+/** Each variant, on each of its processes, answers its scenario's status and passes its own check before it is measured. */
 async function checkVariants(scenarios: Scenario[], variants: Variant[], servers: Servers): Promise<void> {
   for (const v of variants) {
     const s = scenarioNamed(scenarios, v.scenario);
-    // What autocannon sends: the scenario, the variant's changes, then its per-request hook.
-    const sent = { ...s, ...v.request };
-    const r: autocannon.Request = sent.setupRequest?.({ ...sent, headers: { ...sent.headers } }, {}) ?? sent;
-    const res = await fetch(`${serverOf(servers, v).url}${r.path ?? s.path}`, {
-      method: r.method ?? 'GET',
-      headers: r.headers as Record<string, string>,
-      body: r.body,
-    });
-    const text = await res.text();
-    const failed = res.status !== s.expect ? `answered ${res.status}: ${text}` : await v.check?.(JSON.parse(text), res.headers);
-    if (typeof failed === 'string') {
-      throw new Error(`variant ${v.name} ${failed}`);
+    for (const server of serverOf(servers, v)) {
+      // What autocannon sends: the scenario, the variant's changes, then its per-request hook.
+      const sent = { ...s, ...v.request };
+      const r: autocannon.Request = sent.setupRequest?.({ ...sent, headers: { ...sent.headers } }, {}) ?? sent;
+      const res = await fetch(`${server.url}${r.path ?? s.path}`, {
+        method: r.method ?? 'GET',
+        headers: r.headers as Record<string, string>,
+        body: r.body,
+      });
+      const text = await res.text();
+      const failed = res.status !== s.expect ? `answered ${res.status}: ${text}` : await v.check?.(JSON.parse(text), res.headers, r);
+      if (typeof failed === 'string') {
+        throw new Error(`variant ${v.name} (${server.name}) ${failed}`);
+      }
     }
   }
 }
@@ -516,18 +544,23 @@ async function checkVariants(scenarios: Scenario[], variants: Variant[], servers
  * 0.85× of the baseline round by round within one run (2026-12-07).
  */
 async function warmUp(measured: Scenario[], scenarios: Scenario[], variants: Variant[], servers: Servers): Promise<void> {
+  const warm = async (processes: Server[], request: Request): Promise<void> => {
+    for (const server of processes) {
+      await load(server, request, WARM_UP);
+    }
+  };
   for (const server of [servers.app, servers.baseline, servers.uncached]) {
     for (const s of measured) {
-      await load(server, s, WARM_UP);
+      await warm(server, s);
     }
   }
   for (const v of variants) {
     const s = scenarioNamed(scenarios, v.scenario);
     // The app's reference is the scenario itself unless the variant names another: warmed above when measured.
     if (v.reference !== undefined || !measured.includes(s)) {
-      await load(servers.app, { ...s, ...v.reference?.request }, WARM_UP);
+      await warm(servers.app, { ...s, ...v.reference?.request });
     }
-    await load(serverOf(servers, v), { ...s, ...v.request }, WARM_UP);
+    await warm(serverOf(servers, v), { ...s, ...v.request });
   }
 }
 
@@ -536,14 +569,14 @@ async function measureScenarios(scenarios: Scenario[], servers: Servers): Promis
   for (const s of scenarios) {
     const [a, b, u] = await interleaved([servers.app, servers.baseline, servers.uncached].map((server) => ({ server, request: s })));
     const rounds = roundRatios(a, b);
-    const ratio = median(rounds);
+    const ratio = round2(median(rounds));
     results.push({
       scenario: s.name,
       app: a,
       baseline: b,
       baselineUncached: u,
       ratio,
-      ratioUncached: median(roundRatios(a, u)),
+      ratioUncached: round2(median(roundRatios(a, u))),
       p99Ratio: round2(a.p99 / Math.max(b.p99, 1)),
       roundRatios: rounds,
     });
@@ -564,7 +597,7 @@ async function measureVariants(scenarios: Scenario[], variants: Variant[], serve
     ]);
     const against = v.reference?.name ?? s.name;
     const rounds = roundRatios(m, r);
-    const ratio = median(rounds);
+    const ratio = round2(median(rounds));
     results.push({ variant: v.name, scenario: against, reference: r, measured: m, ratio, target: v.target ?? null, roundRatios: rounds });
     log(`${v.name}: ${m.rps} req/s (${m.cpuUs} µs CPU) vs ${against} ${r.rps} req/s (${r.cpuUs} µs), ratio ${ratio} (rounds ${rounds.join(', ')})`);
   }
@@ -659,7 +692,7 @@ function writeReport(
     date: new Date().toISOString(),
     commit: gitCommit(),
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
-    settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, dbPoolMax: 10, growthPosts: GROWTH_POSTS },
+    settings: { connections: CONNECTIONS, durationSeconds: DURATION, rounds: ROUNDS, processes: PROCESSES, dbPoolMax: 10, growthPosts: GROWTH_POSTS },
     scenarios: results,
     variants: variantResults,
     growth,
@@ -700,13 +733,17 @@ async function main(): Promise<void> {
     const servers = await startServers(stack, seeded, variants, started);
     await new Promise((r) => setTimeout(r, 2_000));
     const idle = rssOf(servers);
-    log(`app ready in ${servers.app.readyMs} ms, idle RSS ${idle.app} MB; baseline ready in ${servers.baseline.readyMs} ms, idle RSS ${idle.baseline} MB`);
+    log(
+      `app ready in ${servers.app[0].readyMs} ms, idle RSS ${idle.app} MB; baseline ready in ${servers.baseline[0].readyMs} ms, idle RSS ${idle.baseline} MB (medians of ${PROCESSES} processes)`,
+    );
 
-    await checkSameAnswers(scenarios, servers.app, [servers.baseline, servers.uncached]);
-    log('every scenario: the same status, headers and body from the app and both baselines');
+    await checkSameAnswers(scenarios, servers.app[0], [...servers.app.slice(1), ...servers.baseline, ...servers.uncached]);
+    log(`every scenario: the same status, headers and body from the app and both baselines, ${PROCESSES} processes each`);
     await checkVariants(scenarios, variants, servers);
 
-    log(`warm-up, then ${ROUNDS} alternating rounds of ${DURATION} s per server and scenario at ${CONNECTIONS} connections`);
+    log(
+      `warm-up, then ${ROUNDS} alternating rounds of ${DURATION} s per server and scenario at ${CONNECTIONS} connections, round r on each server's process r % ${PROCESSES}`,
+    );
     await warmUp(picked(scenarios), scenarios, variants, servers);
     const results = await measureScenarios(picked(scenarios), servers);
     const variantResults = await measureVariants(scenarios, variants, servers);
@@ -717,11 +754,11 @@ async function main(): Promise<void> {
       return;
     }
 
-    const growth = SKIP_GROWTH ? null : await measureGrowth(servers.app, seeded);
+    const growth = SKIP_GROWTH ? null : await measureGrowth(servers.app[0], seeded);
     if (growth === null) {
       log('growth part skipped (BENCH_SKIP_GROWTH=1)');
     }
-    const report = writeReport(servers.app, { results, variantResults, growth, rss: { idle, loaded } });
+    const report = writeReport(servers.app[0], { results, variantResults, growth, rss: { idle, loaded } });
     if (growth !== null) {
       console.table({
         'GET /v1/posts, 10k posts': growth.posts10k,

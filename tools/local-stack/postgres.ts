@@ -27,6 +27,8 @@ export async function startPostgres(options: {
   externalUrl?: string;
   port?: number;
   fresh?: boolean;
+  /** Embedded only: PostgreSQL's max_connections (its default is 100). */
+  maxConnections?: number;
 }): Promise<PostgresHandle> {
   if (options.externalUrl !== undefined && options.externalUrl !== '') {
     return { adminUrl: options.externalUrl, stop: () => Promise.resolve() };
@@ -47,6 +49,7 @@ export async function startPostgres(options: {
     port,
     persistent: options.fresh !== true,
     createPostgresUser: true,
+    postgresFlags: options.maxConnections === undefined ? [] : ['-c', `max_connections=${options.maxConnections}`],
     onLog: () => undefined,
     onError: () => undefined,
   });
