@@ -110,12 +110,14 @@ function report(r: Results): string {
 /** Each ratio of every run, side by side, with its range: what one run's figure is worth. */
 function spread(unordered: Results[]): string {
   const runs = [...unordered].sort((a, b) => a.date.localeCompare(b.date));
-  const commits = [...new Set(runs.map((r) => r.commit.slice(0, 7)))].join(', ');
+  const commits = [...new Set(runs.map((r) => r.commit.slice(0, 7)))];
+  // Runs of more than one commit: each column names its commit.
+  const label = (r: Results): string => (commits.length > 1 ? `${r.date.slice(11, 16)} \`${r.commit.slice(0, 7)}\`` : r.date.slice(11, 16));
   const out = [
     '',
-    `Run to run (${runs.length} runs of commit ${commits} on ${runs[0].date.slice(0, 10)}, by the time each ended, UTC):`,
+    `Run to run (${runs.length} runs of commit${commits.length > 1 ? 's' : ''} ${commits.join(', ')} on ${runs[0].date.slice(0, 10)}, by the time each ended, UTC):`,
     '',
-    row(['ratio', ...runs.map((r) => r.date.slice(11, 16)), 'range']),
+    row(['ratio', ...runs.map(label), 'range']),
     row(Array<string>(runs.length + 2).fill('---')),
   ];
   for (const s of runs[0].scenarios) {
