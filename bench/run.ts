@@ -17,7 +17,7 @@
  * scenario against the same scenario sent differently, or served by a second app server started
  * with other env. Add one to variantsFor() below: `request` changes what is sent (`setupRequest` is
  * autocannon's per-request hook, for a value that must differ on every request, e.g. an
- * Idempotency-Key), `env` starts a second app process (one per distinct env, e.g. S3 or an OTLP
+ * Idempotency-Key), `env` starts a second app (BENCH_PROCESSES processes per distinct env, e.g. S3 or an OTLP
  * endpoint), `reference` measures the reference differently too (e.g. the same filtered page),
  * `target` is the least ratio to the reference the variant should reach. Before measuring, the
  * variant must answer the scenario's status and pass its `check` (proof it does what it says).
