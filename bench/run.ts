@@ -51,10 +51,11 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 3);
 const ROUNDS = Math.max(3, Number(process.env.BENCH_ROUNDS ?? 6));
 /**
  * Processes per server: the app, each baseline and each variant's app run as this many processes,
- * started alike, and round r is measured on process r % PROCESSES of each. One process's code and
- * heap layout moves its req/s by several per cent for its whole life: in five runs of one process
- * each (2026-12-07), the list's ratio varied from run to run about three times as much as the
- * spread of its rounds within a run explains.
+ * started alike, and round r is measured on process r % PROCESSES of each. A run's ratios can drift
+ * together for its whole length: in five runs of one process each (2026-12-07), the list's ratio
+ * varied from run to run about three times as much as the spread of its rounds within a run
+ * explains. Several processes average out what is particular to one (its code and heap layout),
+ * not a machine that is slower for a whole run.
  */
 const PROCESSES = Math.max(1, Number(process.env.BENCH_PROCESSES ?? 3));
 /** Seconds each server serves each of its requests before any is measured. */

@@ -97,9 +97,9 @@ export class Authenticator {
 
   /**
    * Who is calling, or the ApiError that says why not (401, 403, 503...). A request without a
-   * usable token is refused with a rejected promise, not a throw: a throw inside an async function
-   * whose promise has no handler yet makes V8 capture a stack trace for it, about a tenth of that
-   * 401's CPU (measured).
+   * usable token is refused with a rejected promise from this plain function, not by a throw
+   * inside an async one: in CPU profiles of the 401 path, this function's self time fell from 9.5%
+   * to 1.4% of the busy CPU (why the throw cost that much here was not established).
    */
   authenticate(request: FastifyRequest): Promise<AuthUser> {
     const token = bearerToken(request);
