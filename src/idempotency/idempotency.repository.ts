@@ -25,6 +25,12 @@ export interface StoredRow {
   response_headers: Record<string, string>;
 }
 
+/**
+ * The advisory lock id of an Idempotency-Key, from `$1` (the user's id) and `$2` (the key): every
+ * statement that claims a key takes this lock, so a request in flight holds its key.
+ */
+export const KEY_LOCK_ID = `hashtextextended($1::uuid::text || '/' || $2::text, 0)`;
+
 export function toStored(row: StoredRow): StoredResponse {
   return {
     requestHash: row.request_hash,
@@ -36,7 +42,7 @@ export function toStored(row: StoredRow): StoredResponse {
 
 const CLAIM = statement<{ locked: boolean } & Partial<StoredRow>, [userId: string, key: string]>(
   `SELECT l.locked, k.request_hash, k.status_code, k.response_body, k.response_headers
-     FROM (SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked) l
+     FROM (SELECT pg_try_advisory_xact_lock(${KEY_LOCK_ID}) AS locked) l
      LEFT JOIN idempotency_keys k
        ON l.locked AND k.user_id = $1::uuid AND k.key = $2::text AND k.created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}'`,
 );

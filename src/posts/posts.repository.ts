@@ -3,7 +3,7 @@ import { cursorTimestampSql, KeysetWindow } from '../common/pagination';
 import { dynamic, RowOf, statement } from '../database/statement';
 import { Transactions } from '../database/transactions';
 import type { UserMappingRow } from '../identity/entities/user-mapping.entity';
-import { IDEMPOTENCY_KEY_TTL, StoredRow } from '../idempotency/idempotency.repository';
+import { IDEMPOTENCY_KEY_TTL, KEY_LOCK_ID, StoredRow } from '../idempotency/idempotency.repository';
 import type { PendingKey } from '../idempotency/pending-key';
 import type { Post } from './entities/post.entity';
 
@@ -53,7 +53,7 @@ const INSERT = statement<PostRow, [authorId: string, title: string, body: string
 );
 const INSERT_KEYED = statement<KeyedInsertRow, [userId: string, key: string, requestHash: Buffer, title: string, body: string]>(
   `WITH claim AS MATERIALIZED (
-     SELECT pg_try_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2::text, 0)) AS locked
+     SELECT pg_try_advisory_xact_lock(${KEY_LOCK_ID}) AS locked
    ), held AS MATERIALIZED (
      SELECT k.request_hash, k.status_code, k.response_body, k.response_headers,
             k.created_at > now() - interval '${IDEMPOTENCY_KEY_TTL}' AS live
