@@ -491,15 +491,15 @@ async function startServers(stack: Stack, seeded: Seeded, variants: Variant[], s
     started.push(server);
     return server;
   };
-  const servers: Servers = { app: [], baseline: [], uncached: [], variantServers: new Map() };
+  // Each distinct variant env once, by its JSON (as serverOf looks it up).
+  const variantEnvs = new Map(variants.flatMap((v) => (v.env === undefined ? [] : [[JSON.stringify(v.env), v.env] as const])));
+  const servers: Servers = { app: [], baseline: [], uncached: [], variantServers: new Map([...variantEnvs.keys()].map((key) => [key, []])) };
   for (let n = 1; n <= PROCESSES; n += 1) {
     servers.app.push(await start(`app #${n}`, [...appArgs, 'dist/main.js'], env, 'inherit'));
     servers.baseline.push(await start(`baseline #${n}`, [...baseArgs, 'bench/baseline.mts'], env, 'inherit'));
     servers.uncached.push(await start(`baseline-uncached #${n}`, [...baseArgs, 'bench/baseline.mts'], { ...env, BASELINE_VERIFY_CACHE: 'off' }, 'inherit'));
-    for (const key of new Set(variants.filter((x) => x.env !== undefined).map((x) => JSON.stringify(x.env)))) {
-      const processes = servers.variantServers.get(key) ?? [];
-      processes.push(await start(`app ${key} #${n}`, [...appArgs, 'dist/main.js'], { ...env, ...(JSON.parse(key) as Record<string, string>) }, 'drain'));
-      servers.variantServers.set(key, processes);
+    for (const [key, variantEnv] of variantEnvs) {
+      servers.variantServers.get(key)?.push(await start(`app ${key} #${n}`, [...appArgs, 'dist/main.js'], { ...env, ...variantEnv }, 'drain'));
     }
   }
   return servers;
