@@ -9,6 +9,10 @@
  *
  * Each server writes /tmp/allocations-<pid>.txt when it stops (start-up is included: the more
  * requests a run serves, the less it weighs). Node 24 loads this file by stripping its types.
+ *
+ * With ALLOCATION_SAMPLER_SURVIVORS=1 (exported to the bench, which passes it to every server) it
+ * counts only what no scavenge collected: the objects that outlived the young generation, which are
+ * what scavenges copy and mark-compacts then collect.
  */
 import { writeFileSync } from 'node:fs';
 import { subscribe } from 'node:diagnostics_channel';
@@ -20,6 +24,7 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
+const survivorsOnly = process.env.ALLOCATION_SAMPLER_SURVIVORS === '1';
 let requests = 0;
 subscribe('http.server.request.start', () => {
   requests += 1;
@@ -31,7 +36,7 @@ session.post('HeapProfiler.enable');
 session.post('HeapProfiler.startSampling', {
   samplingInterval: 8192,
   includeObjectsCollectedByMajorGC: true,
-  includeObjectsCollectedByMinorGC: true,
+  includeObjectsCollectedByMinorGC: !survivorsOnly,
 });
 
 /** Where a frame's code lives: a package, the app's own file, a Node module, or native. */
@@ -67,7 +72,7 @@ function summary(head: ProfileNode): string {
       .slice(0, 30)
       .map(([name, bytes]) => `${perRequest(bytes)}  ${name}`);
   return [
-    `${requests} requests, ${perRequest(total).trim()} allocated per request`,
+    `${requests} requests, ${perRequest(total).trim()} ${survivorsOnly ? 'outliving a scavenge' : 'allocated'} per request`,
     '',
     'by package or file:',
     ...top(byOwner),

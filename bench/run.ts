@@ -144,13 +144,19 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
+/** bench/allocation-sampler.ts's switch, passed to every server (they get no other env of the bench's). */
+function samplerEnv(): Record<string, string> {
+  const survivors = process.env.ALLOCATION_SAMPLER_SURVIVORS;
+  return survivors === undefined ? {} : { ALLOCATION_SAMPLER_SURVIVORS: survivors };
+}
+
 async function startServer(name: string, args: string[], env: Record<string, string>, stdout: 'inherit' | 'drain'): Promise<Server> {
   const port = await freePort();
   const started = Date.now();
   const counted = process.env.BENCH_APP_LOG !== undefined;
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    env: { PATH: process.env.PATH ?? '', ...samplerEnv(), ...env, PORT: String(port) },
     stdio: ['ignore', counted || stdout === 'drain' ? 'pipe' : 'inherit', 'inherit'],
   });
   let bytes = 0;
