@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { Client } from 'pg';
+import type { Socket } from 'node:net';
+import { Client, ClientConfig } from 'pg';
 import { DataSourceOptions } from 'typeorm';
 import { DatabaseConfig } from '../config/app-config';
 import { ENTITIES } from './entities';
@@ -10,29 +11,46 @@ export const POOL_WAIT_MS = 2_000;
 export const STATEMENT_TIMEOUT_MS = 5_000;
 
 /**
- * Client-side bound on one query: the server's statement_timeout fires first for a slow
+ * Client-side bound on a query's answer: the server's statement_timeout fires first for a slow
  * statement (a clean 57014); this one only fires when the server does not answer at all.
  */
 export const QUERY_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 500;
 
+/** The error of a query whose connection went silent (a 503, like every "database unavailable"). */
+const QUERY_READ_TIMEOUT = 'Query read timeout';
+
 /**
- * A pooled connection whose query got no answer within QUERY_TIMEOUT_MS is dead (a failover that
- * left it silently stranded) or stuck behind that query, which pg keeps waiting for. It is
- * destroyed then, so the pool drops it instead of handing it to the next request.
+ * A pooled connection that receives nothing for QUERY_TIMEOUT_MS while a query waits for its
+ * answer is dead (a failover that left it silently stranded) or stuck behind that query, which pg
+ * would keep waiting for. It is destroyed then: the query fails with QUERY_READ_TIMEOUT and the
+ * pool drops the connection instead of handing it to the next request.
+ *
+ * The bound is the socket's own idle timer, one per connection, refreshed by its traffic, not
+ * pg's `query_timeout`, which starts and clears a timer for every query: that timer, together
+ * with poolQuery awaiting its checkout, made the list's rows outlive scavenges (about 1 MB
+ * promoted per scavenge, 0.1 MB without both; docs/performance-results.md). A statement waits no
+ * longer either way: the bytes of the query restart the idle timer, as pg's timer starts when the
+ * query is sent.
  */
 export class FailFastClient extends Client {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever the pg query() overload returns, returned unchanged
-  override query(...args: unknown[]): any {
-    const result: unknown = (super.query as (...a: unknown[]) => unknown)(...args);
-    if (result instanceof Promise) {
-      // Observed, not handled: the caller still gets the rejection.
-      result.catch((error: unknown) => {
-        if ((error as Error | null)?.message === 'Query read timeout') {
-          (this as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
-        }
-      });
-    }
-    return result;
+  private readonly silentAfterMillis: number;
+
+  /** `silentAfterMillis` (QUERY_TIMEOUT_MS unless given) is for tests; the pool passes its own options. */
+  constructor(config?: ClientConfig & { silentAfterMillis?: number }) {
+    super(config);
+    this.silentAfterMillis = config?.silentAfterMillis ?? QUERY_TIMEOUT_MS;
+    this.once('connect', () => this.destroyWhenSilent());
+  }
+
+  private destroyWhenSilent(): void {
+    const stream = (this as unknown as { connection: { stream: Socket } }).connection.stream;
+    stream.setTimeout(this.silentAfterMillis);
+    stream.on('timeout', () => {
+      // Idle in the pool, or between a transaction's statements: nothing is owed, nothing to do.
+      if ((this as unknown as { readyForQuery: boolean }).readyForQuery === false) {
+        stream.destroy(new Error(QUERY_READ_TIMEOUT));
+      }
+    });
   }
 }
 
@@ -74,9 +92,6 @@ export function databaseOptions(db: DatabaseConfig, migrations: string[] = [COMP
       statement_timeout: STATEMENT_TIMEOUT_MS,
       lock_timeout: STATEMENT_TIMEOUT_MS - 1_000,
       idle_in_transaction_session_timeout: 30_000,
-      // Client-side bound too, in case the server stops answering mid-query (failover); under the
-      // contract's 6 s, and the connection is dropped when it fires.
-      query_timeout: QUERY_TIMEOUT_MS,
       Client: FailFastClient,
       idleTimeoutMillis: 30_000,
       keepAlive: true,
