@@ -1,13 +1,17 @@
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { FailFastClient } from '../../src/database/database-options';
 import { isDatabaseUnavailable } from '../../src/common/database-errors';
 import { copyTemplateDatabase, DatabaseCopy } from '../support/database-copy';
-import { TcpProxy } from '../support/tcp-proxy';
+import { proxyDatabase, TcpProxy } from '../support/tcp-proxy';
 
 /** Short, so the test waits for it a few times; production uses QUERY_TIMEOUT_MS. */
 const SILENT_AFTER_MS = 400;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The client's socket, to tell whether FailFastClient destroyed it. */
+const streamOf = (client: PoolClient): { destroyed: boolean } =>
+  (client as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream;
 
 /**
  * FailFastClient against the real database behind a TCP proxy that can strand its connections
@@ -16,22 +20,16 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe('FailFastClient: a connection that goes silent while a query waits', () => {
   let db: DatabaseCopy;
   let proxy: TcpProxy;
+  let proxiedUrl: string;
   let pool: Pool;
 
   beforeAll(async () => {
     db = await copyTemplateDatabase('fail-fast-client');
-    const target = new URL(db.url);
-    proxy = new TcpProxy(target.hostname, Number(target.port));
-    await proxy.start();
+    ({ proxy, url: proxiedUrl } = await proxyDatabase(db.url));
   });
   beforeEach(() => {
-    const target = new URL(db.url);
     pool = new Pool({
-      host: '127.0.0.1',
-      port: proxy.port,
-      user: decodeURIComponent(target.username),
-      password: decodeURIComponent(target.password),
-      database: target.pathname.slice(1),
+      connectionString: proxiedUrl,
       max: 2,
       Client: FailFastClient,
       silentAfterMillis: SILENT_AFTER_MS,
@@ -59,7 +57,7 @@ describe('FailFastClient: a connection that goes silent while a query waits', ()
     expect(failure?.message).toBe('Query read timeout');
     expect(isDatabaseUnavailable(failure)).toBe(true);
     expect(Date.now() - started).toBeGreaterThanOrEqual(SILENT_AFTER_MS - 50);
-    expect((client as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream.destroyed).toBe(true);
+    expect(streamOf(client).destroyed).toBe(true);
     expect(errors.map((e) => e.message)).toEqual(['Query read timeout']);
     client.release(errors[0]);
     expect(pool.totalCount).toBe(0);
@@ -82,7 +80,7 @@ describe('FailFastClient: a connection that goes silent while a query waits', ()
       await sleep(SILENT_AFTER_MS * 2.5);
       await expect(client.query('SELECT 2 AS two')).resolves.toMatchObject({ rows: [{ two: 2 }] });
       await client.query('COMMIT');
-      expect((client as unknown as { connection: { stream: { destroyed: boolean } } }).connection.stream.destroyed).toBe(false);
+      expect(streamOf(client).destroyed).toBe(false);
     } finally {
       client.release();
     }

@@ -130,3 +130,13 @@ export class TcpProxy {
     await this.start(this.port);
   }
 }
+
+/** A started proxy in front of the PostgreSQL server of `databaseUrl`, and the URL that reaches it through the proxy. */
+export async function proxyDatabase(databaseUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl);
+  const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+  const proxied = new URL(databaseUrl);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String(await proxy.start());
+  return { proxy, url: proxied.toString() };
+}

@@ -9,7 +9,7 @@ import { cognitoEnv, createUserPool, storedUser, UserPool } from '../../tools/lo
 import { createGiven, PASSWORD, PostOptions, uniqueEmail } from '../../tools/local-stack/factory';
 import { Api } from './api';
 import { copyTemplateDatabase } from './database-copy';
-import { TcpProxy } from './tcp-proxy';
+import { proxyDatabase, TcpProxy } from './tcp-proxy';
 import { ForgeOptions, forgeToken } from './tokens';
 
 export interface TestUser {
@@ -77,13 +77,7 @@ export async function startTestApp(
   let appDbUrl = dbUrl;
   let dbProxy: TcpProxy | undefined;
   if (options.proxyDatabase === true) {
-    const target = new URL(dbUrl);
-    dbProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
-    const port = await dbProxy.start();
-    const proxied = new URL(dbUrl);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(port);
-    appDbUrl = proxied.toString();
+    ({ proxy: dbProxy, url: appDbUrl } = await proxyDatabase(dbUrl));
   }
   const endpoint = required('TEST_COGNITO_ENDPOINT');
   const stateDir = required('TEST_COGNITO_STATE_DIR');
